@@ -1,0 +1,80 @@
+"""The database engine, chosen by LENDING_DATABASE_URL, and one way to open a write transaction.
+
+SQLite is the embedded default (a file in the working folder); PostgreSQL is for production.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from typing import Any
+
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from .settings import DEFAULT_DATABASE_URL
+
+__all__ = [
+    "APP_REGISTRY",
+    "DB",
+    "bind_engine",
+    "current_engine",
+    "is_postgres",
+    "make_engine",
+    "write_transaction",
+]
+
+SQLITE_BUSY_TIMEOUT_S = 30
+
+# Piccolo's migration machinery finds its engine through this module.
+os.environ.setdefault("PICCOLO_CONF", "lending.database")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///") or "lending.sqlite3"
+        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT_S)
+    if url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(config={"dsn": url})
+    raise ValueError("LENDING_DATABASE_URL must start with sqlite:/// or postgresql://")
+
+
+DB: Engine = make_engine(os.environ.get("LENDING_DATABASE_URL") or DEFAULT_DATABASE_URL)
+
+APP_REGISTRY = AppRegistry(apps=["lending.piccolo_app"])
+
+_engine: Engine = DB
+
+
+def bind_engine(engine: Engine) -> Engine:
+    """Point every lending table at `engine` (the app, the CLI and tests call this)."""
+    global _engine
+    from .tables import TABLES
+
+    for table in TABLES:
+        table._meta.db = engine
+    _engine = engine
+    return engine
+
+
+def current_engine() -> Engine:
+    return _engine
+
+
+def is_postgres() -> bool:
+    return isinstance(_engine, PostgresEngine)
+
+
+@asynccontextmanager
+async def write_transaction() -> Any:
+    """One transaction per operation. On SQLite take the write lock at BEGIN (IMMEDIATE), so
+    concurrent writers queue instead of failing with 'database is locked'."""
+    engine = _engine
+    if isinstance(engine, SQLiteEngine):
+        async with engine.transaction(transaction_type=TransactionType.immediate) as tx:
+            yield tx
+    else:
+        async with engine.transaction() as tx:
+            yield tx

@@ -1,0 +1,1 @@
+"""The HTTP API (Litestar): parse, call a service, shape the reply."""

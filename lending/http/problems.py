@@ -1,0 +1,138 @@
+"""Every error leaves as RFC 9457 application/problem+json with a stable `code`."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from ..circulation import Invalid, LendingError
+
+__all__ = ["EXCEPTION_HANDLERS", "problem"]
+
+log = logging.getLogger("lending.http")
+
+PROBLEM = "application/problem+json"
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Refused",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    429: "Too many attempts",
+    500: "Server error",
+    503: "Service unavailable",
+}
+_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_attempts",
+    503: "service_unavailable",
+}
+
+
+def problem(
+    status: int, code: str, detail: str, *, title: str | None = None, **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": f"https://lending.example/problems/{code}",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _lending_error(_: Request, exc: LendingError) -> Response:
+    extra: dict[str, Any] = {}
+    if isinstance(exc, Invalid):
+        extra["errors"] = [e.as_dict() for e in exc.errors]
+    return problem(exc.status, exc.code, exc.detail, title=exc.title, **extra)
+
+
+_AT_PATH = re.compile(r"at `\$\.([^`]+)`")
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
+    errors: list[dict[str, str]] = []
+    extra = exc.extra if isinstance(exc.extra, list) else [exc.extra] if exc.extra else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid value"))
+        field = item.get("key") or ""
+        found = _MISSING.search(message) or _AT_PATH.search(message)
+        if found:
+            field = found.group(1)
+        elif item.get("source") == "body" or field in ("data", ""):
+            field = field if field not in ("data", None) else "body"
+        message = _AT_PATH.sub("", message).strip(" -")
+        errors.append({"field": str(field), "message": message})
+    return errors or [{"field": "body", "message": exc.detail or "invalid"}]
+
+
+def _validation(_: Request, exc: ValidationException) -> Response:
+    detail = str(exc.detail or "")
+    if "JSON is malformed" in detail or "malformed" in detail.lower() or _is_decode_error(exc):
+        return problem(400, "malformed_json", "The request body is not valid JSON.")
+    errors = _field_errors(exc)
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(422, "validation_error", summary or "The request is not valid.", errors=errors)
+
+
+def _is_decode_error(exc: ValidationException) -> bool:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    return any(
+        isinstance(i, dict) and "malformed" in str(i.get("message", "")).lower() for i in extra
+    )
+
+
+def _http(_: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if isinstance(exc, NotFoundException):
+        return problem(404, "not_found", "There is nothing at this address.")
+    if isinstance(exc, MethodNotAllowedException):
+        return problem(405, "method_not_allowed", "This address does not accept that method.")
+    detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(status, "Error")
+    if status == 400 and "json" in detail.lower():
+        return problem(400, "malformed_json", "The request body is not valid JSON.")
+    return problem(status, _CODES.get(status, "error"), detail)
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "Something went wrong on our side; the change was not saved.",
+    )
+
+
+EXCEPTION_HANDLERS = {
+    LendingError: _lending_error,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _unexpected,
+}

@@ -1,0 +1,344 @@
+"""Hand-written request and response shapes (msgspec Structs). Requests forbid unknown fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+Code = Annotated[str, Meta(min_length=1, max_length=80, description="barcode or card number, as scanned")]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Short = Annotated[str, Meta(min_length=1, max_length=100)]
+Text = Annotated[str, Meta(max_length=4000)]
+Kind = Annotated[str, Meta(min_length=1, max_length=32, description="hotspot, laptop or tablet")]
+Count = Annotated[int, Meta(ge=0, le=3650)]
+Money = Annotated[float, Meta(ge=0, le=1_000_000)]
+Pin = Annotated[str, Meta(min_length=4, max_length=12, pattern=r"^[0-9]+$")]
+Phone = Annotated[str, Meta(max_length=32)]
+Email = Annotated[str, Meta(max_length=254)]
+Timezone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone")]
+
+
+class Input(Struct, forbid_unknown_fields=True, kw_only=True):
+    def given(self) -> dict[str, Any]:
+        """Fields the client actually sent (unset ones are left out)."""
+        return {
+            f: getattr(self, f)
+            for f in self.__struct_fields__
+            if getattr(self, f) is not msgspec.UNSET
+        }
+
+
+# ---- requests ---------------------------------------------------------------------------
+
+
+class TokenRequest(Input):
+    username: Short | msgspec.UnsetType = msgspec.UNSET
+    password: Annotated[str, Meta(max_length=1024)] | msgspec.UnsetType = msgspec.UNSET
+    card_number: Code | msgspec.UnsetType = msgspec.UNSET
+    pin: Annotated[str, Meta(max_length=64)] | msgspec.UnsetType = msgspec.UNSET
+
+
+class BranchIn(Input):
+    code: Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: Name
+    timezone: Timezone | msgspec.UnsetType = msgspec.UNSET
+
+
+class ClosureIn(Input):
+    date: date
+    reason: Annotated[str, Meta(max_length=200)] = ""
+
+
+class DeviceIn(Input):
+    barcode: Code
+    kind: Kind
+    model: Name
+    serial_number: Short
+    branch: Short
+    imei: Annotated[str, Meta(max_length=20)] | None = None
+    replacement_cost: Money | None = None
+    notes: Text = ""
+
+
+class DevicePatch(Input):
+    kind: Kind | msgspec.UnsetType = msgspec.UNSET
+    model: Name | msgspec.UnsetType = msgspec.UNSET
+    serial_number: Short | msgspec.UnsetType = msgspec.UNSET
+    imei: Annotated[str, Meta(max_length=20)] | None | msgspec.UnsetType = msgspec.UNSET
+    branch: Short | msgspec.UnsetType = msgspec.UNSET
+    status: Annotated[str, Meta(max_length=32)] | msgspec.UnsetType = msgspec.UNSET
+    replacement_cost: Money | msgspec.UnsetType = msgspec.UNSET
+    notes: Text | msgspec.UnsetType = msgspec.UNSET
+    needs_label: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class PatronIn(Input):
+    card_number: Code
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    language: Literal["en", "es"] = "en"
+    household: Annotated[str, Meta(max_length=64)] | None = None
+    branch: Short | None = None
+    expires_on: date | None = None
+    blocked: bool = False
+    block_reason: Annotated[str, Meta(max_length=500)] | None = None
+    pin: Pin | None = None
+
+
+class PatronPatch(Input):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    email: Email | None | msgspec.UnsetType = msgspec.UNSET
+    phone: Phone | None | msgspec.UnsetType = msgspec.UNSET
+    language: Literal["en", "es"] | msgspec.UnsetType = msgspec.UNSET
+    household: Annotated[str, Meta(max_length=64)] | None | msgspec.UnsetType = msgspec.UNSET
+    branch: Short | None | msgspec.UnsetType = msgspec.UNSET
+    expires_on: date | None | msgspec.UnsetType = msgspec.UNSET
+    blocked: bool | msgspec.UnsetType = msgspec.UNSET
+    block_reason: Annotated[str, Meta(max_length=500)] | None | msgspec.UnsetType = msgspec.UNSET
+    pin: Pin | msgspec.UnsetType = msgspec.UNSET
+
+
+class PolicyIn(Input):
+    loan_days: Count | msgspec.UnsetType = msgspec.UNSET
+    renewal_days: Count | msgspec.UnsetType = msgspec.UNSET
+    max_renewals: Count | msgspec.UnsetType = msgspec.UNSET
+    auto_renew: bool | msgspec.UnsetType = msgspec.UNSET
+    max_active_loans_per_patron: Count | msgspec.UnsetType = msgspec.UNSET
+    max_active_loans_per_household: Count | msgspec.UnsetType = msgspec.UNSET
+    hold_pickup_days: Count | msgspec.UnsetType = msgspec.UNSET
+    reminder_days_before_due: Count | msgspec.UnsetType = msgspec.UNSET
+    overdue_notice_days: (
+        Annotated[list[Annotated[int, Meta(ge=1, le=3650)]], Meta(max_length=20)]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    suspend_line_after_days: Count | msgspec.UnsetType = msgspec.UNSET
+    lost_after_days: Count | msgspec.UnsetType = msgspec.UNSET
+
+
+class CheckoutIn(Input):
+    patron: Code
+    device: Code
+
+
+class CheckinIn(Input):
+    device: Code
+
+
+class HoldIn(Input):
+    patron: Code
+    kind: Kind
+    branch: Short
+
+
+class MyHoldIn(Input):
+    kind: Kind
+    branch: Short
+
+
+class StaffIn(Input):
+    username: Annotated[str, Meta(min_length=1, max_length=64)]
+    role: Literal["admin", "desk"]
+    password: Annotated[str, Meta(min_length=8, max_length=1024)]
+
+
+# ---- responses --------------------------------------------------------------------------
+
+
+class Out(Struct, kw_only=True):
+    pass
+
+
+class TokenOut(Out):
+    access_token: str
+    token_type: Literal["Bearer"]
+    role: Literal["admin", "desk", "resident"]
+    expires_at: str
+
+
+class HealthOut(Out):
+    status: str
+    database: str
+
+
+class ClosureOut(Out):
+    date: str
+    reason: str
+
+
+class BranchOut(Out):
+    code: str
+    name: str
+    timezone: str
+    closures: list[ClosureOut]
+
+
+class BranchClosureOut(Out):
+    branch: str
+    date: str
+    reason: str
+
+
+class LoanOut(Out):
+    id: int
+    device: str
+    patron: str | None
+    branch: str
+    kind: str
+    checked_out_at: str
+    due_at: str
+    renewals: int
+    status: Literal["active", "overdue", "returned", "lost"]
+    returned_at: str | None
+
+
+class DeviceOut(Out):
+    barcode: str
+    kind: str
+    model: str
+    serial_number: str
+    imei: str | None
+    branch: str
+    status: Literal[
+        "available", "on_loan", "on_hold_shelf", "in_processing", "in_repair", "lost", "retired"
+    ]
+    replacement_cost: float
+    notes: str
+    needs_label: bool
+    current_loan: LoanOut | None
+
+
+class HoldOut(Out):
+    id: int
+    patron: str | None
+    kind: str
+    branch: str
+    status: Literal["waiting", "ready", "fulfilled", "cancelled", "expired"]
+    position: int | None
+    device: str | None
+    ready_until: str | None
+    placed_at: str
+
+
+class PatronOut(Out):
+    card_number: str
+    name: str
+    email: str | None
+    phone: str | None
+    language: str
+    household: str | None
+    branch: str | None
+    expires_on: str | None
+    blocked: bool
+    block_reason: str | None
+    loans: list[LoanOut]
+    holds: list[HoldOut]
+
+
+class PatronSummaryOut(Out):
+    card_number: str
+    name: str
+    email: str | None
+    phone: str | None
+    language: str
+    household: str | None
+    branch: str | None
+    expires_on: str | None
+    blocked: bool
+    block_reason: str | None
+
+
+class PolicyOut(Out):
+    kind: str
+    loan_days: int
+    renewal_days: int
+    max_renewals: int
+    auto_renew: bool
+    max_active_loans_per_patron: int
+    max_active_loans_per_household: int
+    hold_pickup_days: int
+    reminder_days_before_due: int
+    overdue_notice_days: list[int]
+    suspend_line_after_days: int
+    lost_after_days: int
+
+
+class LoanReply(Out):
+    loan: LoanOut
+
+
+class CheckinReply(Out):
+    loan: LoanOut
+    device: DeviceOut
+    hold: HoldOut | None
+
+
+class EventOut(Out):
+    at: str
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+
+
+class StaffOut(Out):
+    username: str
+    role: str
+    active: bool
+
+
+class BranchList(Out):
+    items: list[BranchOut]
+    total: int
+
+
+class DeviceList(Out):
+    items: list[DeviceOut]
+    total: int
+
+
+class PatronList(Out):
+    items: list[PatronSummaryOut]
+    total: int
+
+
+class PolicyList(Out):
+    items: list[PolicyOut]
+    total: int
+
+
+class LoanList(Out):
+    items: list[LoanOut]
+    total: int
+
+
+class HoldList(Out):
+    items: list[HoldOut]
+    total: int
+
+
+class EventList(Out):
+    items: list[EventOut]
+    total: int
+
+
+class StaffList(Out):
+    items: list[StaffOut]
+    total: int
+
+
+class FieldErrorOut(Out):
+    field: str
+    message: str
+
+
+class ProblemOut(Out):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldErrorOut] | msgspec.UnsetType = msgspec.UNSET

@@ -1,0 +1,1 @@
+"""Use cases: load rows, ask the rules, write rows and the audit event in one transaction."""

@@ -1,0 +1,28 @@
+"""Who is acting: a staff member, a resident, the command line or a scheduled job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Actor", "SYSTEM"]
+
+STAFF_ROLES = ("admin", "desk")
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str  # written to the audit trail: a username, "patron:<card>", "cli", "job:<name>"
+    role: str  # admin, desk, resident, system
+    patron_id: int | None = None
+    staff_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ("admin", "system")
+
+
+SYSTEM = Actor("system", "system")

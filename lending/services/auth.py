@@ -1,0 +1,138 @@
+"""Logging in (staff: username + password; residents: card number + PIN), lockout after
+repeated failures, and bearer tokens stored only as digests."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..circulation import AuthError, TooManyAttempts, Unauthenticated
+from ..database import write_transaction
+from ..settings import Settings
+from ..tables import ApiToken, LoginAttempt, Patron, StaffUser
+from .actors import Actor
+from .passwords import verify_secret
+from .render import render_time
+
+__all__ = ["authenticate", "log_in_resident", "log_in_staff", "revoke"]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvalidCredentials(AuthError):
+    default_code = "invalid_credentials"
+
+
+async def _check_lockout(account: str, now: datetime, settings: Settings) -> None:
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    failures = await LoginAttempt.count().where(
+        (LoginAttempt.account == account) & (LoginAttempt.at > since)
+    )
+    if failures >= settings.login_max_failures:
+        raise TooManyAttempts(
+            f"Too many failed attempts; try again within {settings.login_window_minutes} minutes."
+        )
+
+
+async def _login(
+    account: str,
+    stored_hash: str | None,
+    secret: str,
+    now: datetime,
+    settings: Settings,
+) -> bool:
+    await _check_lockout(account, now, settings)
+    ok = verify_secret(stored_hash, secret)
+    async with write_transaction():
+        if ok:
+            await LoginAttempt.delete().where(LoginAttempt.account == account)
+        else:
+            await LoginAttempt.insert(LoginAttempt(account=account, at=now))
+    return ok
+
+
+async def _issue(
+    now: datetime, minutes: int, role: str, *, staff: int | None = None, patron: int | None = None
+) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(minutes=minutes)
+    await ApiToken.delete().where(ApiToken.expires_at < now)
+    await ApiToken.insert(
+        ApiToken(
+            digest=_digest(token),
+            role=role,
+            staff=staff,
+            patron=patron,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    return token, expires
+
+
+def _token_reply(token: str, role: str, expires: datetime, settings: Settings) -> dict[str, Any]:
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "role": role,
+        "expires_at": render_time(expires, settings.timezone),
+    }
+
+
+async def log_in_staff(
+    username: str, password: str, now: datetime, settings: Settings
+) -> dict[str, Any]:
+    user = await StaffUser.select().where(
+        (StaffUser.username == username) & (StaffUser.active == True)  # noqa: E712
+    ).first()
+    ok = await _login(
+        "staff:" + username, user["password_hash"] if user else None, password, now, settings
+    )
+    if not ok or user is None:
+        raise InvalidCredentials("Wrong username or password.")
+    token, expires = await _issue(now, settings.staff_token_minutes, user["role"], staff=user["id"])
+    return _token_reply(token, user["role"], expires, settings)
+
+
+async def log_in_resident(
+    card_number: str, pin: str, now: datetime, settings: Settings
+) -> dict[str, Any]:
+    patron = await Patron.select(Patron.id, Patron.pin_hash).where(
+        Patron.card_number == card_number
+    ).first()
+    ok = await _login(
+        "patron:" + card_number, patron["pin_hash"] if patron else None, pin, now, settings
+    )
+    if not ok or patron is None:
+        raise InvalidCredentials("Wrong card number or PIN.")
+    token, expires = await _issue(
+        now, settings.resident_token_minutes, "resident", patron=patron["id"]
+    )
+    return _token_reply(token, "resident", expires, settings)
+
+
+async def authenticate(token: str, now: datetime) -> Actor:
+    row = await ApiToken.select(
+        ApiToken.role,
+        ApiToken.staff,
+        ApiToken.patron,
+        ApiToken.expires_at,
+        ApiToken.staff.username.as_alias("username"),
+        ApiToken.staff.active.as_alias("active"),
+        ApiToken.patron.card_number.as_alias("card_number"),
+    ).where(ApiToken.digest == _digest(token)).first()
+    if row is None or row["expires_at"] <= now:
+        raise Unauthenticated("The token is invalid or has expired; log in again.")
+    if row["staff"] is not None:
+        if not row["active"]:
+            raise Unauthenticated("This staff account is disabled.")
+        return Actor(row["username"], row["role"], staff_id=row["staff"])
+    return Actor("patron:" + row["card_number"], "resident", patron_id=row["patron"])
+
+
+async def revoke(token: str) -> None:
+    await ApiToken.delete().where(ApiToken.digest == _digest(token))

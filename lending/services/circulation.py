@@ -1,0 +1,232 @@
+"""Checkout, checkin and renewal: gather facts (locking rows on PostgreSQL), ask the rules,
+write the loan, the device status and the audit event in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..circulation import (
+    Conflict,
+    DeviceFacts,
+    LoanFacts,
+    NotFound,
+    PatronFacts,
+    can_check_out,
+    can_renew,
+    checkout_due_at,
+    renewed_due_at,
+    route_checkin,
+)
+from ..database import is_postgres, write_transaction
+from ..tables import Branch, Device, Hold, Loan, Patron
+from . import audit
+from .actors import Actor
+from .branches import calendar_for
+from .devices import device_by_barcode, device_view
+from .guards import unique_violation
+from .holds import assign_device_to_next_hold, hold_view
+from .loans import loan_rows, loan_view
+from .policies import get_policy
+from .render import zone
+
+__all__ = ["check_in", "check_out", "renew"]
+
+# Kinds with return-to-service steps arrive with inventory operations; none yet.
+PROCESSING_KINDS: frozenset[str] = frozenset()
+
+
+def _locked(query):
+    return query.lock_rows(of=(query.table,)) if is_postgres() else query
+
+
+async def _lock_household(household: str) -> None:
+    if is_postgres():
+        await Patron.raw("SELECT pg_advisory_xact_lock(hashtext({}))", "household:" + household)
+
+
+async def check_out(
+    actor: Actor, now: datetime, *, card_number: str, barcode: str
+) -> dict[str, Any]:
+    async with write_transaction():
+        device = await _locked(
+            Device.select(Device.id, Device.barcode, Device.kind, Device.status, Device.branch)
+            .where(Device.barcode == barcode)
+        ).first()
+        if device is None:
+            raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
+        patron = await _locked(
+            Patron.select(
+                Patron.id, Patron.blocked, Patron.block_reason, Patron.expires_on, Patron.household
+            ).where(Patron.card_number == card_number)
+        ).first()
+        if patron is None:
+            raise NotFound(f"No patron with card number {card_number!r}.", "patron_not_found")
+        household = patron["household"]
+        if household:
+            await _lock_household(household)
+        kind = device["kind"]
+        branch = await Branch.select().where(Branch.id == device["branch"]).first()
+        held_for = None
+        ready_hold = None
+        if device["status"] == "on_hold_shelf":
+            ready_hold = await Hold.select(Hold.id, Hold.patron).where(
+                (Hold.device == device["id"]) & (Hold.status == "ready")
+            ).first()
+            held_for = ready_hold["patron"] if ready_hold else None
+        open_loans = Loan.count().where(
+            (Loan.patron == patron["id"]) & (Loan.kind == kind) & Loan.returned_at.is_null()
+        )
+        household_loans = None
+        if household:
+            household_loans = await Loan.count().where(
+                (Loan.household == household) & (Loan.kind == kind) & Loan.returned_at.is_null()
+            )
+        facts = PatronFacts(
+            id=patron["id"],
+            blocked=patron["blocked"],
+            block_reason=patron["block_reason"],
+            expires_on=patron["expires_on"],
+            active_loans_of_kind=await open_loans,
+            household_active_loans_of_kind=household_loans,
+        )
+        policy = await get_policy(kind)
+        today = now.astimezone(zone(branch["timezone"])).date()
+        refusal = can_check_out(
+            DeviceFacts(device["barcode"], device["status"], held_for), facts, policy, today
+        )
+        if refusal:
+            raise refusal.error()
+        calendar = await calendar_for(branch["id"], branch["timezone"], now)
+        due_at = checkout_due_at(policy, calendar, now)
+        try:
+            inserted = await Loan.insert(
+                Loan(
+                    device=device["id"],
+                    patron=patron["id"],
+                    branch=branch["id"],
+                    kind=kind,
+                    household=household,
+                    checked_out_at=now,
+                    due_at=due_at,
+                    renewals=0,
+                    status="active",
+                    checked_out_by=actor.name,
+                )
+            ).returning(Loan.id)
+        except Exception as exc:
+            if unique_violation(exc):
+                raise Conflict(
+                    f"Device {barcode} is already on loan.", "device_unavailable"
+                ) from None
+            raise
+        loan_id = inserted[0]["id"]
+        await Device.update({Device.status: "on_loan", Device.updated_at: now}).where(
+            Device.id == device["id"]
+        )
+        details = {"loan": loan_id, "kind": kind, "due_at": due_at.isoformat()}
+        if ready_hold is not None:
+            await Hold.update({Hold.status: "fulfilled", Hold.closed_at: now}).where(
+                Hold.id == ready_hold["id"]
+            )
+            details["hold_fulfilled"] = ready_hold["id"]
+        await audit.record(
+            actor, "checkout", barcode, now, details, patron_card=card_number, loan=loan_id
+        )
+        rows = await loan_rows(Loan.id == loan_id)
+    return {"loan": loan_view(rows[0], now)}
+
+
+async def check_in(actor: Actor, now: datetime, *, barcode: str) -> dict[str, Any]:
+    async with write_transaction():
+        device = await _locked(Device.select().where(Device.barcode == barcode)).first()
+        if device is None:
+            raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
+        loan = await Loan.select(
+            Loan.id, Loan.status, Loan.patron.card_number.as_alias("patron_card")
+        ).where((Loan.device == device["id"]) & Loan.returned_at.is_null()).first()
+        if loan is None:
+            raise Conflict(f"Device {barcode} was not on loan.", "not_on_loan")
+        await Loan.update(
+            {Loan.returned_at: now, Loan.status: "returned"}
+        ).where(Loan.id == loan["id"])
+        await audit.record(
+            actor,
+            "checkin",
+            barcode,
+            now,
+            {"loan": loan["id"], "was": loan["status"]},
+            patron_card=loan["patron_card"],
+            loan=loan["id"],
+        )
+        hold = await assign_device_to_next_hold(actor, now, device)
+        route = route_checkin(hold["id"] if hold else None, device["kind"] in PROCESSING_KINDS)
+        if hold is None:
+            await Device.update({Device.status: route.device_status, Device.updated_at: now}).where(
+                Device.id == device["id"]
+            )
+        rows = await loan_rows(Loan.id == loan["id"])
+        device_row = await device_by_barcode(barcode)
+    return {
+        "loan": loan_view(rows[0], now),
+        "device": device_view(device_row, None),
+        "hold": hold_view(hold) if hold else None,
+    }
+
+
+async def renew(
+    actor: Actor, now: datetime, loan_id: int, *, patron_id: int | None = None
+) -> dict[str, Any]:
+    """Renew a loan. `patron_id` limits it to that patron's loans (residents): any other
+    loan is reported as not found."""
+    async with write_transaction():
+        query = Loan.select(
+            Loan.all_columns(),
+            Loan.patron.blocked.as_alias("patron_blocked"),
+            Loan.device.barcode.as_alias("device_barcode"),
+            Loan.patron.card_number.as_alias("patron_card"),
+        ).where(Loan.id == loan_id)
+        if patron_id is not None:
+            query = query.where(Loan.patron == patron_id)
+        loan = await _locked(query).first()
+        if loan is None:
+            raise NotFound(f"No loan with id {loan_id}.", "loan_not_found")
+        policy = await get_policy(loan["kind"])
+        others_waiting = await Hold.exists().where(
+            (Hold.kind == loan["kind"]) & (Hold.branch == loan["branch"]) & (Hold.status == "waiting")
+        )
+        available = 0
+        if others_waiting:
+            available = await Device.count().where(
+                (Device.kind == loan["kind"])
+                & (Device.branch == loan["branch"])
+                & (Device.status == "available")
+            )
+        facts = LoanFacts(
+            status=loan["status"],
+            renewals=loan["renewals"],
+            due_at=loan["due_at"],
+            patron_blocked=bool(loan["patron_blocked"]),
+        )
+        refusal = can_renew(facts, policy, others_waiting, available)
+        if refusal:
+            raise refusal.error()
+        branch = await Branch.select().where(Branch.id == loan["branch"]).first()
+        calendar = await calendar_for(branch["id"], branch["timezone"], now)
+        due_at = renewed_due_at(facts, policy, calendar, now)
+        await Loan.update({Loan.due_at: due_at, Loan.renewals: loan["renewals"] + 1}).where(
+            Loan.id == loan_id
+        )
+        await audit.record(
+            actor,
+            "renew",
+            loan["device_barcode"],
+            now,
+            {"loan": loan_id, "due_at": due_at.isoformat(), "renewals": loan["renewals"] + 1},
+            patron_card=loan["patron_card"],
+            loan=loan_id,
+        )
+        rows = await loan_rows(Loan.id == loan_id)
+    return {"loan": loan_view(rows[0], now)}
+
+

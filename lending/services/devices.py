@@ -1,0 +1,233 @@
+"""Devices: add, look up, search and edit the inventory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..circulation import Conflict, FieldError, Invalid, NotFound, luhn_valid
+from ..circulation.rules import DEVICE_STATUSES
+from ..database import write_transaction
+from ..tables import Device, Loan
+from . import audit
+from .actors import Actor
+from .branches import branch_by_code
+from .guards import unique_violation
+from .loans import loan_rows, loan_view
+from .paging import Page, page_of
+from .policies import valid_kind
+from .render import cents_to_amount
+
+__all__ = [
+    "create_device",
+    "device_by_barcode",
+    "device_view",
+    "get_device",
+    "list_devices",
+    "update_device",
+]
+
+# Statuses an admin may set by hand (the others follow from circulation).
+SETTABLE_STATUSES = ("available", "in_repair", "retired", "lost")
+CELLULAR_KINDS = ("hotspot",)
+
+DEVICE_COLUMNS = (
+    Device.all_columns(),
+    Device.branch.code.as_alias("branch_code"),
+)
+
+
+def valid_imei(imei: str | None) -> str | None:
+    if imei is None or imei == "":
+        return None
+    if not (imei.isdigit() and len(imei) == 15 and luhn_valid(imei)):
+        raise Invalid(FieldError("imei", "an IMEI is 15 digits with a valid check digit"))
+    return imei
+
+
+def amount_to_cents(amount: float | int | None, field: str = "replacement_cost") -> int:
+    if amount is None:
+        return 0
+    if amount < 0 or amount > 1_000_000:
+        raise Invalid(FieldError(field, "must be between 0 and 1000000"))
+    return round(amount * 100)
+
+
+async def device_by_barcode(barcode: str) -> dict[str, Any]:
+    row = await Device.select(*DEVICE_COLUMNS).where(Device.barcode == barcode).first()
+    if row is None:
+        raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
+    return row
+
+
+def device_view(row: dict[str, Any], current_loan: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "barcode": row["barcode"],
+        "kind": row["kind"],
+        "model": row["model"],
+        "serial_number": row["serial_number"],
+        "imei": row["imei"],
+        "branch": row["branch_code"],
+        "status": row["status"],
+        "replacement_cost": cents_to_amount(row["replacement_cost_cents"]),
+        "notes": row["notes"],
+        "needs_label": row["needs_label"],
+        "current_loan": current_loan,
+    }
+
+
+async def _current_loan(device_id: int, now: datetime) -> dict[str, Any] | None:
+    rows = await loan_rows((Loan.device == device_id) & Loan.returned_at.is_null())
+    return loan_view(rows[0], now) if rows else None
+
+
+async def get_device(barcode: str, now: datetime) -> dict[str, Any]:
+    row = await device_by_barcode(barcode)
+    return device_view(row, await _current_loan(row["id"], now))
+
+
+async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    kind = valid_kind(data["kind"])
+    imei = valid_imei(data.get("imei"))
+    cost = amount_to_cents(data.get("replacement_cost"))
+    barcode = data["barcode"]
+    async with write_transaction():
+        branch = await branch_by_code(data["branch"], field="branch")
+        if await Device.exists().where(Device.barcode == barcode):
+            raise Conflict(f"A device with barcode {barcode!r} already exists.", "duplicate_barcode")
+        try:
+            await Device.insert(
+                Device(
+                    barcode=barcode,
+                    kind=kind,
+                    model=data["model"],
+                    serial_number=data["serial_number"],
+                    imei=imei,
+                    branch=branch["id"],
+                    status="available",
+                    replacement_cost_cents=cost,
+                    notes=data.get("notes") or "",
+                    needs_label=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        except Exception as exc:
+            if unique_violation(exc):
+                raise Conflict(
+                    f"A device with barcode {barcode!r} already exists.", "duplicate_barcode"
+                ) from None
+            raise
+        await audit.record(
+            actor,
+            "device_created",
+            barcode,
+            now,
+            {"kind": kind, "model": data["model"], "branch": branch["code"]},
+        )
+        row = await device_by_barcode(barcode)
+    return device_view(row, None)
+
+
+async def list_devices(
+    now: datetime,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    branch: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    conditions = []
+    if status:
+        conditions.append(Device.status == status)
+    if kind:
+        conditions.append(Device.kind == kind)
+    if branch:
+        conditions.append(Device.branch.code == branch)
+    if q:
+        pattern = f"%{_escape_like(q)}%"
+        conditions.append(
+            Device.barcode.ilike(pattern)
+            | Device.serial_number.ilike(pattern)
+            | Device.model.ilike(pattern)
+        )
+    query = Device.select(*DEVICE_COLUMNS).order_by(Device.barcode)
+    count = Device.count()
+    if conditions:
+        query = query.where(*conditions)
+        count = count.where(*conditions)
+    rows = await query.limit(limit).offset(offset)
+    loans: dict[int, dict[str, Any]] = {}
+    ids = [r["id"] for r in rows]
+    if ids:
+        for loan in await loan_rows(Loan.device.is_in(ids) & Loan.returned_at.is_null()):
+            loans[loan["device"]] = loan_view(loan, now)
+    return page_of([device_view(r, loans.get(r["id"])) for r in rows], await count)
+
+
+def _escape_like(text: str) -> str:
+    # Piccolo passes the pattern as a parameter; % and _ typed by a person are taken literally
+    # enough for a search box (we do not expose wildcards), so drop them.
+    return text.replace("%", "").replace("_", "")
+
+
+async def update_device(
+    actor: Actor, now: datetime, barcode: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    values: dict[Any, Any] = {}
+    details: dict[str, Any] = {}
+    if "kind" in changes:
+        values[Device.kind] = valid_kind(changes["kind"])
+    if "imei" in changes:
+        values[Device.imei] = valid_imei(changes["imei"])
+    if "replacement_cost" in changes:
+        values[Device.replacement_cost_cents] = amount_to_cents(changes["replacement_cost"])
+    for name in ("model", "serial_number", "notes", "needs_label"):
+        if name in changes:
+            values[getattr(Device, name)] = changes[name]
+    status = changes.get("status")
+    if status is not None and status not in SETTABLE_STATUSES:
+        allowed = ", ".join(SETTABLE_STATUSES)
+        if status in DEVICE_STATUSES:
+            raise Invalid(
+                FieldError("status", f"{status} follows from circulation; set one of {allowed}")
+            )
+        raise Invalid(FieldError("status", f"must be one of {allowed}"))
+    async with write_transaction():
+        row = await device_by_barcode(barcode)
+        if "branch" in changes:
+            branch = await branch_by_code(changes["branch"], field="branch")
+            values[Device.branch] = branch["id"]
+        if status is not None:
+            out = await Loan.exists().where(
+                (Loan.device == row["id"]) & Loan.returned_at.is_null()
+            )
+            if out:
+                raise Conflict(
+                    f"Device {barcode} is on loan; check it in before setting it {status}.",
+                    "device_on_loan",
+                )
+            if row["status"] == "on_hold_shelf" and status != "on_hold_shelf":
+                from .holds import release_device_from_hold
+
+                await release_device_from_hold(actor, now, row["id"], reason="device_" + status)
+            values[Device.status] = status
+        if values:
+            values[Device.updated_at] = now
+            await Device.update(values).where(Device.id == row["id"])
+            details = {
+                k._meta.name: v for k, v in values.items() if k._meta.name != "updated_at"
+            }
+            await audit.record(actor, "device_updated", barcode, now, _jsonable(details))
+        row = await device_by_barcode(barcode)
+        current = await _current_loan(row["id"], now)
+    return device_view(row, current)
+
+
+def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v if isinstance(v, (str, int, float, bool, type(None))) else str(v))
+            for k, v in details.items()}
+
+

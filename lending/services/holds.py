@@ -1,0 +1,269 @@
+"""The waitlist: one queue per device kind and branch. Devices are assigned to holds only at
+checkin, or when a ready hold is cancelled or expires."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..circulation import Conflict, FieldError, Invalid, NotFound, hold_ready_until
+from ..database import is_postgres, write_transaction
+from ..tables import Device, Hold
+from . import audit
+from .actors import Actor
+from .branches import branch_by_code, calendar_for
+from .guards import unique_violation
+from .paging import Page, page_of
+from .policies import get_policy, valid_kind
+from .render import render_time, zone
+
+__all__ = [
+    "HOLD_STATUSES",
+    "assign_device_to_next_hold",
+    "cancel_hold",
+    "hold_rows",
+    "hold_view",
+    "list_holds",
+    "place_hold",
+    "release_device_from_hold",
+]
+
+HOLD_STATUSES = ("waiting", "ready", "fulfilled", "cancelled", "expired")
+OPEN = ("waiting", "ready")
+
+HOLD_COLUMNS = (
+    Hold.all_columns(),
+    Hold.patron.card_number.as_alias("patron_card"),
+    Hold.branch.code.as_alias("branch_code"),
+    Hold.branch.timezone.as_alias("branch_timezone"),
+    Hold.device.barcode.as_alias("device_barcode"),
+)
+
+
+def hold_view(row: dict[str, Any]) -> dict[str, Any]:
+    tz = row["branch_timezone"]
+    return {
+        "id": row["id"],
+        "patron": row["patron_card"],
+        "kind": row["kind"],
+        "branch": row["branch_code"],
+        "status": row["status"],
+        "position": row.get("position"),
+        "device": row["device_barcode"],
+        "ready_until": render_time(row["ready_until"], tz),
+        "placed_at": render_time(row["placed_at"], tz),
+    }
+
+
+async def _positions(rows: list[dict[str, Any]]) -> None:
+    """Fill `position` (1 = next in line) for waiting holds, in one query per queue."""
+    queues = {(r["kind"], r["branch"]) for r in rows if r["status"] == "waiting"}
+    order: dict[int, int] = {}
+    for kind, branch in queues:
+        ids = await Hold.select(Hold.id).where(
+            (Hold.kind == kind) & (Hold.branch == branch) & (Hold.status == "waiting")
+        ).order_by(Hold.placed_at).order_by(Hold.id)
+        order.update({r["id"]: i for i, r in enumerate(ids, start=1)})
+    for r in rows:
+        r["position"] = order.get(r["id"])
+
+
+async def hold_rows(
+    *, patron_id: int | None = None, hold_id: int | None = None, open_only: bool = True
+) -> list[dict[str, Any]]:
+    query = Hold.select(*HOLD_COLUMNS).order_by(Hold.placed_at).order_by(Hold.id)
+    if patron_id is not None:
+        query = query.where(Hold.patron == patron_id)
+    if hold_id is not None:
+        query = query.where(Hold.id == hold_id)
+    if open_only:
+        query = query.where(Hold.status.is_in(list(OPEN)))
+    rows = await query
+    await _positions(rows)
+    return rows
+
+
+async def list_holds(
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    branch: str | None = None,
+    patron_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    conditions: list[Any] = []
+    if status:
+        if status not in HOLD_STATUSES:
+            raise Invalid(FieldError("status", f"must be one of {', '.join(HOLD_STATUSES)}"))
+        conditions.append(Hold.status == status)
+    else:
+        conditions.append(Hold.status.is_in(list(OPEN)))
+    if kind:
+        conditions.append(Hold.kind == kind)
+    if branch:
+        conditions.append(Hold.branch.code == branch)
+    if patron_id is not None:
+        conditions.append(Hold.patron == patron_id)
+    query = (
+        Hold.select(*HOLD_COLUMNS)
+        .where(*conditions)
+        .order_by(Hold.kind)
+        .order_by(Hold.branch)
+        .order_by(Hold.placed_at)
+        .order_by(Hold.id)
+    )
+    rows = await query.limit(limit).offset(offset)
+    await _positions(rows)
+    total = await Hold.count().where(*conditions)
+    return page_of([hold_view(r) for r in rows], total)
+
+
+async def place_hold(
+    actor: Actor, now: datetime, *, card_number: str, kind: str, branch_code: str
+) -> dict[str, Any]:
+    from .patrons import patron_by_card
+
+    valid_kind(kind)
+    async with write_transaction():
+        patron = await patron_by_card(card_number)
+        branch = await branch_by_code(branch_code, field="branch")
+        if patron["blocked"]:
+            raise Conflict("The patron's account is blocked.", "patron_blocked")
+        today = now.astimezone(zone(branch["timezone"])).date()
+        if patron["expires_on"] is not None and patron["expires_on"] < today:
+            raise Conflict("The patron's card has expired.", "patron_expired")
+        duplicate = Conflict(
+            f"The patron already has an open hold for a {kind}.", "duplicate_hold"
+        )
+        if await Hold.exists().where(
+            (Hold.patron == patron["id"]) & (Hold.kind == kind) & Hold.status.is_in(list(OPEN))
+        ):
+            raise duplicate
+        try:
+            result = await Hold.insert(
+                Hold(
+                    patron=patron["id"],
+                    kind=kind,
+                    branch=branch["id"],
+                    status="waiting",
+                    placed_at=now,
+                )
+            ).returning(Hold.id)
+        except Exception as exc:
+            if unique_violation(exc):
+                raise duplicate from None
+            raise
+        hold_id = result[0]["id"]
+        await audit.record(
+            actor,
+            "hold_placed",
+            card_number,
+            now,
+            {"hold": hold_id, "kind": kind, "branch": branch_code},
+            patron_card=card_number,
+        )
+        rows = await hold_rows(hold_id=hold_id)
+    return hold_view(rows[0])
+
+
+async def assign_device_to_next_hold(
+    actor: Actor, now: datetime, device: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Put `device` on the hold shelf for the first waiting patron of its kind at its branch.
+    Returns the hold row (now ready) or None when nobody waits. Runs inside the caller's
+    transaction."""
+    query = (
+        Hold.select(Hold.id, Hold.patron, Hold.patron.card_number.as_alias("patron_card"))
+        .where(
+            (Hold.kind == device["kind"])
+            & (Hold.branch == device["branch"])
+            & (Hold.status == "waiting")
+        )
+        .order_by(Hold.placed_at)
+        .order_by(Hold.id)
+        .limit(1)
+    )
+    if is_postgres():
+        query = query.lock_rows(skip_locked=True, of=(Hold,))
+    nxt = await query.first()
+    if nxt is None:
+        return None
+    branch = await _branch_of(device["branch"])
+    policy = await get_policy(device["kind"])
+    calendar = await calendar_for(device["branch"], branch["timezone"], now)
+    ready_until = hold_ready_until(policy, calendar, now)
+    await Hold.update({Hold.status: "ready", Hold.device: device["id"], Hold.ready_until: ready_until}).where(
+        Hold.id == nxt["id"]
+    )
+    await Device.update({Device.status: "on_hold_shelf", Device.updated_at: now}).where(
+        Device.id == device["id"]
+    )
+    await audit.record(
+        actor,
+        "hold_ready",
+        device["barcode"],
+        now,
+        {"hold": nxt["id"], "ready_until": ready_until.isoformat()},
+        patron_card=nxt["patron_card"],
+    )
+    rows = await hold_rows(hold_id=nxt["id"])
+    return rows[0]
+
+
+async def _branch_of(branch_id: int) -> dict[str, Any]:
+    from ..tables import Branch
+
+    return await Branch.select().where(Branch.id == branch_id).first()
+
+
+async def release_device_from_hold(
+    actor: Actor, now: datetime, device_id: int, *, reason: str
+) -> None:
+    """A hold-shelf device leaves the shelf for another reason (repair, retired...): its ready
+    hold goes back to waiting, keeping its place at the front of the queue."""
+    await Hold.update(
+        {Hold.status: "waiting", Hold.device: None, Hold.ready_until: None}
+    ).where((Hold.device == device_id) & (Hold.status == "ready"))
+
+
+async def cancel_hold(
+    actor: Actor, now: datetime, hold_id: int, *, patron_id: int | None = None
+) -> dict[str, Any]:
+    """Cancel an open hold. A ready hold's device goes to the next waiting patron or back
+    to available. `patron_id` limits it to that patron's holds (residents)."""
+    async with write_transaction():
+        query = Hold.select(
+            Hold.all_columns(),
+            Hold.patron.card_number.as_alias("patron_card"),
+        ).where(Hold.id == hold_id)
+        if patron_id is not None:
+            query = query.where(Hold.patron == patron_id)
+        if is_postgres():
+            query = query.lock_rows(of=(Hold,))
+        hold = await query.first()
+        if hold is None:
+            raise NotFound(f"No hold with id {hold_id}.", "hold_not_found")
+        if hold["status"] not in OPEN:
+            raise Conflict(f"This hold is already {hold['status']}.", "hold_not_open")
+        await Hold.update({Hold.status: "cancelled", Hold.closed_at: now}).where(
+            Hold.id == hold_id
+        )
+        await audit.record(
+            actor,
+            "hold_cancelled",
+            hold["patron_card"] or str(hold_id),
+            now,
+            {"hold": hold_id, "kind": hold["kind"]},
+            patron_card=hold["patron_card"],
+        )
+        if hold["status"] == "ready" and hold["device"] is not None:
+            device = await Device.select().where(Device.id == hold["device"]).first()
+            if await assign_device_to_next_hold(actor, now, device) is None:
+                await Device.update(
+                    {Device.status: "available", Device.updated_at: now}
+                ).where(Device.id == device["id"])
+        rows = await hold_rows(hold_id=hold_id, open_only=False)
+    return hold_view(rows[0])
+
+

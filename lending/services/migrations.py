@@ -1,0 +1,59 @@
+"""Applying migrations and refusing to serve an unmigrated database."""
+
+from __future__ import annotations
+
+from piccolo.querystring import QueryString
+
+from ..circulation import LendingError
+from ..database import current_engine
+
+__all__ = ["DatabaseNotMigrated", "migrate", "pending_migrations"]
+
+
+class DatabaseNotMigrated(LendingError):
+    status = 503
+    title = "Database not migrated"
+    default_code = "database_not_migrated"
+
+
+def _known_ids() -> list[str]:
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+
+    from ..piccolo_app import APP_CONFIG
+
+    manager = BaseMigrationManager()
+    modules = manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path)
+    return sorted(manager.get_migration_ids(modules))
+
+
+async def pending_migrations() -> list[str]:
+    """Migration ids not yet applied to the current database (all of them when it is new)."""
+    engine = current_engine()
+    try:
+        rows = await engine.run_querystring(
+            QueryString("SELECT name FROM migration WHERE app_name = {}", "lending")
+        )
+    except Exception:
+        return _known_ids()
+    done = {r["name"] for r in rows}
+    return [m for m in _known_ids() if m not in done]
+
+
+async def ensure_migrated() -> None:
+    pending = await pending_migrations()
+    if pending:
+        raise DatabaseNotMigrated(
+            f"The database has {len(pending)} migration(s) not applied; "
+            "run `lending migrate` first."
+        )
+
+
+async def migrate() -> list[str]:
+    """Apply every pending migration; returns the ids applied."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    pending = await pending_migrations()
+    result = await run_forwards(app_name="lending")
+    if not result.success:
+        raise RuntimeError(result.message or "migration failed")
+    return pending

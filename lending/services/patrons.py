@@ -1,0 +1,174 @@
+"""Patrons: cards, contact details, households, blocks and PINs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..database import write_transaction
+from ..tables import Loan, Patron
+from . import audit
+from .actors import Actor
+from .branches import branch_by_code
+from .guards import unique_violation
+from .holds import hold_rows, hold_view
+from .loans import loan_rows, loan_view
+from .paging import Page, page_of
+from .passwords import hash_secret
+from .render import render_date
+
+__all__ = [
+    "create_patron",
+    "get_patron",
+    "list_patrons",
+    "patron_by_card",
+    "patron_view",
+    "update_patron",
+]
+
+LANGUAGES = ("en", "es")
+PATRON_COLUMNS = (Patron.all_columns(exclude=[Patron.pin_hash]), Patron.branch.code.as_alias("branch_code"))
+
+
+def valid_pin(pin: str) -> str:
+    if not (pin.isdigit() and 4 <= len(pin) <= 12):
+        raise Invalid(FieldError("pin", "a PIN is 4 to 12 digits"))
+    return pin
+
+
+def valid_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise Invalid(FieldError("language", "must be en or es"))
+    return language
+
+
+def valid_email(email: str | None) -> str | None:
+    if not email:
+        return None
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email:
+        raise Invalid(FieldError("email", "not an email address"))
+    return email
+
+
+async def patron_by_card(card_number: str) -> dict[str, Any]:
+    row = await Patron.select(*PATRON_COLUMNS).where(Patron.card_number == card_number).first()
+    if row is None:
+        raise NotFound(f"No patron with card number {card_number!r}.", "patron_not_found")
+    return row
+
+
+def patron_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "card_number": row["card_number"],
+        "name": row["name"],
+        "email": row["email"],
+        "phone": row["phone"],
+        "language": row["language"],
+        "household": row["household"],
+        "branch": row["branch_code"],
+        "expires_on": render_date(row["expires_on"]),
+        "blocked": row["blocked"],
+        "block_reason": row["block_reason"],
+    }
+
+
+async def get_patron(card_number: str, now: datetime) -> dict[str, Any]:
+    row = await patron_by_card(card_number)
+    return await _with_loans_and_holds(row, now)
+
+
+async def _with_loans_and_holds(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    view = patron_view(row)
+    loans = await loan_rows((Loan.patron == row["id"]) & Loan.returned_at.is_null())
+    view["loans"] = [loan_view(r, now) for r in loans]
+    view["holds"] = [hold_view(h) for h in await hold_rows(patron_id=row["id"])]
+    return view
+
+
+async def get_patron_by_id(patron_id: int, now: datetime) -> dict[str, Any]:
+    row = await Patron.select(*PATRON_COLUMNS).where(Patron.id == patron_id).first()
+    if row is None:
+        raise NotFound("Your patron record no longer exists.", "patron_not_found")
+    return await _with_loans_and_holds(row, now)
+
+
+async def _contact_values(data: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "email" in data:
+        values["email"] = valid_email(data["email"])
+    if "language" in data and data["language"] is not None:
+        values["language"] = valid_language(data["language"])
+    for name in ("name", "phone", "household", "expires_on", "block_reason"):
+        if name in data:
+            values[name] = data[name] or None if name != "name" else data[name]
+    if "blocked" in data and data["blocked"] is not None:
+        values["blocked"] = data["blocked"]
+        if not data["blocked"]:
+            values["block_reason"] = None
+    if data.get("pin") is not None:
+        values["pin_hash"] = hash_secret(valid_pin(data["pin"]))
+    if "branch" in data:
+        values["branch"] = (
+            (await branch_by_code(data["branch"], field="branch"))["id"] if data["branch"] else None
+        )
+    return values
+
+
+async def create_patron(actor: Actor, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    card = data["card_number"]
+    values = await _contact_values(data)
+    async with write_transaction():
+        if await Patron.exists().where(Patron.card_number == card):
+            raise Conflict(f"A patron with card {card!r} already exists.", "duplicate_card_number")
+        try:
+            await Patron.insert(Patron(card_number=card, created_at=now, **values))
+        except Exception as exc:
+            if unique_violation(exc):
+                raise Conflict(
+                    f"A patron with card {card!r} already exists.", "duplicate_card_number"
+                ) from None
+            raise
+        await audit.record(actor, "patron_created", card, now, patron_card=card)
+        row = await patron_by_card(card)
+    return await _with_loans_and_holds(row, now)
+
+
+async def update_patron(
+    actor: Actor, now: datetime, card: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    values = await _contact_values(data)
+    async with write_transaction():
+        row = await patron_by_card(card)
+        if values:
+            await Patron.update(values).where(Patron.id == row["id"])
+            changed = sorted(k if k != "pin_hash" else "pin" for k in values)
+            action = "patron_updated"
+            if values.get("blocked") is True:
+                action = "patron_blocked"
+            elif values.get("blocked") is False and row["blocked"]:
+                action = "patron_unblocked"
+            details: dict[str, Any] = {"changed": changed}
+            if "block_reason" in values and values["block_reason"]:
+                details["block_reason"] = values["block_reason"]
+            await audit.record(actor, action, card, now, details, patron_card=card)
+            row = await patron_by_card(card)
+    return await _with_loans_and_holds(row, now)
+
+
+async def list_patrons(q: str | None = None, limit: int = 50, offset: int = 0) -> Page:
+    query = Patron.select(*PATRON_COLUMNS).order_by(Patron.name)
+    count = Patron.count()
+    if q:
+        pattern = f"%{q.replace('%', '').replace('_', '')}%"
+        cond = (
+            Patron.card_number.ilike(pattern)
+            | Patron.name.ilike(pattern)
+            | Patron.email.ilike(pattern)
+            | Patron.phone.ilike(pattern)
+        )
+        query = query.where(cond)
+        count = count.where(cond)
+    rows = await query.limit(limit).offset(offset)
+    return page_of([patron_view(r) for r in rows], await count)

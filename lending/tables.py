@@ -1,0 +1,174 @@
+"""Piccolo tables. Money is stored in cents; times in UTC (rendered in the branch's zone)."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+__all__ = [
+    "ApiToken",
+    "Branch",
+    "Closure",
+    "Device",
+    "Event",
+    "Hold",
+    "Loan",
+    "LoginAttempt",
+    "Patron",
+    "Policy",
+    "StaffUser",
+    "TABLES",
+]
+
+
+class Branch(Table):
+    code = Varchar(length=32, unique=True, index=True)
+    name = Varchar(length=200)
+    timezone = Varchar(length=64)
+    created_at = Timestamptz()
+
+
+class Closure(Table):
+    """A date the branch is closed: due dates computed from then on skip it."""
+
+    branch = ForeignKey(Branch, on_delete=OnDelete.cascade, index=True)
+    date = Date()
+    reason = Varchar(length=200)
+
+
+class Device(Table):
+    barcode = Varchar(length=64, unique=True, index=True)
+    kind = Varchar(length=32, index=True)
+    model = Varchar(length=200)
+    serial_number = Varchar(length=100, index=True)
+    imei = Varchar(length=20, null=True, default=None)
+    branch = ForeignKey(Branch, on_delete=OnDelete.restrict, index=True)
+    status = Varchar(length=20, default="available", index=True)
+    replacement_cost_cents = BigInt(default=0)
+    notes = Text(default="")
+    needs_label = Boolean(default=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Patron(Table):
+    card_number = Varchar(length=64, unique=True, index=True)
+    name = Varchar(length=200)
+    email = Varchar(length=254, null=True, default=None)
+    phone = Varchar(length=32, null=True, default=None)
+    language = Varchar(length=2, default="en")
+    household = Varchar(length=64, null=True, default=None, index=True)
+    branch = ForeignKey(Branch, on_delete=OnDelete.restrict, null=True, default=None)
+    expires_on = Date(null=True, default=None)
+    blocked = Boolean(default=False)
+    block_reason = Varchar(length=500, null=True, default=None)
+    pin_hash = Varchar(length=200, null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Policy(Table):
+    kind = Varchar(length=32, unique=True)
+    loan_days = Integer()
+    renewal_days = Integer()
+    max_renewals = Integer()
+    auto_renew = Boolean(default=False)
+    max_active_loans_per_patron = Integer()
+    max_active_loans_per_household = Integer()
+    hold_pickup_days = Integer()
+    reminder_days_before_due = Integer()
+    overdue_notice_days = JSON(default="[]")
+    suspend_line_after_days = Integer()
+    lost_after_days = Integer()
+
+
+class Loan(Table):
+    """A loan. `returned_at IS NULL` means it is still out (active, or lost and not back);
+    a partial unique index allows only one such loan per device."""
+
+    device = ForeignKey(Device, on_delete=OnDelete.restrict, index=True)
+    patron = ForeignKey(Patron, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    branch = ForeignKey(Branch, on_delete=OnDelete.restrict)
+    kind = Varchar(length=32)
+    household = Varchar(length=64, null=True, default=None)
+    checked_out_at = Timestamptz()
+    due_at = Timestamptz(index=True)
+    renewals = Integer(default=0)
+    status = Varchar(length=20, default="active", index=True)
+    returned_at = Timestamptz(null=True, default=None)
+    checked_out_by = Varchar(length=100, default="")
+
+
+class Hold(Table):
+    patron = ForeignKey(Patron, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    kind = Varchar(length=32)
+    branch = ForeignKey(Branch, on_delete=OnDelete.restrict)
+    status = Varchar(length=20, default="waiting", index=True)
+    device = ForeignKey(Device, on_delete=OnDelete.restrict, null=True, default=None)
+    ready_until = Timestamptz(null=True, default=None)
+    placed_at = Timestamptz()
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class StaffUser(Table, tablename="staff_user"):
+    username = Varchar(length=64, unique=True)
+    password_hash = Varchar(length=200)
+    role = Varchar(length=16)
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class ApiToken(Table, tablename="api_token"):
+    """Bearer tokens, stored only as SHA-256 digests."""
+
+    digest = Varchar(length=64, unique=True)
+    role = Varchar(length=16)
+    staff = ForeignKey(StaffUser, on_delete=OnDelete.cascade, null=True, default=None)
+    patron = ForeignKey(Patron, on_delete=OnDelete.cascade, null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
+
+
+class LoginAttempt(Table, tablename="login_attempt"):
+    """Failed logins per account, for lockout (rows are cleared by a successful login)."""
+
+    account = Varchar(length=100, index=True)
+    at = Timestamptz()
+
+
+class Event(Table):
+    """The audit trail: who did what to which subject. The patron is a separate column so
+    that anonymization can drop it without rewriting details."""
+
+    at = Timestamptz(index=True)
+    actor = Varchar(length=100, index=True)
+    action = Varchar(length=64, index=True)
+    subject = Varchar(length=100, index=True)
+    details = JSON(default="{}")
+    patron_card = Varchar(length=64, null=True, default=None)
+    loan = BigInt(null=True, default=None, index=True)
+
+
+TABLES = [
+    Branch,
+    Closure,
+    Device,
+    Patron,
+    Policy,
+    Loan,
+    Hold,
+    StaffUser,
+    ApiToken,
+    LoginAttempt,
+    Event,
+]
