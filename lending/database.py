@@ -20,6 +20,8 @@ __all__ = [
     "APP_REGISTRY",
     "DB",
     "bind_engine",
+    "close_database",
+    "open_database",
     "current_engine",
     "is_postgres",
     "make_engine",
@@ -78,3 +80,15 @@ async def write_transaction() -> Any:
     else:
         async with engine.transaction() as tx:
             yield tx
+
+
+async def open_database(engine: Engine) -> None:
+    """Bind the tables to `engine` and start its pool (PostgreSQL)."""
+    bind_engine(engine)
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=2, max_size=20)
+
+
+async def close_database(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()

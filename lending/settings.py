@@ -50,9 +50,7 @@ class Settings:
             raise SettingsError(f"LENDING_TIMEZONE {timezone!r} is not an IANA time zone") from None
         url = env.get("LENDING_DATABASE_URL") or DEFAULT_DATABASE_URL
         if not url.startswith(("sqlite://", "postgres://", "postgresql://")):
-            raise SettingsError(
-                "LENDING_DATABASE_URL must start with sqlite:/// or postgresql://"
-            )
+            raise SettingsError("LENDING_DATABASE_URL must start with sqlite:/// or postgresql://")
         return cls(
             database_url=url,
             timezone=timezone,

@@ -2,6 +2,7 @@
 
 from .calendar import BranchCalendar, end_of_day_after, renewal_due_at
 from .errors import (
+    AuthError,
     Conflict,
     FieldError,
     Forbidden,
@@ -29,6 +30,7 @@ from .scan import luhn_check_digit, luhn_valid, normalize_code
 
 __all__ = [
     "KINDS",
+    "AuthError",
     "BranchCalendar",
     "CheckinRoute",
     "Conflict",

@@ -41,4 +41,9 @@ def luhn_check_digit(payload: str) -> int:
 
 
 def luhn_valid(number: str) -> bool:
-    return number.isascii() and number.isdigit() and len(number) > 1 and luhn_check_digit(number[:-1]) == int(number[-1])
+    return (
+        number.isascii()
+        and number.isdigit()
+        and len(number) > 1
+        and luhn_check_digit(number[:-1]) == int(number[-1])
+    )

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from litestar import Controller, post
-from litestar.params import Body
 
 from ..circulation import FieldError, Invalid
 from ..services import auth
-from .common import code, errors
+from .common import JSONBody, Now, SettingsDep, code, errors
 from .schemas import TokenOut, TokenRequest
 
 __all__ = ["AuthController"]
@@ -25,24 +21,17 @@ class AuthController(Controller):
         status_code=200,
         summary="Log in and get a bearer token",
         responses=errors(400, 401, 422, 429),
+        security=[],
     )
     async def token(
-        self, data: Annotated_TokenRequest, now: datetime, settings: Any
+        self, data: JSONBody[TokenRequest], now: Now, settings: SettingsDep
     ) -> TokenOut:
         given = data.given()
-        if "username" in given and "password" in given and "card_number" not in given:
+        if {"username", "password"} <= given.keys() and "card_number" not in given:
             return await auth.log_in_staff(given["username"], given["password"], now, settings)
-        if "card_number" in given and "pin" in given and "username" not in given:
+        if {"card_number", "pin"} <= given.keys() and "username" not in given:
             card = code(given["card_number"], "card_number")
             return await auth.log_in_resident(card, given["pin"], now, settings)
         raise Invalid(
-            [
-                FieldError(
-                    "body", "send either username and password, or card_number and pin"
-                )
-            ]
+            FieldError("body", "send either username and password, or card_number and pin")
         )
-
-
-Annotated_TokenRequest = TokenRequest
-_ = Body

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from ..circulation import FieldError, Invalid, normalize_code
+from ..services.actors import Actor
+from ..settings import Settings
 
-__all__ = ["Filter", "Id", "Limit", "Offset", "code", "errors"]
+__all__ = [
+    "ActorDep",
+    "Filter",
+    "Id",
+    "JSONBody",
+    "Limit",
+    "Now",
+    "Offset",
+    "SettingsDep",
+    "code",
+    "errors",
+]
 
-Limit = Annotated[int, Parameter(ge=1, le=500, default=50, description="page size (1-500)")]
-Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, default=0, description="items to skip")]
+ActorDep = NamedDependency[Actor]
+Now = NamedDependency[datetime]
+SettingsDep = NamedDependency[Settings]
+
+Limit = Annotated[int, Parameter(ge=1, le=500, description="page size (1-500)")]
+Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="items to skip")]
 Id = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
-Filter = Annotated[str | None, Parameter(max_length=200, default=None)]
+Filter = Annotated[str | None, Parameter(max_length=200)]
 
 
 def code(raw: str, field: str) -> str:

@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-Code = Annotated[str, Meta(min_length=1, max_length=80, description="barcode or card number, as scanned")]
+Code = Annotated[
+    str, Meta(min_length=1, max_length=80, description="barcode or card number, as scanned")
+]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Short = Annotated[str, Meta(min_length=1, max_length=100)]
 Text = Annotated[str, Meta(max_length=4000)]

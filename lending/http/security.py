@@ -4,8 +4,8 @@ anonymous request with a bad body still gets 401."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -48,9 +48,9 @@ async def resident_only(connection: ASGIConnection, _: BaseRouteHandler) -> None
         raise Forbidden("This is for residents logged in with card number and PIN.")
 
 
-async def provide_actor(request: Any) -> Actor:
+async def provide_actor(request: Request) -> Actor:
     return await _actor(request)
 
 
-def provide_now(request: Any) -> datetime:
+def provide_now(request: Request) -> datetime:
     return _clock(request)

@@ -86,9 +86,13 @@ def _token_reply(token: str, role: str, expires: datetime, settings: Settings) -
 async def log_in_staff(
     username: str, password: str, now: datetime, settings: Settings
 ) -> dict[str, Any]:
-    user = await StaffUser.select().where(
-        (StaffUser.username == username) & (StaffUser.active == True)  # noqa: E712
-    ).first()
+    user = (
+        await StaffUser.select()
+        .where(
+            (StaffUser.username == username) & (StaffUser.active == True)  # noqa: E712
+        )
+        .first()
+    )
     ok = await _login(
         "staff:" + username, user["password_hash"] if user else None, password, now, settings
     )
@@ -101,9 +105,11 @@ async def log_in_staff(
 async def log_in_resident(
     card_number: str, pin: str, now: datetime, settings: Settings
 ) -> dict[str, Any]:
-    patron = await Patron.select(Patron.id, Patron.pin_hash).where(
-        Patron.card_number == card_number
-    ).first()
+    patron = (
+        await Patron.select(Patron.id, Patron.pin_hash)
+        .where(Patron.card_number == card_number)
+        .first()
+    )
     ok = await _login(
         "patron:" + card_number, patron["pin_hash"] if patron else None, pin, now, settings
     )
@@ -116,15 +122,19 @@ async def log_in_resident(
 
 
 async def authenticate(token: str, now: datetime) -> Actor:
-    row = await ApiToken.select(
-        ApiToken.role,
-        ApiToken.staff,
-        ApiToken.patron,
-        ApiToken.expires_at,
-        ApiToken.staff.username.as_alias("username"),
-        ApiToken.staff.active.as_alias("active"),
-        ApiToken.patron.card_number.as_alias("card_number"),
-    ).where(ApiToken.digest == _digest(token)).first()
+    row = (
+        await ApiToken.select(
+            ApiToken.role,
+            ApiToken.staff,
+            ApiToken.patron,
+            ApiToken.expires_at,
+            ApiToken.staff.username.as_alias("username"),
+            ApiToken.staff.active.as_alias("active"),
+            ApiToken.patron.card_number.as_alias("card_number"),
+        )
+        .where(ApiToken.digest == _digest(token))
+        .first()
+    )
     if row is None or row["expires_at"] <= now:
         raise Unauthenticated("The token is invalid or has expired; log in again.")
     if row["staff"] is not None:

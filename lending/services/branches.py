@@ -45,9 +45,7 @@ async def branch_by_code(code: str, *, field: str | None = None) -> dict[str, An
 def _branch(row: dict[str, Any], closures: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     out = {"code": row["code"], "name": row["name"], "timezone": row["timezone"]}
     if closures is not None:
-        out["closures"] = [
-            {"date": c["date"].isoformat(), "reason": c["reason"]} for c in closures
-        ]
+        out["closures"] = [{"date": c["date"].isoformat(), "reason": c["reason"]} for c in closures]
     return out
 
 
@@ -94,7 +92,11 @@ async def add_closure(
             )
         await Closure.insert(Closure(branch=branch["id"], date=day, reason=reason))
         await audit.record(
-            actor, "branch_closed_date_added", code, now, {"date": day.isoformat(), "reason": reason}
+            actor,
+            "branch_closed_date_added",
+            code,
+            now,
+            {"date": day.isoformat(), "reason": reason},
         )
     return {"branch": code, "date": day.isoformat(), "reason": reason}
 

@@ -50,8 +50,9 @@ async def check_out(
 ) -> dict[str, Any]:
     async with write_transaction():
         device = await _locked(
-            Device.select(Device.id, Device.barcode, Device.kind, Device.status, Device.branch)
-            .where(Device.barcode == barcode)
+            Device.select(
+                Device.id, Device.barcode, Device.kind, Device.status, Device.branch
+            ).where(Device.barcode == barcode)
         ).first()
         if device is None:
             raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
@@ -70,9 +71,11 @@ async def check_out(
         held_for = None
         ready_hold = None
         if device["status"] == "on_hold_shelf":
-            ready_hold = await Hold.select(Hold.id, Hold.patron).where(
-                (Hold.device == device["id"]) & (Hold.status == "ready")
-            ).first()
+            ready_hold = (
+                await Hold.select(Hold.id, Hold.patron)
+                .where((Hold.device == device["id"]) & (Hold.status == "ready"))
+                .first()
+            )
             held_for = ready_hold["patron"] if ready_hold else None
         open_loans = Loan.count().where(
             (Loan.patron == patron["id"]) & (Loan.kind == kind) & Loan.returned_at.is_null()
@@ -142,14 +145,16 @@ async def check_in(actor: Actor, now: datetime, *, barcode: str) -> dict[str, An
         device = await _locked(Device.select().where(Device.barcode == barcode)).first()
         if device is None:
             raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
-        loan = await Loan.select(
-            Loan.id, Loan.status, Loan.patron.card_number.as_alias("patron_card")
-        ).where((Loan.device == device["id"]) & Loan.returned_at.is_null()).first()
+        loan = (
+            await Loan.select(Loan.id, Loan.status, Loan.patron.card_number.as_alias("patron_card"))
+            .where((Loan.device == device["id"]) & Loan.returned_at.is_null())
+            .first()
+        )
         if loan is None:
             raise Conflict(f"Device {barcode} was not on loan.", "not_on_loan")
-        await Loan.update(
-            {Loan.returned_at: now, Loan.status: "returned"}
-        ).where(Loan.id == loan["id"])
+        await Loan.update({Loan.returned_at: now, Loan.status: "returned"}).where(
+            Loan.id == loan["id"]
+        )
         await audit.record(
             actor,
             "checkin",
@@ -193,7 +198,9 @@ async def renew(
             raise NotFound(f"No loan with id {loan_id}.", "loan_not_found")
         policy = await get_policy(loan["kind"])
         others_waiting = await Hold.exists().where(
-            (Hold.kind == loan["kind"]) & (Hold.branch == loan["branch"]) & (Hold.status == "waiting")
+            (Hold.kind == loan["kind"])
+            & (Hold.branch == loan["branch"])
+            & (Hold.status == "waiting")
         )
         available = 0
         if others_waiting:
@@ -228,5 +235,3 @@ async def renew(
         )
         rows = await loan_rows(Loan.id == loan_id)
     return {"loan": loan_view(rows[0], now)}
-
-

@@ -94,7 +94,9 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> di
     async with write_transaction():
         branch = await branch_by_code(data["branch"], field="branch")
         if await Device.exists().where(Device.barcode == barcode):
-            raise Conflict(f"A device with barcode {barcode!r} already exists.", "duplicate_barcode")
+            raise Conflict(
+                f"A device with barcode {barcode!r} already exists.", "duplicate_barcode"
+            )
         try:
             await Device.insert(
                 Device(
@@ -201,9 +203,7 @@ async def update_device(
             branch = await branch_by_code(changes["branch"], field="branch")
             values[Device.branch] = branch["id"]
         if status is not None:
-            out = await Loan.exists().where(
-                (Loan.device == row["id"]) & Loan.returned_at.is_null()
-            )
+            out = await Loan.exists().where((Loan.device == row["id"]) & Loan.returned_at.is_null())
             if out:
                 raise Conflict(
                     f"Device {barcode} is on loan; check it in before setting it {status}.",
@@ -217,9 +217,7 @@ async def update_device(
         if values:
             values[Device.updated_at] = now
             await Device.update(values).where(Device.id == row["id"])
-            details = {
-                k._meta.name: v for k, v in values.items() if k._meta.name != "updated_at"
-            }
+            details = {k._meta.name: v for k, v in values.items() if k._meta.name != "updated_at"}
             await audit.record(actor, "device_updated", barcode, now, _jsonable(details))
         row = await device_by_barcode(barcode)
         current = await _current_loan(row["id"], now)
@@ -227,7 +225,7 @@ async def update_device(
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if isinstance(v, (str, int, float, bool, type(None))) else str(v))
-            for k, v in details.items()}
-
-
+    return {
+        k: (v if isinstance(v, (str, int, float, bool, type(None))) else str(v))
+        for k, v in details.items()
+    }

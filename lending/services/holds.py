@@ -60,9 +60,12 @@ async def _positions(rows: list[dict[str, Any]]) -> None:
     queues = {(r["kind"], r["branch"]) for r in rows if r["status"] == "waiting"}
     order: dict[int, int] = {}
     for kind, branch in queues:
-        ids = await Hold.select(Hold.id).where(
-            (Hold.kind == kind) & (Hold.branch == branch) & (Hold.status == "waiting")
-        ).order_by(Hold.placed_at).order_by(Hold.id)
+        ids = (
+            await Hold.select(Hold.id)
+            .where((Hold.kind == kind) & (Hold.branch == branch) & (Hold.status == "waiting"))
+            .order_by(Hold.placed_at)
+            .order_by(Hold.id)
+        )
         order.update({r["id"]: i for i, r in enumerate(ids, start=1)})
     for r in rows:
         r["position"] = order.get(r["id"])
@@ -133,9 +136,7 @@ async def place_hold(
         today = now.astimezone(zone(branch["timezone"])).date()
         if patron["expires_on"] is not None and patron["expires_on"] < today:
             raise Conflict("The patron's card has expired.", "patron_expired")
-        duplicate = Conflict(
-            f"The patron already has an open hold for a {kind}.", "duplicate_hold"
-        )
+        duplicate = Conflict(f"The patron already has an open hold for a {kind}.", "duplicate_hold")
         if await Hold.exists().where(
             (Hold.patron == patron["id"]) & (Hold.kind == kind) & Hold.status.is_in(list(OPEN))
         ):
@@ -193,9 +194,9 @@ async def assign_device_to_next_hold(
     policy = await get_policy(device["kind"])
     calendar = await calendar_for(device["branch"], branch["timezone"], now)
     ready_until = hold_ready_until(policy, calendar, now)
-    await Hold.update({Hold.status: "ready", Hold.device: device["id"], Hold.ready_until: ready_until}).where(
-        Hold.id == nxt["id"]
-    )
+    await Hold.update(
+        {Hold.status: "ready", Hold.device: device["id"], Hold.ready_until: ready_until}
+    ).where(Hold.id == nxt["id"])
     await Device.update({Device.status: "on_hold_shelf", Device.updated_at: now}).where(
         Device.id == device["id"]
     )
@@ -222,9 +223,9 @@ async def release_device_from_hold(
 ) -> None:
     """A hold-shelf device leaves the shelf for another reason (repair, retired...): its ready
     hold goes back to waiting, keeping its place at the front of the queue."""
-    await Hold.update(
-        {Hold.status: "waiting", Hold.device: None, Hold.ready_until: None}
-    ).where((Hold.device == device_id) & (Hold.status == "ready"))
+    await Hold.update({Hold.status: "waiting", Hold.device: None, Hold.ready_until: None}).where(
+        (Hold.device == device_id) & (Hold.status == "ready")
+    )
 
 
 async def cancel_hold(
@@ -246,9 +247,7 @@ async def cancel_hold(
             raise NotFound(f"No hold with id {hold_id}.", "hold_not_found")
         if hold["status"] not in OPEN:
             raise Conflict(f"This hold is already {hold['status']}.", "hold_not_open")
-        await Hold.update({Hold.status: "cancelled", Hold.closed_at: now}).where(
-            Hold.id == hold_id
-        )
+        await Hold.update({Hold.status: "cancelled", Hold.closed_at: now}).where(Hold.id == hold_id)
         await audit.record(
             actor,
             "hold_cancelled",
@@ -260,10 +259,8 @@ async def cancel_hold(
         if hold["status"] == "ready" and hold["device"] is not None:
             device = await Device.select().where(Device.id == hold["device"]).first()
             if await assign_device_to_next_hold(actor, now, device) is None:
-                await Device.update(
-                    {Device.status: "available", Device.updated_at: now}
-                ).where(Device.id == device["id"])
+                await Device.update({Device.status: "available", Device.updated_at: now}).where(
+                    Device.id == device["id"]
+                )
         rows = await hold_rows(hold_id=hold_id, open_only=False)
     return hold_view(rows[0])
-
-

@@ -28,7 +28,10 @@ __all__ = [
 ]
 
 LANGUAGES = ("en", "es")
-PATRON_COLUMNS = (Patron.all_columns(exclude=[Patron.pin_hash]), Patron.branch.code.as_alias("branch_code"))
+PATRON_COLUMNS = (
+    Patron.all_columns(exclude=[Patron.pin_hash]),
+    Patron.branch.code.as_alias("branch_code"),
+)
 
 
 def valid_pin(pin: str) -> str:

@@ -1,0 +1,179 @@
+"""The `lending` command: serve, migrate, demo, staff."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from .circulation import Invalid, LendingError
+from .settings import Settings, SettingsError
+
+__all__ = ["main"]
+
+CLI_ACTOR_NAME = "cli"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
+    from .database import bind_engine, make_engine
+
+    engine = bind_engine(make_engine(settings.database_url))
+    if settings.is_postgres:
+        await engine.start_connection_pool(min_size=1, max_size=4)
+    try:
+        return await work()
+    finally:
+        if settings.is_postgres:
+            await engine.close_connection_pool()
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from .services.migrations import migrate
+
+    async def work() -> list[str]:
+        return await migrate()
+
+    applied = asyncio.run(_with_database(settings, work))
+    print(f"Database is up to date ({len(applied)} migration(s) applied now).")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .database import bind_engine, make_engine
+    from .services.migrations import pending_migrations
+
+    bind_engine(make_engine(settings.database_url))
+    pending = asyncio.run(pending_migrations())
+    if pending:
+        print(
+            f"lending: the database ({_where(settings)}) is not migrated: "
+            f"{len(pending)} migration(s) pending. Run `lending migrate` first.",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"Serving lending on http://{args.host}:{args.port} (database: {_where(settings)})")
+    uvicorn.run(
+        "lending.http.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+    return 0
+
+
+def _where(settings: Settings) -> str:
+    url = settings.database_url
+    if "@" in url:  # hide credentials
+        scheme, _, rest = url.partition("://")
+        url = f"{scheme}://…@{rest.rpartition('@')[2]}"
+    return url
+
+
+def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
+    from .services.actors import Actor
+    from .services.staff import add_staff
+
+    actor = Actor(CLI_ACTOR_NAME, "system")
+
+    async def work() -> dict[str, Any]:
+        return await add_staff(
+            actor, _now(), username=args.username, role=args.role, password=args.password
+        )
+
+    user = asyncio.run(_with_database(settings, work))
+    print(f"Added {user['role']} account {user['username']!r}.")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from .services.demo import DEMO_LOGINS, database_is_empty, has_demo_logins, seed_demo
+
+    async def work() -> str:
+        if not await database_is_empty():
+            if args.if_empty:
+                return "kept" if await has_demo_logins() else "foreign"
+            raise LendingError(
+                "The database is not empty; demo data is only seeded into an empty database.",
+                "database_not_empty",
+            )
+        summary = await seed_demo(_now(), settings)
+        print(summary)
+        return "seeded"
+
+    outcome = asyncio.run(_with_database(settings, work))
+    if outcome == "foreign":
+        print("The database already holds data; no demo data was added.")
+        return 0
+    if outcome == "kept":
+        print("Demo data is already in place.")
+    print("Demo logins:")
+    for line in DEMO_LOGINS:
+        print("  " + line)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lending", description="Hotspot and laptop lending for public libraries."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web app and API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    serve.set_defaults(run=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="seed demo data into an empty database")
+    demo.add_argument(
+        "--if-empty", action="store_true", help="seed only when empty; never fail otherwise"
+    )
+    demo.set_defaults(run=cmd_demo)
+
+    staff = sub.add_parser("staff", help="staff accounts")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser("add", help="add a staff account")
+    add.add_argument("username")
+    add.add_argument("--role", choices=["admin", "desk"], required=True)
+    add.add_argument("--password", required=True)
+    add.set_defaults(run=cmd_staff_add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.run(settings, args)
+    except SettingsError as exc:
+        print(f"lending: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except Invalid as exc:
+        for error in exc.errors:
+            print(f"lending: {error.field}: {error.message}", file=sys.stderr)
+        return 2
+    except LendingError as exc:
+        print(f"lending: {exc.detail}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

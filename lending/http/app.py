@@ -1,0 +1,89 @@
+"""The Litestar application: controllers, error handling, auth dependencies, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from .. import __version__
+from ..database import bind_engine, close_database, make_engine, open_database
+from ..services.migrations import ensure_migrated
+from ..settings import Settings
+from .admin import EventController, StaffController, health
+from .auth import AuthController
+from .circulation import CirculationController, HoldController
+from .inventory import BranchController, DeviceController, PolicyController
+from .me import MeController
+from .patrons import PatronController
+from .problems import EXCEPTION_HANDLERS
+from .security import provide_actor, provide_now
+
+__all__ = ["create_app"]
+
+Clock = Callable[[], datetime]
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = bind_engine(make_engine(settings.database_url))
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await open_database(engine)
+        try:
+            await ensure_migrated()
+            yield
+        finally:
+            await close_database(engine)
+
+    app = Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            BranchController,
+            DeviceController,
+            PatronController,
+            PolicyController,
+            CirculationController,
+            HoldController,
+            MeController,
+            EventController,
+            StaffController,
+        ],
+        dependencies={
+            "actor": Provide(provide_actor),
+            "now": Provide(provide_now, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="lending",
+            version=__version__,
+            description="Hotspot and laptop lending for public libraries.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="opaque")
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        request_max_body_size=1024 * 1024,
+        debug=False,
+    )
+    app.state.clock = clock or _system_clock
+    app.state.settings = settings
+    return app

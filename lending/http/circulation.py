@@ -1,0 +1,97 @@
+"""Checkout, checkin, renewal, loans and holds (staff side)."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, post
+
+from ..services import circulation, holds, loans
+from ..services.policies import valid_kind
+from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
+from .schemas import (
+    CheckinIn,
+    CheckinReply,
+    CheckoutIn,
+    HoldIn,
+    HoldList,
+    HoldOut,
+    LoanList,
+    LoanReply,
+)
+from .security import staff_only
+
+__all__ = ["CirculationController", "HoldController"]
+
+
+class CirculationController(Controller):
+    path = "/api"
+    tags = ["circulation"]
+    guards = [staff_only]
+
+    @post("/checkout", responses=errors(400, 401, 403, 404, 409, 422))
+    async def checkout(self, data: JSONBody[CheckoutIn], actor: ActorDep, now: Now) -> LoanReply:
+        return await circulation.check_out(
+            actor,
+            now,
+            card_number=code(data.patron, "patron"),
+            barcode=code(data.device, "device"),
+        )
+
+    @post("/checkin", status_code=200, responses=errors(400, 401, 403, 404, 409, 422))
+    async def checkin(self, data: JSONBody[CheckinIn], actor: ActorDep, now: Now) -> CheckinReply:
+        return await circulation.check_in(actor, now, barcode=code(data.device, "device"))
+
+    @post("/loans/{loan_id:int}/renew", status_code=200, responses=errors(401, 403, 404, 409))
+    async def renew(self, loan_id: Id, actor: ActorDep, now: Now) -> LoanReply:
+        return await circulation.renew(actor, now, loan_id)
+
+    @get("/loans", responses=errors(401, 403, 422))
+    async def list_loans(
+        self,
+        now: Now,
+        status: Filter = None,
+        patron: Filter = None,
+        device: Filter = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> LoanList:
+        return await loans.list_loans(
+            now,
+            status=status,
+            patron=code(patron, "patron") if patron else None,
+            device=code(device, "device") if device else None,
+            limit=limit,
+            offset=offset,
+        )
+
+
+class HoldController(Controller):
+    path = "/api/holds"
+    tags = ["holds"]
+    guards = [staff_only]
+
+    @post("/", responses=errors(400, 401, 403, 404, 409, 422))
+    async def place(self, data: JSONBody[HoldIn], actor: ActorDep, now: Now) -> HoldOut:
+        return await holds.place_hold(
+            actor,
+            now,
+            card_number=code(data.patron, "patron"),
+            kind=valid_kind(data.kind),
+            branch_code=data.branch,
+        )
+
+    @get("/", responses=errors(401, 403, 422))
+    async def list_(
+        self,
+        status: Filter = None,
+        kind: Filter = None,
+        branch: Filter = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> HoldList:
+        return await holds.list_holds(
+            status=status, kind=kind, branch=branch, limit=limit, offset=offset
+        )
+
+    @delete("/{hold_id:int}", status_code=200, responses=errors(401, 403, 404, 409))
+    async def cancel(self, hold_id: Id, actor: ActorDep, now: Now) -> HoldOut:
+        return await holds.cancel_hold(actor, now, hold_id)

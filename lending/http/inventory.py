@@ -1,0 +1,121 @@
+"""Branches, closed dates, devices and loan policies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, patch, post, put
+from litestar.params import Parameter
+
+from ..services import branches, devices, policies
+from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, code, errors
+from .schemas import (
+    BranchClosureOut,
+    BranchIn,
+    BranchList,
+    BranchOut,
+    ClosureIn,
+    DeviceIn,
+    DeviceList,
+    DeviceOut,
+    DevicePatch,
+    PolicyIn,
+    PolicyList,
+    PolicyOut,
+)
+from .security import admin_only, staff_only
+
+__all__ = ["BranchController", "DeviceController", "PolicyController"]
+
+BranchCode = Annotated[str, Parameter(max_length=64)]
+Barcode = Annotated[str, Parameter(max_length=200)]
+
+
+class BranchController(Controller):
+    path = "/api/branches"
+    tags = ["branches"]
+
+    @post("/", guards=[admin_only], responses=errors(400, 401, 403, 409, 422))
+    async def create(
+        self, data: JSONBody[BranchIn], actor: ActorDep, now: Now, settings: SettingsDep
+    ) -> BranchOut:
+        given = data.given()
+        return await branches.create_branch(
+            actor,
+            now,
+            code=data.code,
+            name=data.name,
+            timezone=given.get("timezone") or settings.timezone,
+        )
+
+    @get("/", guards=[staff_only], responses=errors(401, 403, 422))
+    async def list_(self, limit: Limit = 50, offset: Offset = 0) -> BranchList:
+        return await branches.list_branches(limit, offset)
+
+    @post(
+        "/{branch_code:str}/closures",
+        guards=[admin_only],
+        responses=errors(400, 401, 403, 404, 409, 422),
+    )
+    async def add_closure(
+        self, branch_code: BranchCode, data: JSONBody[ClosureIn], actor: ActorDep, now: Now
+    ) -> BranchClosureOut:
+        return await branches.add_closure(
+            actor, now, code=branch_code, day=data.date, reason=data.reason
+        )
+
+
+class DeviceController(Controller):
+    path = "/api/devices"
+    tags = ["devices"]
+
+    @post("/", guards=[admin_only], responses=errors(400, 401, 403, 409, 422))
+    async def create(self, data: JSONBody[DeviceIn], actor: ActorDep, now: Now) -> DeviceOut:
+        values = data.given()
+        values["barcode"] = code(data.barcode, "barcode")
+        return await devices.create_device(actor, now, values)
+
+    @get("/", guards=[staff_only], responses=errors(401, 403, 422))
+    async def list_(
+        self,
+        now: Now,
+        status: Filter = None,
+        kind: Filter = None,
+        branch: Filter = None,
+        q: Filter = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> DeviceList:
+        return await devices.list_devices(
+            now, status=status, kind=kind, branch=branch, q=q, limit=limit, offset=offset
+        )
+
+    @get("/{barcode:str}", guards=[staff_only], responses=errors(401, 403, 404))
+    async def get_one(self, barcode: Barcode, now: Now) -> DeviceOut:
+        return await devices.get_device(code(barcode, "barcode"), now)
+
+    @patch("/{barcode:str}", guards=[admin_only], responses=errors(400, 401, 403, 404, 409, 422))
+    async def update(
+        self, barcode: Barcode, data: JSONBody[DevicePatch], actor: ActorDep, now: Now
+    ) -> DeviceOut:
+        return await devices.update_device(actor, now, code(barcode, "barcode"), data.given())
+
+
+class PolicyController(Controller):
+    path = "/api/policies"
+    tags = ["policies"]
+
+    @get("/", guards=[staff_only], responses=errors(401, 403))
+    async def list_(self) -> PolicyList:
+        items = await policies.list_policies()
+        return {"items": items, "total": len(items)}  # type: ignore[return-value]
+
+    @put("/{kind:str}", guards=[admin_only], responses=errors(400, 401, 403, 422))
+    async def put_(
+        self,
+        kind: Annotated[str, Parameter(max_length=32)],
+        data: JSONBody[PolicyIn],
+        actor: ActorDep,
+        now: Now,
+    ) -> PolicyOut:
+        return await policies.put_policy(actor, now, kind, data.given())
