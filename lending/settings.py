@@ -38,6 +38,7 @@ class Settings:
     login_max_failures: int = 5
     login_window_minutes: int = 15
     run_jobs: bool = True
+    anonymize_after_days: int = 90
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +61,9 @@ class Settings:
                 env, "LENDING_RESIDENT_TOKEN_MINUTES", cls.resident_token_minutes
             ),
             run_jobs=env.get("LENDING_RUN_JOBS", "1") not in ("0", "false", "no"),
+            anonymize_after_days=_int(
+                env, "LENDING_ANONYMIZE_AFTER_DAYS", cls.anonymize_after_days
+            ),
         )
 
     @property

@@ -19,6 +19,13 @@ from piccolo.table import Table
 __all__ = [
     "ApiToken",
     "Branch",
+    "CarrierAction",
+    "Charge",
+    "DataPlan",
+    "JobRun",
+    "LineMove",
+    "Notice",
+    "ServiceLine",
     "Closure",
     "Device",
     "Event",
@@ -159,6 +166,99 @@ class Event(Table):
     loan = BigInt(null=True, default=None, index=True)
 
 
+class DataPlan(Table, tablename="data_plan"):
+    carrier = Varchar(length=100)
+    name = Varchar(length=200)
+    monthly_cost_cents = BigInt(default=0)
+    data_cap_gb = Integer(null=True, default=None)  # None: unlimited
+    term_end = Date(null=True, default=None)  # term end / renewal date
+    created_at = Timestamptz()
+
+
+class ServiceLine(Table, tablename="service_line"):
+    """A carrier line (SIM): ICCID, phone number, plan, status and the device it sits in."""
+
+    iccid = Varchar(length=20, unique=True, index=True)
+    msisdn = Varchar(length=16, unique=True)
+    carrier = Varchar(length=100)
+    plan = ForeignKey(DataPlan, on_delete=OnDelete.restrict, null=True, default=None)
+    status = Varchar(length=16, default="active", index=True)
+    device = ForeignKey(Device, on_delete=OnDelete.restrict, null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class LineMove(Table, tablename="line_move"):
+    """History of a line's moves between devices (SIM swaps)."""
+
+    line = ForeignKey(ServiceLine, on_delete=OnDelete.cascade, index=True)
+    from_device = ForeignKey(Device, on_delete=OnDelete.restrict, null=True, default=None)
+    to_device = ForeignKey(Device, on_delete=OnDelete.restrict, null=True, default=None)
+    at = Timestamptz()
+    actor = Varchar(length=100)
+
+
+class CarrierAction(Table, tablename="carrier_action"):
+    """A suspend or restore the carrier gateway must carry out (an outbox, retried)."""
+
+    line = ForeignKey(ServiceLine, on_delete=OnDelete.cascade, index=True)
+    action = Varchar(length=16)  # suspend, restore
+    loan = BigInt(null=True, default=None)
+    status = Varchar(length=16, default="pending", index=True)  # pending, task, done, failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    last_error = Text(default="")
+    created_at = Timestamptz()
+    done_at = Timestamptz(null=True, default=None)
+    done_by = Varchar(length=100, default="")
+
+
+class Notice(Table):
+    """The outbox of patron notices; (kind, loan, stage) is unique so no notice is sent twice."""
+
+    patron = ForeignKey(Patron, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    kind = Varchar(length=32)
+    loan = BigInt(null=True, default=None)
+    hold = BigInt(null=True, default=None)
+    stage = Varchar(length=40, default="")
+    channel = Varchar(length=16, default="email")  # email, sms, call
+    recipient = Varchar(length=254, null=True, default=None)  # set for notices not to a patron
+    language = Varchar(length=2, default="en")
+    subject = Text(default="")
+    body = Text(default="")
+    status = Varchar(length=16, default="pending", index=True)  # pending, sent, failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    last_error = Text(default="")
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class Charge(Table):
+    """Money a patron owes for a loan: a lost device's replacement cost, later kit parts."""
+
+    loan = ForeignKey(Loan, on_delete=OnDelete.restrict, index=True)
+    patron = ForeignKey(Patron, on_delete=OnDelete.restrict, null=True, default=None)
+    kind = Varchar(length=32)
+    amount_cents = BigInt()
+    status = Varchar(length=16, default="open")  # open, waived, paid
+    created_at = Timestamptz()
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class JobRun(Table, tablename="job_run"):
+    """One run of a scheduled job: when, for which `now`, what it did, and any error."""
+
+    job = Varchar(length=32, index=True)
+    now = Timestamptz()
+    started_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+    summary = JSON(default="{}")
+    error = Text(default="")
+    instance = Varchar(length=100, default="")
+    trigger = Varchar(length=16, default="schedule")  # schedule, api, cli
+
+
 TABLES = [
     Branch,
     Closure,
@@ -171,4 +271,11 @@ TABLES = [
     ApiToken,
     LoginAttempt,
     Event,
+    DataPlan,
+    ServiceLine,
+    LineMove,
+    CarrierAction,
+    Notice,
+    Charge,
+    JobRun,
 ]

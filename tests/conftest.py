@@ -86,10 +86,14 @@ class Database:
         return self.url
 
 
-TRUNCATE = (
-    "TRUNCATE event, login_attempt, api_token, staff_user, hold, loan, policy, patron, "
-    "device, closure, branch RESTART IDENTITY CASCADE"
-)
+def _truncate_all() -> str:
+    from lending.tables import TABLES
+
+    names = ", ".join(t._meta.tablename for t in TABLES)
+    return f"TRUNCATE {names} RESTART IDENTITY CASCADE"
+
+
+TRUNCATE = _truncate_all()
 
 
 @pytest.fixture(scope="session", params=DATABASES)

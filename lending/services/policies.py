@@ -13,7 +13,7 @@ from ..tables import Policy
 from . import audit
 from .actors import Actor
 
-__all__ = ["get_policy", "list_policies", "policy_dict", "put_policy", "valid_kind"]
+__all__ = ["all_policies", "get_policy", "list_policies", "policy_dict", "put_policy", "valid_kind"]
 
 
 def valid_kind(kind: str, field: str = "kind") -> str:
@@ -44,11 +44,16 @@ async def get_policy(kind: str) -> LoanPolicy:
     return _from_row(row)
 
 
-async def list_policies() -> list[dict[str, Any]]:
+async def all_policies() -> list[LoanPolicy]:
+    """Every kind's policy: stored ones, and the defaults for kinds never edited."""
     policies = default_policies()
     for row in await Policy.select():
         policies[row["kind"]] = _from_row(row)
-    return [policy_dict(policies[k]) for k in sorted(policies)]
+    return [policies[k] for k in sorted(policies)]
+
+
+async def list_policies() -> list[dict[str, Any]]:
+    return [policy_dict(p) for p in await all_policies()]
 
 
 async def put_policy(

@@ -1,0 +1,82 @@
+"""The jobs by name, and running one: every run is recorded (start, end, counts, error)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ..circulation import NotFound
+from ..database import write_transaction
+from ..services import overdue, privacy
+from ..settings import Settings
+from ..tables import JobRun
+
+__all__ = ["JOBS", "Job", "run_job"]
+
+Job = Callable[[datetime, Settings], Awaitable[dict[str, Any]]]
+
+
+async def due_soon(now: datetime, settings: Settings) -> dict[str, Any]:
+    return await overdue.queue_due_soon(now, settings.timezone)
+
+
+async def overdue_notices(now: datetime, settings: Settings) -> dict[str, Any]:
+    return await overdue.queue_overdue(now)
+
+
+async def suspend_lines(now: datetime, settings: Settings) -> dict[str, Any]:
+    return await overdue.queue_line_suspensions(now)
+
+
+async def mark_lost(now: datetime, settings: Settings) -> dict[str, Any]:
+    return await overdue.mark_lost(now)
+
+
+async def anonymize(now: datetime, settings: Settings) -> dict[str, Any]:
+    return await privacy.anonymize_loans(now, settings.anonymize_after_days)
+
+
+JOBS: dict[str, Job] = {
+    "due_soon": due_soon,
+    "overdue": overdue_notices,
+    "suspend_lines": suspend_lines,
+    "mark_lost": mark_lost,
+    "anonymize": anonymize,
+}
+
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def run_job(
+    name: str, now: datetime, settings: Settings, trigger: str = "schedule"
+) -> dict[str, Any]:
+    """Run job `name` for `now` and record the run. Errors are recorded and re-raised."""
+    job = JOBS.get(name)
+    if job is None:
+        raise NotFound(f"No job named {name!r}; jobs: {', '.join(sorted(JOBS))}.", "job_not_found")
+    started = datetime.now(UTC)
+    async with write_transaction():
+        inserted = await JobRun.insert(
+            JobRun(job=name, now=now, started_at=started, instance=INSTANCE, trigger=trigger)
+        ).returning(JobRun.id)
+    run_id = inserted[0]["id"]
+    summary: dict[str, Any] = {}
+    error = ""
+    try:
+        summary = await job(now, settings)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        async with write_transaction():
+            await JobRun.update(
+                {
+                    JobRun.finished_at: datetime.now(UTC),
+                    JobRun.summary: summary,
+                    JobRun.error: error,
+                }
+            ).where(JobRun.id == run_id)
+    return {"job": name, "run": run_id, "now": now.isoformat(), "summary": summary}
