@@ -109,9 +109,9 @@ class Loan(Table):
     kind = Varchar(length=32)
     household = Varchar(length=64, null=True, default=None)
     checked_out_at = Timestamptz()
-    due_at = Timestamptz(index=True)
+    due_at = Timestamptz()  # indexed for open loans only (guards migration)
     renewals = Integer(default=0)
-    status = Varchar(length=20, default="active", index=True)
+    status = Varchar(length=20, default="active")
     returned_at = Timestamptz(null=True, default=None)
     checked_out_by = Varchar(length=100, default="")
 

@@ -26,10 +26,12 @@ _COLUMNS = (
 
 async def queue_for_loans(
     kind: str, stage_sql: str, where_sql: str, now: datetime, *args: Any
-) -> None:
+) -> int:
     """Queue `kind` notices for every loan matching `where_sql` (aliases: l = loan,
-    p = patron) that does not have one for this stage yet. `stage_sql` is an SQL expression."""
-    await execute(
+    p = patron) that does not have one for this stage yet. `stage_sql` is an SQL expression over l; the
+    {} placeholders in it come first in `args`, then those in `where_sql`. Returns how many."""
+    stage_args = args[: stage_sql.count("{}")]
+    return await execute(
         f"INSERT INTO notice ({_COLUMNS}) "
         f"SELECT l.patron, '{kind}', l.id, NULL, {stage_sql}, {CHANNEL_SQL}, NULL, p.language, "
         "'', '', 'pending', 0, {}, '', {}, NULL "
@@ -38,9 +40,11 @@ async def queue_for_loans(
         "AND NOT EXISTS (SELECT 1 FROM notice n "
         f"WHERE n.kind = '{kind}' AND n.loan = l.id AND n.stage = {stage_sql}) "
         "ON CONFLICT DO NOTHING",
+        *stage_args,
         now,
         now,
-        *args,
+        *args[len(stage_args) :],
+        *stage_args,
     )
 
 

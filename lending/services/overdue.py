@@ -19,22 +19,16 @@ BATCH = 5000
 OPEN_ACTIVE = "l.returned_at IS NULL AND l.status = 'active' AND l.patron IS NOT NULL"
 
 
-async def _count(sql: str, *args: Any) -> int:
-    rows = await fetch(sql, *args)
-    return int(rows[0]["n"]) if rows else 0
-
-
 async def queue_due_soon(now: datetime, timezone: str) -> dict[str, Any]:
     """A reminder `reminder_days_before_due` days before the due date, once per loan and due
     date (the stage is the loan's renewal count, which changes with every new due date)."""
     calendar = BranchCalendar.of(timezone)
-    before = await _count("SELECT COUNT(*) AS n FROM notice WHERE kind = 'due_soon'")
+    queued = 0
     for policy in await all_policies():
-        horizon = calendar.end_of(
-            calendar.local_date(now) + timedelta(days=policy.reminder_days_before_due)
-        )
+        days = policy.reminder_days_before_due
+        horizon = calendar.end_of(calendar.local_date(now) + timedelta(days=days))
         async with write_transaction():
-            await queue_for_loans(
+            queued += await queue_for_loans(
                 "due_soon",
                 "('r' || CAST(l.renewals AS TEXT))",
                 f"{OPEN_ACTIVE} AND l.kind = {{}} AND l.due_at > {{}} AND l.due_at <= {{}}",
@@ -43,33 +37,31 @@ async def queue_due_soon(now: datetime, timezone: str) -> dict[str, Any]:
                 now,
                 horizon,
             )
-    after = await _count("SELECT COUNT(*) AS n FROM notice WHERE kind = 'due_soon'")
-    return {"queued": after - before}
+    return {"queued": queued}
 
 
 async def queue_overdue(now: datetime) -> dict[str, Any]:
     """One notice at each stage of `overdue_notice_days`, never twice. A loan first seen past
-    several stages gets only the latest one it has reached."""
-    before = await _count("SELECT COUNT(*) AS n FROM notice WHERE kind = 'overdue'")
+    several stages gets only the latest one it has reached. One statement per kind."""
+    queued = 0
     for policy in await all_policies():
-        stages = sorted(policy.overdue_notice_days)
-        for i, days in enumerate(stages):
-            reached = now - timedelta(days=days)
-            condition = f"{OPEN_ACTIVE} AND l.kind = {{}} AND l.due_at <= {{}}"
-            args: list[Any] = [policy.kind, reached]
-            if i + 1 < len(stages):
-                condition += " AND l.due_at > {}"
-                args.append(now - timedelta(days=stages[i + 1]))
-            async with write_transaction():
-                await queue_for_loans(
-                    "overdue",
-                    f"('d{days}-r' || CAST(l.renewals AS TEXT))",
-                    condition,
-                    now,
-                    *args,
-                )
-    after = await _count("SELECT COUNT(*) AS n FROM notice WHERE kind = 'overdue'")
-    return {"queued": after - before}
+        stages = sorted(policy.overdue_notice_days, reverse=True)
+        if not stages:
+            continue
+        cases = " ".join(f"WHEN l.due_at <= {{}} THEN 'd{d}-r'" for d in stages)
+        stage_sql = f"((CASE {cases} END) || CAST(l.renewals AS TEXT))"
+        cutoffs = [now - timedelta(days=d) for d in stages]
+        async with write_transaction():
+            queued += await queue_for_loans(
+                "overdue",
+                stage_sql,
+                f"{OPEN_ACTIVE} AND l.kind = {{}} AND l.due_at <= {{}}",
+                now,
+                *cutoffs,
+                policy.kind,
+                cutoffs[-1],
+            )
+    return {"queued": queued}
 
 
 async def mark_lost(now: datetime) -> dict[str, Any]:
@@ -140,15 +132,14 @@ async def _lose(ids: list[int], now: datetime) -> None:
 
 async def queue_line_suspensions(now: datetime) -> dict[str, Any]:
     """Hotspots overdue by `suspend_line_after_days` whose line is active: queue a suspend
-    for the carrier gateway (at most one open suspend per line)."""
+    for the carrier gateway (at most one per line and loan)."""
     queued = 0
     for policy in await all_policies():
         if policy.kind != "hotspot":
             continue
         cutoff = now - timedelta(days=policy.suspend_line_after_days)
-        before = await _count("SELECT COUNT(*) AS n FROM carrier_action WHERE action = 'suspend'")
         async with write_transaction():
-            await execute(
+            queued += await execute(
                 "INSERT INTO carrier_action (line, action, loan, status, attempts, "
                 "next_attempt_at, last_error, created_at, done_at, done_by) "
                 "SELECT s.id, 'suspend', l.id, 'pending', 0, {}, '', {}, NULL, '' "
@@ -163,6 +154,4 @@ async def queue_line_suspensions(now: datetime) -> dict[str, Any]:
                 policy.kind,
                 cutoff,
             )
-        after = await _count("SELECT COUNT(*) AS n FROM carrier_action WHERE action = 'suspend'")
-        queued += after - before
     return {"suspensions_queued": queued}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..database import is_postgres
+from piccolo.querystring import QueryString
+
+from ..database import current_engine, is_postgres, write_transaction
 from ..tables import Loan
 
 __all__ = ["execute", "fetch", "ids_in", "json_object"]
@@ -32,5 +34,22 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     return await Loan.raw(sql, *args)
 
 
-async def execute(sql: str, *args: Any) -> None:
-    await Loan.raw(sql, *args)
+async def execute(sql: str, *args: Any) -> int:
+    """Run one statement; returns the number of rows it changed. Inside a transaction it uses
+    the transaction's connection, so it sees and is part of the same work."""
+    engine = current_engine()
+    tx = engine.current_transaction.get()
+    if tx is None:
+        async with write_transaction():
+            return await execute(sql, *args)
+    if is_postgres():
+        compiled, params = QueryString(sql, *args).compile_string("postgres")
+        status = await tx.connection.execute(compiled, *params)
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+    compiled, params = QueryString(sql, *args).compile_string("sqlite")
+    cursor = await tx.connection.execute(compiled, params)
+    try:
+        return max(cursor.rowcount, 0)
+    finally:
+        await cursor.close()

@@ -1,0 +1,82 @@
+"""Scheduled jobs: the record of runs, and running one now (admin)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from ..jobs import JOBS, run_job
+from ..services.job_runs import list_runs
+from .common import Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
+from .schemas import Input, Out
+from .security import admin_only
+
+__all__ = ["JobController"]
+
+
+class JobRunIn(Input):
+    now: datetime | None = None  # run "as of" this time (tests, back-fills); default: now
+
+
+class JobRunOut(Out):
+    id: int
+    job: str
+    now: str
+    started_at: str
+    finished_at: str | None
+    summary: dict[str, Any]
+    error: str | None
+    trigger: str
+    instance: str
+
+
+class JobRunList(Out):
+    items: list[JobRunOut]
+    total: int
+    jobs: list[str]
+
+
+class JobRunReply(Out):
+    job: str
+    run: int
+    now: str
+    summary: dict[str, Any]
+
+
+class JobController(Controller):
+    path = "/api/jobs"
+    tags = ["jobs"]
+    guards = [admin_only]
+
+    @get("/", responses=errors(401, 403, 422))
+    async def list_(
+        self,
+        settings: SettingsDep,
+        job: Filter = None,
+        failed: bool | None = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> JobRunList:
+        page: dict[str, Any] = dict(
+            await list_runs(settings.timezone, job=job, failed=failed, limit=limit, offset=offset)
+        )
+        page["jobs"] = sorted(JOBS)
+        return page  # type: ignore[return-value]
+
+    @post("/{name:str}/run", status_code=200, responses=errors(400, 401, 403, 404, 422))
+    async def run(
+        self,
+        name: Annotated[str, Parameter(max_length=64)],
+        now: Now,
+        settings: SettingsDep,
+        data: JSONBody[JobRunIn | None] = None,
+    ) -> JobRunReply:
+        when = data.now if data is not None and data.now is not None else now
+        if when.tzinfo is None:
+            from ..circulation import FieldError, Invalid
+
+            raise Invalid(FieldError("now", "give a time with its UTC offset"))
+        return await run_job(name, when, settings, trigger="api")
