@@ -28,6 +28,55 @@ def _int(env: dict[str, str], name: str, default: int, low: int = 1) -> int:
     return value
 
 
+def _port(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value > 65535:
+        raise SettingsError(f"{name} must be at most 65535")
+    return value
+
+
+def _optional_bool(env: dict[str, str], name: str) -> bool | None:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _url(env: dict[str, str], name: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if raw and not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must start with http:// or https://")
+    return raw
+
+
+CARRIER_GATEWAYS = ("manual", "webhook")
+
+
+def _carrier(env: dict[str, str]) -> dict[str, object]:
+    """LENDING_CARRIER_*: the gateway that suspends and restores hotspot lines."""
+    gateway = (env.get("LENDING_CARRIER_GATEWAY") or "manual").strip().lower()
+    if gateway not in CARRIER_GATEWAYS:
+        raise SettingsError(f"LENDING_CARRIER_GATEWAY must be manual or webhook, not {gateway!r}")
+    url = _url(env, "LENDING_CARRIER_WEBHOOK_URL")
+    secret = env.get("LENDING_CARRIER_WEBHOOK_SECRET", "")
+    if gateway == "webhook" and not (url and secret):
+        raise SettingsError(
+            "LENDING_CARRIER_GATEWAY=webhook needs LENDING_CARRIER_WEBHOOK_URL and "
+            "LENDING_CARRIER_WEBHOOK_SECRET"
+        )
+    return {
+        "carrier_gateway": gateway,
+        "carrier_webhook_url": url,
+        "carrier_webhook_secret": secret,
+        "carrier_daily_limit": _int(env, "LENDING_CARRIER_DAILY_LIMIT", 5),
+        "carrier_max_attempts": _int(env, "LENDING_CARRIER_MAX_ATTEMPTS", 8),
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -39,6 +88,25 @@ class Settings:
     login_window_minutes: int = 15
     run_jobs: bool = True
     anonymize_after_days: int = 90
+    # Patron notices: email over SMTP, SMS through a webhook gateway (lending.notify).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool | None = None  # None: upgrade when the server offers STARTTLS
+    mail_from: str = ""
+    sms_webhook_url: str = ""
+    sms_webhook_token: str = field(default="", repr=False)
+    library_phone: str = ""
+    renew_url: str = ""
+    admin_email: str = ""
+    schedules: dict[str, str] = field(default_factory=dict)  # job name -> seconds or crontab
+    # Carrier gateway for hotspot lines (lending.carrier): manual staff tasks or a webhook.
+    carrier_gateway: str = "manual"
+    carrier_webhook_url: str = ""
+    carrier_webhook_secret: str = field(default="", repr=False)
+    carrier_daily_limit: int = 5  # actions per line in any 24 hours
+    carrier_max_attempts: int = 8
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -54,6 +122,7 @@ class Settings:
             raise SettingsError("LENDING_DATABASE_URL must start with sqlite:/// or postgresql://")
         return cls(
             database_url=url,
+            **_carrier(env),
             timezone=timezone,
             library_name=env.get("LENDING_LIBRARY_NAME") or cls.library_name,
             staff_token_minutes=_int(env, "LENDING_STAFF_TOKEN_MINUTES", cls.staff_token_minutes),
@@ -61,9 +130,25 @@ class Settings:
                 env, "LENDING_RESIDENT_TOKEN_MINUTES", cls.resident_token_minutes
             ),
             run_jobs=env.get("LENDING_RUN_JOBS", "1") not in ("0", "false", "no"),
+            schedules={
+                k.removeprefix("LENDING_SCHEDULE_").lower(): v
+                for k, v in env.items()
+                if k.startswith("LENDING_SCHEDULE_") and v
+            },
             anonymize_after_days=_int(
                 env, "LENDING_ANONYMIZE_AFTER_DAYS", cls.anonymize_after_days
             ),
+            smtp_host=env.get("LENDING_SMTP_HOST", "").strip(),
+            smtp_port=_port(env, "LENDING_SMTP_PORT", cls.smtp_port),
+            smtp_username=env.get("LENDING_SMTP_USERNAME", ""),
+            smtp_password=env.get("LENDING_SMTP_PASSWORD", ""),
+            smtp_starttls=_optional_bool(env, "LENDING_SMTP_STARTTLS"),
+            mail_from=env.get("LENDING_MAIL_FROM", "").strip(),
+            sms_webhook_url=_url(env, "LENDING_SMS_WEBHOOK_URL"),
+            sms_webhook_token=env.get("LENDING_SMS_WEBHOOK_TOKEN", ""),
+            library_phone=env.get("LENDING_LIBRARY_PHONE", "").strip(),
+            renew_url=_url(env, "LENDING_RENEW_URL"),
+            admin_email=env.get("LENDING_ADMIN_EMAIL", "").strip(),
         )
 
     @property

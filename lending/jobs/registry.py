@@ -10,7 +10,7 @@ from typing import Any
 
 from ..circulation import NotFound
 from ..database import write_transaction
-from ..services import overdue, privacy
+from ..services import carrier, delivery, overdue, privacy
 from ..settings import Settings
 from ..tables import JobRun
 
@@ -31,6 +31,11 @@ async def suspend_lines(now: datetime, settings: Settings) -> dict[str, Any]:
     return await overdue.queue_line_suspensions(now)
 
 
+async def carrier_actions(now: datetime, settings: Settings) -> dict[str, Any]:
+    """Carry out queued line suspends and restores (schedule it every minute)."""
+    return await carrier.run_carrier_actions(now, settings)
+
+
 async def mark_lost(now: datetime, settings: Settings) -> dict[str, Any]:
     return await overdue.mark_lost(now)
 
@@ -39,12 +44,19 @@ async def anonymize(now: datetime, settings: Settings) -> dict[str, Any]:
     return await privacy.anonymize_loans(now, settings.anonymize_after_days)
 
 
+async def deliver_notices(now: datetime, settings: Settings) -> dict[str, Any]:
+    """Send pending notices: one email or SMS per patron per run, failures retried later."""
+    return await delivery.deliver_notices(now, settings)
+
+
 JOBS: dict[str, Job] = {
     "due_soon": due_soon,
     "overdue": overdue_notices,
     "suspend_lines": suspend_lines,
+    "carrier_actions": carrier_actions,
     "mark_lost": mark_lost,
     "anonymize": anonymize,
+    "deliver_notices": deliver_notices,
 }
 
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
