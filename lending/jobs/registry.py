@@ -10,7 +10,7 @@ from typing import Any
 
 from ..circulation import NotFound
 from ..database import write_transaction
-from ..services import carrier, delivery, overdue, privacy
+from ..services import carrier, delivery, hold_expiry, overdue, plan_digest, privacy, renewals
 from ..settings import Settings
 from ..tables import JobRun
 
@@ -49,14 +49,30 @@ async def deliver_notices(now: datetime, settings: Settings) -> dict[str, Any]:
     return await delivery.deliver_notices(now, settings)
 
 
+async def auto_renew(now: datetime, settings: Settings) -> dict[str, Any]:
+    return await renewals.auto_renew(now)
+
+
+async def expire_holds(now: datetime, settings: Settings) -> dict[str, Any]:
+    return await hold_expiry.expire_holds(now)
+
+
+async def plan_renewals(now: datetime, settings: Settings) -> dict[str, Any]:
+    return await plan_digest.plan_renewal_digest(now, settings)
+
+
+# In the order of the issue that asked for them; carrier_actions carries out suspend/restore.
 JOBS: dict[str, Job] = {
     "due_soon": due_soon,
     "overdue": overdue_notices,
+    "auto_renew": auto_renew,
     "suspend_lines": suspend_lines,
-    "carrier_actions": carrier_actions,
     "mark_lost": mark_lost,
+    "expire_holds": expire_holds,
+    "plan_renewals": plan_renewals,
     "anonymize": anonymize,
     "deliver_notices": deliver_notices,
+    "carrier_actions": carrier_actions,
 }
 
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"

@@ -30,7 +30,7 @@ DEFAULT_SCHEDULES: dict[str, str] = {
     "plan_renewals": "0 8 * * 1",
     "anonymize": "0 3 * * *",
     "deliver_notices": "60",
-    "carrier_actions": "30",
+    "carrier_actions": "30",  # restores go out within a minute of checkin
 }
 LEADERSHIP_CHECK_SECONDS = 15
 
