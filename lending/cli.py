@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .circulation import Invalid, LendingError
@@ -21,17 +24,64 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
-    from .database import bind_engine, make_engine
+class DatabaseUnreachable(Exception):
+    """The database named by LENDING_DATABASE_URL cannot be opened or connected to."""
 
-    engine = bind_engine(make_engine(settings.database_url))
+
+# SQLSTATE classes that mean "no usable connection": 08 connection exception, 28 invalid
+# authorization (wrong user or password), 3D000 no such database, 53300 too many connections,
+# 57P0x the server is shutting down or starting up.
+_CONNECTION_SQLSTATES = ("08", "28", "3D000", "53300", "57P0")
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    if isinstance(exc, DatabaseUnreachable | OSError | TimeoutError):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(_CONNECTION_SQLSTATES):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc)
+
+
+def _sqlite_path(settings: Settings) -> Path | None:
     if settings.is_postgres:
-        await engine.start_connection_pool(min_size=1, max_size=4)
+        return None
+    return Path(settings.database_url.removeprefix("sqlite:///") or "lending.sqlite3")
+
+
+async def _with_database(
+    settings: Settings, work: Callable[[], Awaitable[Any]], *, migrated: bool = True
+) -> Any:
+    """Connect (or say plainly that we cannot), check that the database is migrated (unless
+    `migrated=False`), run `work`, close the pool."""
+    from .database import bind_engine, make_engine
+    from .services.migrations import ensure_migrated
+
+    path = _sqlite_path(settings)
+    if path is not None and not path.parent.is_dir():
+        raise DatabaseUnreachable(f"the folder {str(path.parent)!r} does not exist")
     try:
+        engine = bind_engine(make_engine(settings.database_url))
+        if settings.is_postgres:
+            await engine.start_connection_pool(min_size=1, max_size=4)
+        await engine.run_ddl("SELECT 1")
+    except Exception as exc:
+        if _is_connection_failure(exc):
+            raise DatabaseUnreachable(_reason(exc)) from exc
+        raise
+    try:
+        if migrated:
+            await ensure_migrated()
         return await work()
     finally:
         if settings.is_postgres:
             await engine.close_connection_pool()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, DatabaseUnreachable):
+        return str(exc)
+    return str(exc) or type(exc).__name__
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -40,7 +90,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> list[str]:
         return await migrate()
 
-    applied = asyncio.run(_with_database(settings, work))
+    applied = asyncio.run(_with_database(settings, work, migrated=False))
     print(f"Database is up to date ({len(applied)} migration(s) applied now).")
     return 0
 
@@ -48,18 +98,21 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .database import bind_engine, make_engine
     from .services.migrations import pending_migrations
 
-    bind_engine(make_engine(settings.database_url))
-    pending = asyncio.run(pending_migrations())
-    if pending:
+    path = _sqlite_path(settings)
+    if path is not None and not path.exists():  # say so without leaving an empty file behind
+        problem: str | None = "the file does not exist yet"
+    else:
+        pending = asyncio.run(_with_database(settings, pending_migrations, migrated=False))
+        problem = f"{len(pending)} migration(s) pending" if pending else None
+    if problem:
         print(
-            f"lending: the database ({_where(settings)}) is not migrated: "
-            f"{len(pending)} migration(s) pending. Run `lending migrate` first.",
+            f"lending: the database ({_where(settings)}) is not migrated ({problem}). "
+            "Run `lending migrate` first.",
             file=sys.stderr,
         )
-        return 2
+        return 1
     print(f"Serving lending on http://{args.host}:{args.port} (database: {_where(settings)})")
     uvicorn.run(
         "lending.http.app:create_app",
@@ -131,11 +184,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the web app and API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--log-level", default="info")
-    serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port (%(default)s)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (%(default)s)")
+    serve.add_argument("--log-level", default="info", help="uvicorn log level (%(default)s)")
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="log every request",
+    )
     serve.set_defaults(run=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
@@ -149,15 +207,23 @@ def _parser() -> argparse.ArgumentParser:
     staff = sub.add_parser("staff", help="staff accounts")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
     add = staff_sub.add_parser("add", help="add a staff account")
-    add.add_argument("username")
-    add.add_argument("--role", choices=["admin", "desk"], required=True)
-    add.add_argument("--password", required=True)
+    add.add_argument("username", help="1-64 letters, digits, dots, dashes, underscores or @")
+    add.add_argument(
+        "--role",
+        choices=["admin", "desk"],
+        required=True,
+        help="admin: everything; desk: circulation",
+    )
+    add.add_argument("--password", required=True, help="at least 8 characters")
     add.set_defaults(run=cmd_staff_add)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Piccolo warns when it cannot reach PostgreSQL; we say so ourselves, once and plainly.
+    warnings.filterwarnings("ignore", message=r".*Unable to (connect to database|fetch server)")
+    settings: Settings | None = None
     try:
         settings = Settings.from_env()
         return args.run(settings, args)
@@ -173,6 +239,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if settings is None or not _is_connection_failure(exc):
+            raise
+        print(
+            f"lending: cannot reach the database ({_where(settings)}): {_reason(exc)}",
+            file=sys.stderr,
+        )
+        hint = "and that the database server is running" if settings.is_postgres else ""
+        print(f"lending: check LENDING_DATABASE_URL {hint}".rstrip() + ".", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

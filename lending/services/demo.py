@@ -12,12 +12,14 @@ from ..settings import Settings
 from ..tables import Branch, Device, Patron, StaffUser
 from . import audit, branches, circulation, devices, holds, policies, staff
 from .actors import Actor
-from .passwords import hash_secret
+from .passwords import hash_secret, verify_secret
 
 __all__ = ["DEMO_LOGINS", "database_is_empty", "has_demo_logins", "seed_demo"]
 
 DEMO_ACTOR = Actor("cli:demo", "system")
 DEMO_PIN = "1234"
+DEMO_ADMIN = ("admin", "demo-admin-pass")
+DEMO_DESK = ("desk", "demo-desk-pass")
 
 
 def library_code(prefix: str, n: int) -> str:
@@ -27,8 +29,8 @@ def library_code(prefix: str, n: int) -> str:
 
 
 DEMO_LOGINS = [
-    "staff admin / password demo-admin-pass  (admin: everything)",
-    "staff desk  / password demo-desk-pass   (circulation desk)",
+    f"staff {DEMO_ADMIN[0]} / password {DEMO_ADMIN[1]}  (admin: everything)",
+    f"staff {DEMO_DESK[0]}  / password {DEMO_DESK[1]}   (circulation desk)",
     f"resident card {library_code('2', 4)} / PIN {DEMO_PIN}  (English, has a hotspot on loan)",
     f"resident card {library_code('2', 2)} / PIN {DEMO_PIN}  (Spanish, has a hotspot on loan)",
 ]
@@ -60,15 +62,24 @@ async def database_is_empty() -> bool:
 
 
 async def has_demo_logins() -> bool:
-    return await StaffUser.exists().where(StaffUser.username == "admin")
+    """True when the demo admin account exists with its demo password (so printing the demo
+    logins tells the truth)."""
+    row = (
+        await StaffUser.select(StaffUser.password_hash)
+        .where(StaffUser.username == DEMO_ADMIN[0])
+        .first()
+    )
+    return row is not None and verify_secret(row["password_hash"], DEMO_ADMIN[1])
 
 
 async def seed_demo(now: datetime, settings: Settings) -> str:
     rng = random.Random(2026)
     await staff.add_staff(
-        DEMO_ACTOR, now, username="admin", role="admin", password="demo-admin-pass"
+        DEMO_ACTOR, now, username=DEMO_ADMIN[0], role="admin", password=DEMO_ADMIN[1]
     )
-    await staff.add_staff(DEMO_ACTOR, now, username="desk", role="desk", password="demo-desk-pass")
+    await staff.add_staff(
+        DEMO_ACTOR, now, username=DEMO_DESK[0], role="desk", password=DEMO_DESK[1]
+    )
     for code, name in BRANCHES:
         await branches.create_branch(
             DEMO_ACTOR, now, code=code, name=name, timezone=settings.timezone

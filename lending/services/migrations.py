@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from piccolo.querystring import QueryString
 
 from ..circulation import LendingError
@@ -26,6 +28,13 @@ def _known_ids() -> list[str]:
     return sorted(manager.get_migration_ids(modules))
 
 
+def _no_migration_table(exc: Exception) -> bool:
+    """A brand-new database: Piccolo's `migration` table does not exist yet."""
+    if getattr(exc, "sqlstate", None) == "42P01":  # PostgreSQL undefined_table
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
+
+
 async def pending_migrations() -> list[str]:
     """Migration ids not yet applied to the current database (all of them when it is new)."""
     engine = current_engine()
@@ -33,8 +42,10 @@ async def pending_migrations() -> list[str]:
         rows = await engine.run_querystring(
             QueryString("SELECT name FROM migration WHERE app_name = {}", "lending")
         )
-    except Exception:
-        return _known_ids()
+    except Exception as exc:
+        if _no_migration_table(exc):
+            return _known_ids()
+        raise  # the database is unreachable or broken: say so, never "not migrated"
     done = {r["name"] for r in rows}
     return [m for m in _known_ids() if m not in done]
 
