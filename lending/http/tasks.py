@@ -1,0 +1,130 @@
+"""Staff work lists: carrier tasks (manual gateway), failing carrier actions, and the notices
+for patrons to call because they have neither email nor phone."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from ..services import carrier, delivery
+from .common import ActorDep, Id, Limit, Now, Offset, SettingsDep, errors
+from .schemas import Out
+from .security import admin_only, staff_only
+
+__all__ = ["CallListController", "TaskController"]
+
+ActionStatus = Annotated[
+    str | None,
+    Parameter(
+        pattern="^(task|pending|done|failed|cancelled)$",
+        description="task (default: open staff tasks), pending, done, failed or cancelled",
+    ),
+]
+
+
+class CarrierActionOut(Out):
+    id: int
+    action: str
+    status: str
+    text: str
+    iccid: str
+    phone_number: str
+    carrier: str
+    line_status: str
+    device: str | None
+    loan: int | None
+    attempts: int
+    in_flight: bool
+    next_attempt_at: str | None
+    last_error: str | None
+    created_at: str
+    done_at: str | None
+    done_by: str | None
+
+
+class CarrierActionList(Out):
+    items: list[CarrierActionOut]
+    total: int
+
+
+class CallOut(Out):
+    id: int
+    kind: str
+    patron: str | None
+    name: str | None
+    phone: str | None
+    language: str
+    queued_at: str | None
+    subject: str
+    body: str
+    note: str
+
+
+class CallList(Out):
+    items: list[CallOut]
+    total: int
+
+
+class CalledOut(Out):
+    id: int
+    kind: str
+    patron: str | None
+    status: str
+    channel: str
+    sent_at: str
+    subject: str
+    body: str
+
+
+class TaskController(Controller):
+    path = "/api/tasks"
+    tags = ["service lines"]
+    guards = [admin_only]
+
+    @get("/", responses=errors(401, 403, 422))
+    async def list_(
+        self,
+        settings: SettingsDep,
+        status: ActionStatus = "task",
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> CarrierActionList:
+        return await carrier.list_tasks(status, limit, offset, timezone=settings.timezone)
+
+    @post("/{task_id:int}/done", status_code=200, responses=errors(401, 403, 404, 409))
+    async def done(
+        self, task_id: Id, actor: ActorDep, now: Now, settings: SettingsDep
+    ) -> CarrierActionOut:
+        return await carrier.complete_task(task_id, actor, now, timezone=settings.timezone)
+
+    @get("/failing", responses=errors(401, 403, 422))
+    async def failing(
+        self, settings: SettingsDep, limit: Limit = 50, offset: Offset = 0
+    ) -> CarrierActionList:
+        return await carrier.list_failing_lines(limit, offset, timezone=settings.timezone)
+
+    @post("/{task_id:int}/retry", status_code=200, responses=errors(401, 403, 404, 409))
+    async def retry(
+        self, task_id: Id, actor: ActorDep, now: Now, settings: SettingsDep
+    ) -> CarrierActionOut:
+        return await carrier.retry_action(task_id, actor, now, timezone=settings.timezone)
+
+
+class CallListController(Controller):
+    path = "/api/notices"
+    tags = ["notices"]
+    guards = [staff_only]
+
+    @get("/calls", responses=errors(401, 403, 422))
+    async def calls(
+        self, settings: SettingsDep, now: Now, limit: Limit = 50, offset: Offset = 0
+    ) -> CallList:
+        return await delivery.list_call_list(limit, offset, settings=settings, now=now)
+
+    @post("/{notice_id:int}/called", status_code=200, responses=errors(401, 403, 404, 409))
+    async def called(
+        self, notice_id: Id, actor: ActorDep, now: Now, settings: SettingsDep
+    ) -> CalledOut:
+        return await delivery.mark_called(notice_id, actor, now, settings=settings)
