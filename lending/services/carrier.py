@@ -190,8 +190,6 @@ async def queue_restore(device_id: int, now: datetime, actor_name: str) -> bool:
     status = (
         await ServiceLine.select(ServiceLine.status).where(ServiceLine.id == line["id"]).first()
     )["status"]
-    if status != "suspended" and not maybe_sent:
-        return False
     existing = (
         await CarrierAction.select(CarrierAction.id)
         .where(
@@ -201,8 +199,10 @@ async def queue_restore(device_id: int, now: datetime, actor_name: str) -> bool:
         )
         .first()
     )
-    if existing is not None:
+    if existing is not None:  # already queued (a second call changes nothing)
         return True
+    if status != "suspended" and not maybe_sent:
+        return False
     await fetch(
         "INSERT INTO carrier_action (line, action, loan, status, attempts, next_attempt_at, "
         "last_error, created_at, done_at, done_by) "

@@ -19,13 +19,15 @@ from ..circulation import (
     route_checkin,
 )
 from ..database import is_postgres, write_transaction
-from ..tables import Branch, Device, Hold, Loan, Patron
+from ..tables import Branch, Charge, Device, Hold, Loan, Patron
 from . import audit
 from .actors import Actor
 from .branches import calendar_for
+from .carrier import queue_restore
 from .devices import device_by_barcode, device_view
 from .guards import unique_violation
-from .holds import assign_device_to_next_hold, hold_view
+from .holds import assign_device_to_next_hold, hold_view, pass_on_shelf_device
+from .lines import line_for_device
 from .loans import loan_rows, loan_view
 from .policies import get_policy
 from .render import zone
@@ -82,8 +84,12 @@ async def check_out(
         )
         household_loans = None
         if household:
+            # The household as it is now: a member who joined brings their loans along, one
+            # who left takes theirs away (loan.household only records it at checkout).
             household_loans = await Loan.count().where(
-                (Loan.household == household) & (Loan.kind == kind) & Loan.returned_at.is_null()
+                (Loan.patron.household == household)
+                & (Loan.kind == kind)
+                & Loan.returned_at.is_null()
             )
         facts = PatronFacts(
             id=patron["id"],
@@ -100,6 +106,15 @@ async def check_out(
         )
         if refusal:
             raise refusal.error()
+        # The patron's own open hold for this kind (at most one, at any branch) is met by
+        # this loan, whichever device of the kind they take.
+        own_hold = await _locked(
+            Hold.select(Hold.id, Hold.status, Hold.device).where(
+                (Hold.patron == patron["id"])
+                & (Hold.kind == kind)
+                & Hold.status.is_in(["waiting", "ready"])
+            )
+        ).first()
         calendar = await calendar_for(branch["id"], branch["timezone"], now)
         due_at = checkout_due_at(policy, calendar, now)
         try:
@@ -128,11 +143,15 @@ async def check_out(
             Device.id == device["id"]
         )
         details = {"loan": loan_id, "kind": kind, "due_at": due_at.isoformat()}
-        if ready_hold is not None:
-            await Hold.update({Hold.status: "fulfilled", Hold.closed_at: now}).where(
-                Hold.id == ready_hold["id"]
-            )
-            details["hold_fulfilled"] = ready_hold["id"]
+        if own_hold is not None:
+            await Hold.update(
+                {Hold.status: "fulfilled", Hold.closed_at: now, Hold.device: device["id"]}
+            ).where(Hold.id == own_hold["id"])
+            details["hold_fulfilled"] = own_hold["id"]
+            shelf_device = own_hold["device"]
+            if own_hold["status"] == "ready" and shelf_device not in (None, device["id"]):
+                # The device set aside for them goes to the next patron in line.
+                await pass_on_shelf_device(actor, now, shelf_device)
         await audit.record(
             actor, "checkout", barcode, now, details, patron_card=card_number, loan=loan_id
         )
@@ -155,12 +174,18 @@ async def check_in(actor: Actor, now: datetime, *, barcode: str) -> dict[str, An
         await Loan.update({Loan.returned_at: now, Loan.status: "returned"}).where(
             Loan.id == loan["id"]
         )
+        details: dict[str, Any] = {"loan": loan["id"], "was": loan["status"]}
+        if loan["status"] == "lost":  # a lost device came back: its replacement charge goes
+            details["charges_waived"] = await waive_charges(loan["id"], now)
+        restore_queued = await queue_restore(device["id"], now, actor.name)
+        if restore_queued:
+            details["line_restore_queued"] = True
         await audit.record(
             actor,
             "checkin",
             barcode,
             now,
-            {"loan": loan["id"], "was": loan["status"]},
+            details,
             patron_card=loan["patron_card"],
             loan=loan["id"],
         )
@@ -172,11 +197,27 @@ async def check_in(actor: Actor, now: datetime, *, barcode: str) -> dict[str, An
             )
         rows = await loan_rows(Loan.id == loan["id"])
         device_row = await device_by_barcode(barcode)
+        line = await line_for_device(device["id"])
+    if line is not None:
+        line["restore_queued"] = restore_queued
     return {
         "loan": loan_view(rows[0], now),
         "device": device_view(device_row, None),
         "hold": hold_view(hold) if hold else None,
+        "line": line,
     }
+
+
+async def waive_charges(loan_id: int, now: datetime) -> int:
+    """Waive the open charges of a loan (a lost device was returned); returns how many."""
+    open_charges = await Charge.select(Charge.id).where(
+        (Charge.loan == loan_id) & (Charge.status == "open")
+    )
+    if open_charges:
+        await Charge.update({Charge.status: "waived", Charge.closed_at: now}).where(
+            (Charge.loan == loan_id) & (Charge.status == "open")
+        )
+    return len(open_charges)
 
 
 async def renew(

@@ -13,6 +13,7 @@ from . import audit
 from .actors import Actor
 from .branches import branch_by_code, calendar_for
 from .guards import unique_violation
+from .notices import queue_notice
 from .paging import Page, page_of
 from .policies import get_policy, valid_kind
 from .render import render_time, zone
@@ -24,6 +25,7 @@ __all__ = [
     "hold_rows",
     "hold_view",
     "list_holds",
+    "pass_on_shelf_device",
     "place_hold",
     "release_device_from_hold",
 ]
@@ -208,6 +210,10 @@ async def assign_device_to_next_hold(
         {"hold": nxt["id"], "ready_until": ready_until.isoformat()},
         patron_card=nxt["patron_card"],
     )
+    if nxt["patron"] is not None:
+        await queue_notice(
+            "hold_ready", now, patron_id=nxt["patron"], hold=nxt["id"], stage="ready"
+        )
     rows = await hold_rows(hold_id=nxt["id"])
     return rows[0]
 
@@ -226,6 +232,19 @@ async def release_device_from_hold(
     await Hold.update({Hold.status: "waiting", Hold.device: None, Hold.ready_until: None}).where(
         (Hold.device == device_id) & (Hold.status == "ready")
     )
+
+
+async def pass_on_shelf_device(actor: Actor, now: datetime, device_id: int) -> None:
+    """A hold-shelf device whose ready hold has closed: to the next waiting patron, or back
+    to available when nobody waits. The closed hold must no longer be `ready`. Runs inside
+    the caller's transaction."""
+    device = await Device.select().where(Device.id == device_id).first()
+    if device is None or device["status"] != "on_hold_shelf":
+        return
+    if await assign_device_to_next_hold(actor, now, device) is None:
+        await Device.update({Device.status: "available", Device.updated_at: now}).where(
+            Device.id == device_id
+        )
 
 
 async def cancel_hold(
@@ -257,10 +276,6 @@ async def cancel_hold(
             patron_card=hold["patron_card"],
         )
         if hold["status"] == "ready" and hold["device"] is not None:
-            device = await Device.select().where(Device.id == hold["device"]).first()
-            if await assign_device_to_next_hold(actor, now, device) is None:
-                await Device.update({Device.status: "available", Device.updated_at: now}).where(
-                    Device.id == device["id"]
-                )
+            await pass_on_shelf_device(actor, now, hold["device"])
         rows = await hold_rows(hold_id=hold_id, open_only=False)
     return hold_view(rows[0])
