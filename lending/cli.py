@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .circulation import Invalid, LendingError
+from .circulation import FieldError, Invalid, LendingError
 from .settings import Settings, SettingsError
 
 __all__ = ["main"]
@@ -150,6 +150,46 @@ def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_now(text: str | None) -> datetime:
+    if not text:
+        return _now()
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(
+            [FieldError("--now", f"{text!r} is not an ISO time, e.g. 2026-12-01T09:00:00-06:00")]
+        ) from None
+    if when.tzinfo is None:
+        raise Invalid([FieldError("--now", "give the time with its UTC offset, e.g. -06:00")])
+    return when
+
+
+def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
+    from .jobs import run_job
+
+    now = _parse_now(args.now)
+
+    async def work() -> dict[str, Any]:
+        return await run_job(args.name, now, settings, trigger="cli")
+
+    result = asyncio.run(_with_database(settings, work))
+    counts = ", ".join(f"{k}: {v}" for k, v in result["summary"].items()) or "nothing to do"
+    print(f"{args.name} (run {result['run']}, as of {now.isoformat()}): {counts}")
+    return 0
+
+
+def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
+    from .jobs import JOBS
+    from .jobs.scheduler import DEFAULT_SCHEDULES
+
+    schedules = {**DEFAULT_SCHEDULES, **settings.schedules}
+    for name in JOBS:
+        spec = schedules.get(name, "off")
+        when = f"every {spec} s" if spec.isdigit() else spec
+        print(f"{name:<16} {when}")
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from .services.demo import DEMO_LOGINS, database_is_empty, has_demo_logins, seed_demo
 
@@ -216,6 +256,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--password", required=True, help="at least 8 characters")
     add.set_defaults(run=cmd_staff_add)
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_sub.add_parser("list", help="the jobs and their schedules").set_defaults(run=cmd_jobs_list)
+    run = jobs_sub.add_parser("run", help="run one job now (recorded like a scheduled run)")
+    run.add_argument("name", help="the job's name; see `lending jobs list`")
+    run.add_argument("--now", help="run as of this time (ISO 8601 with offset)")
+    run.set_defaults(run=cmd_jobs_run)
     return parser
 
 
