@@ -13,6 +13,7 @@ from . import audit
 from .actors import Actor
 from .branches import branch_by_code
 from .guards import unique_violation
+from .lines import line_for_device, lines_for_devices
 from .loans import loan_rows, loan_view
 from .paging import Page, page_of
 from .policies import valid_kind
@@ -73,6 +74,7 @@ def device_view(row: dict[str, Any], current_loan: dict[str, Any] | None) -> dic
         "notes": row["notes"],
         "needs_label": row["needs_label"],
         "current_loan": current_loan,
+        "line": None,  # the carrier line in the device, filled in by callers that show it
     }
 
 
@@ -83,7 +85,9 @@ async def _current_loan(device_id: int, now: datetime) -> dict[str, Any] | None:
 
 async def get_device(barcode: str, now: datetime) -> dict[str, Any]:
     row = await device_by_barcode(barcode)
-    return device_view(row, await _current_loan(row["id"], now))
+    view = device_view(row, await _current_loan(row["id"], now))
+    view["line"] = await line_for_device(row["id"])
+    return view
 
 
 async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +170,13 @@ async def list_devices(
     if ids:
         for loan in await loan_rows(Loan.device.is_in(ids) & Loan.returned_at.is_null()):
             loans[loan["device"]] = loan_view(loan, now)
-    return page_of([device_view(r, loans.get(r["id"])) for r in rows], await count)
+    in_device = await lines_for_devices(ids)
+    items = []
+    for r in rows:
+        view = device_view(r, loans.get(r["id"]))
+        view["line"] = in_device.get(r["id"])
+        items.append(view)
+    return page_of(items, await count)
 
 
 def _escape_like(text: str) -> str:
@@ -221,7 +231,9 @@ async def update_device(
             await audit.record(actor, "device_updated", barcode, now, _jsonable(details))
         row = await device_by_barcode(barcode)
         current = await _current_loan(row["id"], now)
-    return device_view(row, current)
+    view = device_view(row, current)
+    view["line"] = await line_for_device(row["id"])
+    return view
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:

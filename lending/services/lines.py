@@ -22,6 +22,7 @@ __all__ = [
     "create_plan",
     "get_line",
     "line_for_device",
+    "lines_for_devices",
     "list_lines",
     "list_plans",
     "move_line",
@@ -317,6 +318,28 @@ async def line_for_device(device_id: int) -> dict[str, Any] | None:
         "phone_number": row["msisdn"],
         "carrier": row["carrier"],
         "status": row["status"],
+    }
+
+
+async def lines_for_devices(device_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The line in each of these devices, by device id (one query)."""
+    if not device_ids:
+        return {}
+    rows = await ServiceLine.select(
+        ServiceLine.device,
+        ServiceLine.iccid,
+        ServiceLine.msisdn,
+        ServiceLine.carrier,
+        ServiceLine.status,
+    ).where(ServiceLine.device.is_in(device_ids))
+    return {
+        r["device"]: {
+            "iccid": r["iccid"],
+            "phone_number": r["msisdn"],
+            "carrier": r["carrier"],
+            "status": r["status"],
+        }
+        for r in rows
     }
 
 
