@@ -1,0 +1,190 @@
+"""Two app instances on one database: only one runs the scheduled jobs, and the other takes over
+within a minute when the first dies. Real `lending serve` processes with jobs every few seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+LENDING = str(Path(sys.executable).with_name("lending"))
+PG_URL = os.environ.get("LENDING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("LENDING_REQUIRE_POSTGRES") == "1"
+JOBS_EVERY_SECONDS = "5"
+TAKEOVER_LIMIT_S = 60
+
+
+async def _pg(sql: str, url: str = PG_URL):
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        return await conn.fetch(sql)
+    finally:
+        await conn.close()
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(url: str) -> dict[str, str]:
+    env = {**os.environ, "LENDING_DATABASE_URL": url, "LENDING_RUN_JOBS": "1"}
+    env.pop("PICCOLO_CONF", None)
+    for job in ("due_soon", "overdue", "auto_renew", "mark_lost", "plan_renewals", "anonymize"):
+        env[f"LENDING_SCHEDULE_{job.upper()}"] = "off"
+    env["LENDING_SCHEDULE_SUSPEND_LINES"] = JOBS_EVERY_SECONDS
+    env["LENDING_SCHEDULE_OVERDUE"] = JOBS_EVERY_SECONDS
+    env["LENDING_SCHEDULE_DELIVER_NOTICES"] = "off"
+    env["LENDING_SCHEDULE_CARRIER_ACTIONS"] = "off"
+    env["LENDING_SCHEDULE_EXPIRE_HOLDS"] = "off"
+    return env
+
+
+def _start(url: str, workdir: Path, name: str) -> tuple[subprocess.Popen, str]:
+    port = _port()
+    log = (workdir / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        [LENDING, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        env=_env(url),
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, (workdir / f"{name}.log").read_text()
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    pytest.fail(f"{name} did not start")
+
+
+def _kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+    process.wait(timeout=15)
+
+
+@pytest.fixture
+def shared_database(tmp_path):
+    problem = None
+    try:
+        asyncio.run(_pg("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (LENDING_REQUIRE_POSTGRES=1) but: {problem}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {problem}")
+    name = f"lending_leader_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg(f"CREATE DATABASE {name}"))
+    url = f"{PG_URL.rpartition('/')[0]}/{name}"
+    env = _env(url)
+    for args in (
+        ["migrate"],
+        ["demo"],
+    ):
+        done = subprocess.run(
+            [LENDING, *args], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+    # Put a hotspot line in every hotspot on loan, and make those loans long overdue.
+    asyncio.run(
+        _pg(
+            "INSERT INTO service_line (iccid, msisdn, carrier, status, device, created_at, updated_at) "
+            "SELECT '8901' || lpad(d.id::text, 15, '0'), '+1555' || lpad(d.id::text, 7, '0'), "
+            "'T-Mobile', 'active', d.id, now(), now() FROM device d "
+            "WHERE d.kind = 'hotspot' AND d.status = 'on_loan'",
+            url,
+        )
+    )
+    asyncio.run(_pg("UPDATE loan SET due_at = now() - interval '10 days'", url))
+    yield url, tmp_path
+    asyncio.run(_pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _runs(url: str) -> list[dict]:
+    return [dict(r) for r in asyncio.run(_pg("SELECT job, instance FROM job_run ORDER BY id", url))]
+
+
+def test_only_one_of_two_instances_runs_jobs_and_the_other_takes_over_when_it_dies(
+    shared_database,
+):
+    url, workdir = shared_database
+    first, _ = _start(url, workdir, "first")
+    time.sleep(1)
+    second, _ = _start(url, workdir, "second")
+    try:
+        time.sleep(int(JOBS_EVERY_SECONDS) * 3 + 2)
+        runs = _runs(url)
+        assert runs, "no job ran"
+        leaders = {r["instance"] for r in runs}
+        assert len(leaders) == 1, f"both instances ran jobs: {leaders}"
+        (leader,) = leaders
+        notices = asyncio.run(
+            _pg(
+                "SELECT kind, loan, stage, count(*) AS n FROM notice "
+                "GROUP BY kind, loan, stage HAVING count(*) > 1",
+                url,
+            )
+        )
+        assert notices == [], "a notice was queued twice"
+        suspends = asyncio.run(
+            _pg(
+                "SELECT line, count(*) AS n FROM carrier_action "
+                "WHERE action = 'suspend' GROUP BY line",
+                url,
+            )
+        )
+        assert suspends and all(r["n"] == 1 for r in suspends), "a line was suspended twice"
+
+        leader_pid = int(leader.rsplit(":", 1)[1])
+        dying = first if leader_pid in _pids(first) else second
+        survivor = second if dying is first else first
+        _kill(dying)
+        killed_at = time.monotonic()
+        seen = len(runs)
+        takeover = None
+        while time.monotonic() - killed_at < TAKEOVER_LIMIT_S + 10:
+            fresh = _runs(url)[seen:]
+            others = {r["instance"] for r in fresh} - {leader}
+            if others:
+                takeover = time.monotonic() - killed_at
+                break
+            time.sleep(1)
+        assert takeover is not None, "no instance took over the jobs"
+        assert takeover <= TAKEOVER_LIMIT_S
+        assert survivor.poll() is None
+    finally:
+        for process in (first, second):
+            _kill(process)
+
+
+def _pids(process: subprocess.Popen) -> set[int]:
+    """The server process and its children (uvicorn may run the app in a child)."""
+    pids = {process.pid}
+    try:
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True
+        )
+        pids |= {int(p) for p in out.stdout.split()}
+    except OSError:
+        pass
+    return pids
