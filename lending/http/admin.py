@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get, post
+from litestar.params import QueryParameter
 
 from ..database import current_engine
 from ..services import audit, staff
@@ -12,6 +15,12 @@ from .schemas import EventList, HealthOut, StaffIn, StaffList, StaffOut
 from .security import admin_only
 
 __all__ = ["EventController", "StaffController", "health"]
+
+# The query key is `actor`, but a handler parameter of that name would receive the logged-in
+# Actor (an app-wide dependency) instead of the query value.
+ActorFilter = Annotated[
+    str | None, QueryParameter(name="actor", max_length=200, description="who acted (username)")
+]
 
 
 class EventController(Controller):
@@ -24,7 +33,7 @@ class EventController(Controller):
         self,
         settings: SettingsDep,
         subject: Filter = None,
-        actor: Filter = None,
+        actor_name: ActorFilter = None,
         action: Filter = None,
         limit: Limit = 50,
         offset: Offset = 0,
@@ -32,7 +41,7 @@ class EventController(Controller):
         return await audit.list_events(
             timezone=settings.timezone,
             subject=subject,
-            actor=actor,
+            actor=actor_name,
             action=action,
             limit=limit,
             offset=offset,
@@ -56,7 +65,7 @@ class StaffController(Controller):
         )
 
 
-@get("/api/health", tags=["health"], responses=errors(503), security=[])
+@get("/api/health", tags=["health"], responses=errors(503), security=[{}])
 async def health() -> HealthOut:
     try:
         await current_engine().run_ddl("SELECT 1")

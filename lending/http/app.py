@@ -14,16 +14,21 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from .. import __version__
 from ..database import bind_engine, close_database, make_engine, open_database
+from ..jobs.scheduler import JobScheduler
 from ..services.migrations import ensure_migrated
 from ..settings import Settings
 from .admin import EventController, StaffController, health
 from .auth import AuthController
 from .circulation import CirculationController, HoldController
 from .inventory import BranchController, DeviceController, PolicyController
+from .jobs import JobController
+from .lines import LineController, PlanController
 from .me import MeController
 from .patrons import PatronController
 from .problems import EXCEPTION_HANDLERS
 from .security import provide_actor, provide_now
+from .strict import strict_request
+from .tasks import CallListController, TaskController
 
 __all__ = ["create_app"]
 
@@ -41,10 +46,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await open_database(engine)
+        scheduler = None
         try:
             await ensure_migrated()
+            if settings.run_jobs:
+                scheduler = JobScheduler(settings, app.state.clock)
+                scheduler.start()
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             await close_database(engine)
 
     app = Litestar(
@@ -60,12 +71,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             MeController,
             EventController,
             StaffController,
+            PlanController,
+            LineController,
+            TaskController,
+            CallListController,
+            JobController,
         ],
         dependencies={
             "actor": Provide(provide_actor),
             "now": Provide(provide_now, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
         },
+        before_request=strict_request,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(

@@ -21,7 +21,7 @@ class AuthController(Controller):
         status_code=200,
         summary="Log in and get a bearer token",
         responses=errors(400, 401, 422, 429),
-        security=[],
+        security=[{}],
     )
     async def token(
         self, data: JSONBody[TokenRequest], now: Now, settings: SettingsDep

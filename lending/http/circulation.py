@@ -40,7 +40,7 @@ class CirculationController(Controller):
     async def checkin(self, data: JSONBody[CheckinIn], actor: ActorDep, now: Now) -> CheckinReply:
         return await circulation.check_in(actor, now, barcode=code(data.device, "device"))
 
-    @post("/loans/{loan_id:int}/renew", status_code=200, responses=errors(401, 403, 404, 409))
+    @post("/loans/{loan_id:int}/renew", status_code=200, responses=errors(401, 403, 404, 409, 422))
     async def renew(self, loan_id: Id, actor: ActorDep, now: Now) -> LoanReply:
         return await circulation.renew(actor, now, loan_id)
 
@@ -92,6 +92,6 @@ class HoldController(Controller):
             status=status, kind=kind, branch=branch, limit=limit, offset=offset
         )
 
-    @delete("/{hold_id:int}", status_code=200, responses=errors(401, 403, 404, 409))
+    @delete("/{hold_id:int}", status_code=200, responses=errors(401, 403, 404, 409, 422))
     async def cancel(self, hold_id: Id, actor: ActorDep, now: Now) -> HoldOut:
         return await holds.cancel_hold(actor, now, hold_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from http import HTTPStatus
 from typing import Annotated
 
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import JSONBody, Parameter
 
 from ..circulation import FieldError, Invalid, normalize_code
@@ -19,6 +21,7 @@ __all__ = [
     "Id",
     "JSONBody",
     "Limit",
+    "MAX_ID",
     "Now",
     "Offset",
     "SettingsDep",
@@ -32,7 +35,10 @@ SettingsDep = NamedDependency[Settings]
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size (1-500)")]
 Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="items to skip")]
-Id = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
+# Row ids are `serial` (32-bit) columns: a larger id cannot exist, and PostgreSQL would refuse it
+# as a query argument (a 500), so it is a 422 here.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID, description="id")]
 Filter = Annotated[str | None, Parameter(max_length=200)]
 
 
@@ -47,25 +53,52 @@ def code(raw: str, field: str) -> str:
 
 
 _DESCRIPTIONS = {
-    400: "Malformed JSON (code malformed_json)",
+    400: "Malformed request, such as a body that is not JSON (code malformed_json)",
     401: "Missing, invalid or expired token (code unauthenticated), or wrong credentials",
     403: "The account's role may not do this (code forbidden)",
     404: "Not found",
     409: "Refused by the library's rules",
     422: "Invalid request (code validation_error, with errors[])",
     429: "Too many failed logins (code too_many_attempts)",
+    503: "The database does not answer (code database_unavailable)",
+}
+_EXAMPLE_CODES = {
+    400: "malformed_json",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    409: "device_unavailable",
+    422: "validation_error",
+    429: "too_many_attempts",
+    503: "database_unavailable",
 }
 
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
-    """Declare problem+json error responses for a handler, for the OpenAPI document."""
+    """Declare problem+json error responses for a handler, for the OpenAPI document.
+
+    400 is always declared: any request can be malformed, and without it Litestar documents
+    its own 400 body (application/json, not ours) for every handler that takes parameters.
+    """
     from .schemas import ProblemOut
 
-    return {
-        s: ResponseSpec(
+    specs = {}
+    for status in sorted({400, *statuses}):
+        code = _EXAMPLE_CODES.get(status, "error")
+        example: dict[str, object] = {
+            "type": f"https://lending.example/problems/{code}",
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": _DESCRIPTIONS.get(status, "Error"),
+            "code": code,
+        }
+        if status == 422:
+            example["errors"] = [{"field": "barcode", "message": "must not be empty"}]
+        specs[status] = ResponseSpec(
             data_container=ProblemOut,
-            description=_DESCRIPTIONS.get(s, "Error"),
+            description=_DESCRIPTIONS.get(status, "Error"),
             media_type="application/problem+json",
+            generate_examples=False,
+            examples=[Example(summary=code, value=example)],
         )
-        for s in statuses
-    }
+    return specs

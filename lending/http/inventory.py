@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, get, patch, post, put
 from litestar.params import Parameter
 
+from ..circulation import KINDS
 from ..services import branches, devices, policies
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, code, errors
 from .schemas import (
@@ -90,7 +91,7 @@ class DeviceController(Controller):
             now, status=status, kind=kind, branch=branch, q=q, limit=limit, offset=offset
         )
 
-    @get("/{barcode:str}", guards=[staff_only], responses=errors(401, 403, 404))
+    @get("/{barcode:str}", guards=[staff_only], responses=errors(401, 403, 404, 422))
     async def get_one(self, barcode: Barcode, now: Now) -> DeviceOut:
         return await devices.get_device(code(barcode, "barcode"), now)
 
@@ -113,7 +114,7 @@ class PolicyController(Controller):
     @put("/{kind:str}", guards=[admin_only], responses=errors(400, 401, 403, 422))
     async def put_(
         self,
-        kind: Annotated[str, Parameter(max_length=32)],
+        kind: Annotated[Literal[KINDS], Parameter(description="device kind")],  # type: ignore[valid-type]
         data: JSONBody[PolicyIn],
         actor: ActorDep,
         now: Now,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from ..jobs import JOBS, run_job
 from ..services.job_runs import list_runs
@@ -56,7 +56,7 @@ class JobController(Controller):
         self,
         settings: SettingsDep,
         job: Filter = None,
-        failed: bool | None = None,
+        failed: FromQuery[bool | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> JobRunList:

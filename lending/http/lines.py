@@ -7,11 +7,22 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 from msgspec import Meta
 
 from ..services import lines
-from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, SettingsDep, errors
+from .common import (
+    MAX_ID,
+    ActorDep,
+    Filter,
+    Id,
+    JSONBody,
+    Limit,
+    Now,
+    Offset,
+    SettingsDep,
+    errors,
+)
 from .schemas import Input, Out
 from .security import admin_only
 
@@ -58,7 +69,7 @@ class LineIn(Input):
     iccid: Number
     phone_number: Number
     carrier: Words
-    plan: Annotated[int, Meta(ge=1, le=2**63 - 1)] | None = None
+    plan: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
     device: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
     status: Annotated[str, Meta(max_length=16)] = "active"
 
@@ -66,7 +77,7 @@ class LineIn(Input):
 class LinePatch(Input):
     phone_number: Number | msgspec.UnsetType = msgspec.UNSET
     carrier: Words | msgspec.UnsetType = msgspec.UNSET
-    plan: Annotated[int, Meta(ge=1, le=2**63 - 1)] | None | msgspec.UnsetType = msgspec.UNSET
+    plan: Annotated[int, Meta(ge=1, le=MAX_ID)] | None | msgspec.UnsetType = msgspec.UNSET
     status: Annotated[str, Meta(max_length=16)] | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -135,8 +146,8 @@ class LineController(Controller):
         settings: SettingsDep,
         status: Filter = None,
         carrier: Filter = None,
-        plan: Annotated[int | None, Parameter(ge=1, le=2**63 - 1)] = None,
-        unassigned: bool | None = None,
+        plan: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
+        unassigned: FromQuery[bool | None] = None,
         q: Filter = None,
         limit: Limit = 50,
         offset: Offset = 0,

@@ -28,7 +28,7 @@ class MeController(Controller):
     ) -> LoanList:
         return await loans.list_loans(now, patron_id=actor.patron_id, limit=limit, offset=offset)
 
-    @post("/loans/{loan_id:int}/renew", status_code=200, responses=errors(401, 403, 404, 409))
+    @post("/loans/{loan_id:int}/renew", status_code=200, responses=errors(401, 403, 404, 409, 422))
     async def renew(self, loan_id: Id, actor: ActorDep, now: Now) -> LoanReply:
         return await circulation.renew(actor, now, loan_id, patron_id=actor.patron_id)
 
@@ -36,13 +36,13 @@ class MeController(Controller):
     async def my_holds(self, actor: ActorDep, limit: Limit = 50, offset: Offset = 0) -> HoldList:
         return await holds.list_holds(patron_id=actor.patron_id, limit=limit, offset=offset)
 
-    @post("/holds", responses=errors(400, 401, 403, 409, 422))
+    @post("/holds", responses=errors(400, 401, 403, 404, 409, 422))
     async def place(self, data: JSONBody[MyHoldIn], actor: ActorDep, now: Now) -> HoldOut:
         card = actor.name.removeprefix("patron:")
         return await holds.place_hold(
             actor, now, card_number=card, kind=valid_kind(data.kind), branch_code=data.branch
         )
 
-    @delete("/holds/{hold_id:int}", status_code=200, responses=errors(401, 403, 404, 409))
+    @delete("/holds/{hold_id:int}", status_code=200, responses=errors(401, 403, 404, 409, 422))
     async def cancel(self, hold_id: Id, actor: ActorDep, now: Now) -> HoldOut:
         return await holds.cancel_hold(actor, now, hold_id, patron_id=actor.patron_id)

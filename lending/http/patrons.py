@@ -32,7 +32,7 @@ class PatronController(Controller):
     async def list_(self, q: Filter = None, limit: Limit = 50, offset: Offset = 0) -> PatronList:
         return await patrons.list_patrons(q, limit, offset)
 
-    @get("/{card_number:str}", responses=errors(401, 403, 404))
+    @get("/{card_number:str}", responses=errors(401, 403, 404, 422))
     async def get_one(self, card_number: Card, now: Now) -> PatronOut:
         return await patrons.get_patron(code(card_number, "card_number"), now)
 

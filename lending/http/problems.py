@@ -11,6 +11,7 @@ from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
     NotFoundException,
+    SerializationException,
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -116,7 +117,9 @@ def _http(_: Request, exc: HTTPException) -> Response:
     if isinstance(exc, MethodNotAllowedException):
         return problem(405, "method_not_allowed", "This address does not accept that method.")
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(status, "Error")
-    if status == 400 and "json" in detail.lower():
+    if status == 400 and (
+        isinstance(exc.__cause__, SerializationException) or "json" in detail.lower()
+    ):
         return problem(400, "malformed_json", "The request body is not valid JSON.")
     return problem(status, _CODES.get(status, "error"), detail)
 

@@ -8,13 +8,16 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from ..circulation import KINDS
+
 Code = Annotated[
     str, Meta(min_length=1, max_length=80, description="barcode or card number, as scanned")
 ]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Short = Annotated[str, Meta(min_length=1, max_length=100)]
 Text = Annotated[str, Meta(max_length=4000)]
-Kind = Annotated[str, Meta(min_length=1, max_length=32, description="hotspot, laptop or tablet")]
+# One of KINDS; spelled out as an enum so the OpenAPI document (and clients) know the values.
+Kind = Annotated[Literal[KINDS], Meta(description="device kind")]  # type: ignore[valid-type]
 Count = Annotated[int, Meta(ge=0, le=3650)]
 Money = Annotated[float, Meta(ge=0, le=1_000_000)]
 Pin = Annotated[str, Meta(min_length=4, max_length=12, pattern=r"^[0-9]+$")]
@@ -197,6 +200,17 @@ class LoanOut(Out):
     returned_at: str | None
 
 
+class LineBriefOut(Out):
+    iccid: str
+    phone_number: str
+    carrier: str
+    status: str
+
+
+class CheckinLineOut(LineBriefOut):
+    restore_queued: bool
+
+
 class DeviceOut(Out):
     barcode: str
     kind: str
@@ -211,6 +225,7 @@ class DeviceOut(Out):
     notes: str
     needs_label: bool
     current_loan: LoanOut | None
+    line: LineBriefOut | None = None  # the carrier line (SIM) installed in the device
 
 
 class HoldOut(Out):
@@ -276,6 +291,7 @@ class CheckinReply(Out):
     loan: LoanOut
     device: DeviceOut
     hold: HoldOut | None
+    line: CheckinLineOut | None = None  # the device's line, and whether its restore is queued
 
 
 class EventOut(Out):

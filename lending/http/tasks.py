@@ -93,7 +93,7 @@ class TaskController(Controller):
     ) -> CarrierActionList:
         return await carrier.list_tasks(status, limit, offset, timezone=settings.timezone)
 
-    @post("/{task_id:int}/done", status_code=200, responses=errors(401, 403, 404, 409))
+    @post("/{task_id:int}/done", status_code=200, responses=errors(401, 403, 404, 409, 422))
     async def done(
         self, task_id: Id, actor: ActorDep, now: Now, settings: SettingsDep
     ) -> CarrierActionOut:
@@ -105,7 +105,7 @@ class TaskController(Controller):
     ) -> CarrierActionList:
         return await carrier.list_failing_lines(limit, offset, timezone=settings.timezone)
 
-    @post("/{task_id:int}/retry", status_code=200, responses=errors(401, 403, 404, 409))
+    @post("/{task_id:int}/retry", status_code=200, responses=errors(401, 403, 404, 409, 422))
     async def retry(
         self, task_id: Id, actor: ActorDep, now: Now, settings: SettingsDep
     ) -> CarrierActionOut:
@@ -123,7 +123,7 @@ class CallListController(Controller):
     ) -> CallList:
         return await delivery.list_call_list(limit, offset, settings=settings, now=now)
 
-    @post("/{notice_id:int}/called", status_code=200, responses=errors(401, 403, 404, 409))
+    @post("/{notice_id:int}/called", status_code=200, responses=errors(401, 403, 404, 409, 422))
     async def called(
         self, notice_id: Id, actor: ActorDep, now: Now, settings: SettingsDep
     ) -> CalledOut:
