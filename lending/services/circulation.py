@@ -51,6 +51,28 @@ async def check_out(
     actor: Actor, now: datetime, *, card_number: str, barcode: str
 ) -> dict[str, Any]:
     async with write_transaction():
+        # Lock order (PostgreSQL): the patron, their household, their open holds, then devices
+        # (this one, then a shelf device passed on). Cancelling or expiring a ready hold locks
+        # the hold before its device; locking this device first would deadlock with that, and
+        # with the same patron checking out their shelf device at another desk.
+        patron = await _locked(
+            Patron.select(
+                Patron.id, Patron.blocked, Patron.block_reason, Patron.expires_on, Patron.household
+            ).where(Patron.card_number == card_number)
+        ).first()
+        household = patron["household"] if patron else None
+        if household:
+            await _lock_household(household)
+        # The patron's own open hold for this device's kind (at most one, at any branch).
+        own_holds = []
+        if patron is not None:
+            own_holds = await _locked(
+                Hold.select(Hold.id, Hold.status, Hold.device).where(
+                    (Hold.patron == patron["id"])
+                    & Hold.kind.is_in(Device.select(Device.kind).where(Device.barcode == barcode))
+                    & Hold.status.is_in(["waiting", "ready"])
+                )
+            )
         device = await _locked(
             Device.select(
                 Device.id, Device.barcode, Device.kind, Device.status, Device.branch
@@ -58,16 +80,8 @@ async def check_out(
         ).first()
         if device is None:
             raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
-        patron = await _locked(
-            Patron.select(
-                Patron.id, Patron.blocked, Patron.block_reason, Patron.expires_on, Patron.household
-            ).where(Patron.card_number == card_number)
-        ).first()
         if patron is None:
             raise NotFound(f"No patron with card number {card_number!r}.", "patron_not_found")
-        household = patron["household"]
-        if household:
-            await _lock_household(household)
         kind = device["kind"]
         branch = await Branch.select().where(Branch.id == device["branch"]).first()
         held_for = None
@@ -108,13 +122,7 @@ async def check_out(
             raise refusal.error()
         # The patron's own open hold for this kind (at most one, at any branch) is met by
         # this loan, whichever device of the kind they take.
-        own_hold = await _locked(
-            Hold.select(Hold.id, Hold.status, Hold.device).where(
-                (Hold.patron == patron["id"])
-                & (Hold.kind == kind)
-                & Hold.status.is_in(["waiting", "ready"])
-            )
-        ).first()
+        own_hold = own_holds[0] if own_holds else None
         calendar = await calendar_for(branch["id"], branch["timezone"], now)
         due_at = checkout_due_at(policy, calendar, now)
         try:
