@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Circulation throughput on PostgreSQL, with pgbench on the same server as the ceiling.
 
-    .venv/bin/python bench/circulation.py [--seconds 30] [--clients 16] [--workers 2]
+    .venv/bin/python bench/circulation.py [--seconds 30] [--clients 16] [--workers 1]
 
 What it does, all by itself, and undoes afterwards:
 1. creates a scratch database, runs `lending migrate`, adds a desk account with `lending staff add`;
@@ -594,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (1 suits a 2-core host)")
     parser.add_argument(
         "--pg-url",
         default=DEFAULT_PG_URL,

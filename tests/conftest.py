@@ -38,8 +38,13 @@ def run_lending(*args: str, url: str, cwd: Path | None = None, check: bool = Tru
     env = {**os.environ, "LENDING_DATABASE_URL": url}
     env.pop("PICCOLO_CONF", None)
     return subprocess.run(
-        [LENDING, *args], env=env, cwd=cwd or ROOT, capture_output=True, text=True,
-        check=check, **kw,
+        [LENDING, *args],
+        env=env,
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        check=check,
+        **kw,
     )
 
 
@@ -195,8 +200,13 @@ class Api:
         from lending.services.actors import Actor
         from lending.services.staff import add_staff
 
-        await add_staff(Actor("test", "system"), datetime.now(UTC), username=username, role=role,
-                        password=password)
+        await add_staff(
+            Actor("test", "system"),
+            datetime.now(UTC),
+            username=username,
+            role=role,
+            password=password,
+        )
         return await self.login(username=username, password=password)
 
     async def login(self, **credentials: str) -> dict[str, str]:
@@ -227,19 +237,55 @@ async def library(api: Api) -> dict[str, Any]:
         assert response.status_code in (200, 201), response.text
         return response.json()
 
-    await ok(await post("/api/branches", json={"code": "MAIN", "name": "Main", "timezone": "America/Chicago"}, headers=admin))
-    await ok(await post("/api/branches", json={"code": "EAST", "name": "East", "timezone": "America/New_York"}, headers=admin))
+    await ok(
+        await post(
+            "/api/branches",
+            json={"code": "MAIN", "name": "Main", "timezone": "America/Chicago"},
+            headers=admin,
+        )
+    )
+    await ok(
+        await post(
+            "/api/branches",
+            json={"code": "EAST", "name": "East", "timezone": "America/New_York"},
+            headers=admin,
+        )
+    )
     devices = {}
     for i, kind in enumerate(["hotspot", "hotspot", "hotspot", "laptop", "laptop"], start=1):
         barcode = f"DEV{i:03d}"
-        devices[barcode] = await ok(await post("/api/devices", json={
-            "barcode": barcode, "kind": kind, "model": f"Model {kind}", "serial_number": f"SN{i}",
-            "branch": "MAIN", "replacement_cost": 100,
-        }, headers=admin))
+        devices[barcode] = await ok(
+            await post(
+                "/api/devices",
+                json={
+                    "barcode": barcode,
+                    "kind": kind,
+                    "model": f"Model {kind}",
+                    "serial_number": f"SN{i}",
+                    "branch": "MAIN",
+                    "replacement_cost": 100,
+                },
+                headers=admin,
+            )
+        )
     patrons = {}
-    for card, name, household in [("P001", "Ana", "H1"), ("P002", "Ben", "H1"), ("P003", "Cy", None)]:
-        patrons[card] = await ok(await post("/api/patrons", json={
-            "card_number": card, "name": name, "household": household, "pin": "1234",
-            "branch": "MAIN", "expires_on": "2030-01-01",
-        }, headers=admin))
+    for card, name, household in [
+        ("P001", "Ana", "H1"),
+        ("P002", "Ben", "H1"),
+        ("P003", "Cy", None),
+    ]:
+        patrons[card] = await ok(
+            await post(
+                "/api/patrons",
+                json={
+                    "card_number": card,
+                    "name": name,
+                    "household": household,
+                    "pin": "1234",
+                    "branch": "MAIN",
+                    "expires_on": "2030-01-01",
+                },
+                headers=admin,
+            )
+        )
     return {"devices": devices, "patrons": patrons}

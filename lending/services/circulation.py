@@ -163,8 +163,21 @@ async def check_out(
         await audit.record(
             actor, "checkout", barcode, now, details, patron_card=card_number, loan=loan_id
         )
-        rows = await loan_rows(Loan.id == loan_id)
-    return {"loan": loan_view(rows[0], now)}
+    # The reply is built from what this transaction wrote (no read-back: it is the hot path).
+    loan_row = {
+        "id": loan_id,
+        "device_barcode": device["barcode"],
+        "patron_card": card_number,
+        "branch_code": branch["code"],
+        "branch_timezone": branch["timezone"],
+        "kind": kind,
+        "checked_out_at": now,
+        "due_at": due_at,
+        "renewals": 0,
+        "status": "active",
+        "returned_at": None,
+    }
+    return {"loan": loan_view(loan_row, now)}
 
 
 async def check_in(actor: Actor, now: datetime, *, barcode: str) -> dict[str, Any]:
