@@ -72,9 +72,11 @@ async def mark_lost(now: datetime) -> dict[str, Any]:
         cutoff = now - timedelta(days=policy.lost_after_days)
         while True:
             async with write_transaction():
-                lock = " FOR UPDATE OF l SKIP LOCKED" if is_postgres() else ""
+                # Lock the loans and their devices, skipping any a desk is checking in right now
+                # (checkin locks the device first): no waiting, so no deadlock.
+                lock = " FOR UPDATE OF l, d SKIP LOCKED" if is_postgres() else ""
                 rows = await fetch(
-                    f"SELECT l.id FROM loan l WHERE {OPEN_ACTIVE} AND l.kind = {{}} "
+                    f"SELECT l.id FROM loan l JOIN device d ON d.id = l.device WHERE {OPEN_ACTIVE} AND l.kind = {{}} "
                     f"AND l.due_at <= {{}} ORDER BY l.id LIMIT {BATCH}{lock}",
                     policy.kind,
                     cutoff,
