@@ -51,6 +51,8 @@ class JobScheduler:
 
     def start(self) -> None:
         """Start inside the running event loop (the app's lifespan)."""
+        # APScheduler logs every tick at INFO; runs are recorded in job_run instead.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         schedules = {**DEFAULT_SCHEDULES, **self.settings.schedules}
         for name in JOBS:
             spec = schedules.get(name)
