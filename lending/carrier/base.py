@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 __all__ = ["CarrierGateway", "GatewayError", "action_text", "format_phone"]
@@ -11,7 +12,7 @@ class GatewayError(Exception):
     """The carrier did not carry the action out (error reply, timeout, unreachable)."""
 
 
-class CarrierGateway:
+class CarrierGateway(ABC):
     """Carries out one action. `action` holds "action" (suspend|restore), "iccid",
     "phone_number", "carrier" and "request_id" (stable per action, so a carrier can spot a
     retry of a request it already handled). Returns a short note about the carrier's reply;
@@ -21,8 +22,8 @@ class CarrierGateway:
     # True: actions become staff tasks, marked done by a person (nothing is sent).
     makes_tasks: ClassVar[bool] = False
 
-    async def perform(self, action: dict[str, Any]) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    async def perform(self, action: dict[str, Any]) -> str: ...
 
 
 def format_phone(msisdn: str) -> str:
