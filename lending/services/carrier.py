@@ -425,6 +425,10 @@ async def list_tasks(
     status = _status(status)
     condition = CarrierAction.status == status
     newest_first = status in ("done", "failed", "cancelled")
+    return await _page(condition, newest_first, limit, offset, timezone)
+
+
+async def _page(condition: Any, newest_first: bool, limit: int, offset: int, timezone: str) -> Page:
     rows = (
         await CarrierAction.select(*ACTION_COLUMNS)
         .where(condition)
@@ -475,15 +479,7 @@ async def list_failing_lines(limit: int = 50, offset: int = 0, *, timezone: str 
     condition = (CarrierAction.status == "failed") | (
         (CarrierAction.status == "pending") & (CarrierAction.attempts >= FAILING_ATTEMPTS)
     )
-    rows = (
-        await CarrierAction.select(*ACTION_COLUMNS)
-        .where(condition)
-        .order_by(CarrierAction.id, ascending=False)
-        .limit(limit)
-        .offset(offset)
-    )
-    total = await CarrierAction.count().where(condition)
-    return page_of([action_view(r, timezone) for r in rows], total)
+    return await _page(condition, True, limit, offset, timezone)
 
 
 async def retry_action(
