@@ -7,12 +7,10 @@ unless LENDING_REQUIRE_POSTGRES=1 (CI), where they fail.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,13 +19,12 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from scratch_postgres import create_database, drop_database
 
 from lending.services import passwords
 
 ROOT = Path(__file__).resolve().parents[1]
 LENDING = str(Path(sys.executable).with_name("lending"))
-PG_URL = os.environ.get("LENDING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REQUIRE_PG = os.environ.get("LENDING_REQUIRE_POSTGRES") == "1"
 DATABASES = ["sqlite", "postgres"]
 
 # Cheap hashes keep the suite fast; production uses argon2's defaults (tested separately).
@@ -46,29 +43,6 @@ def run_lending(*args: str, url: str, cwd: Path | None = None, check: bool = Tru
         check=check,
         **kw,
     )
-
-
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_URL, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def _pg_reachable() -> str | None:
-    try:
-        asyncio.run(_pg_admin("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return f"{type(exc).__name__}: {exc}"
-    return None
-
-
-def _pg_database_url(name: str) -> str:
-    base, _, _ = PG_URL.rpartition("/")
-    return f"{base}/{name}"
 
 
 @dataclass
@@ -109,20 +83,9 @@ def database(request, tmp_path_factory) -> Database:
         template = workdir / "template.sqlite3"
         run_lending("migrate", url=f"sqlite:///{template}")
         return Database(kind, f"sqlite:///{template}", template=template, workdir=workdir)
-    problem = _pg_reachable()
-    if problem:
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required (LENDING_REQUIRE_POSTGRES=1) but: {problem}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {problem}")
-    name = f"lending_test_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
-    url = _pg_database_url(name)
+    name, url = create_database("lending_test")
+    request.addfinalizer(lambda: drop_database(name))
     run_lending("migrate", url=url)
-
-    def drop() -> None:
-        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-
-    request.addfinalizer(drop)
     return Database(kind, url)
 
 

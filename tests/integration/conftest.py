@@ -7,53 +7,25 @@ group) when the module is done. Tests seed what they need through the API with c
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from scratch_postgres import create_database, drop_database, free_port
 
 LENDING = str(Path(sys.executable).with_name("lending"))
-PG_URL = os.environ.get("LENDING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REQUIRE_PG = os.environ.get("LENDING_REQUIRE_POSTGRES") == "1"
 
 ADMIN_PASSWORD = "integration-admin-password"
 STARTUP_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 10
-
-
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_URL, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def _pg_unreachable() -> str | None:
-    try:
-        asyncio.run(_pg_admin("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return f"{type(exc).__name__}: {exc}"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(url: str) -> dict[str, str]:
@@ -122,17 +94,10 @@ def live_server(request, tmp_path_factory) -> Iterator[LiveServer]:
         url = f"sqlite:///{workdir / 'lending.sqlite3'}"
         drop = None
     else:
-        problem = _pg_unreachable()
-        if problem:
-            if REQUIRE_PG:
-                pytest.fail(f"PostgreSQL is required (LENDING_REQUIRE_POSTGRES=1) but: {problem}")
-            pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {problem}")
-        name = f"lending_live_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
-        url = f"{PG_URL.rpartition('/')[0]}/{name}"
+        name, url = create_database("lending_live")
 
         def drop() -> None:
-            asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            drop_database(name)
 
     try:
         _lending("migrate", url=url, cwd=workdir)
@@ -147,7 +112,7 @@ def live_server(request, tmp_path_factory) -> Iterator[LiveServer]:
             url=url,
             cwd=workdir,
         )
-        port = _free_port()
+        port = free_port()
         server = LiveServer(kind, url, f"http://127.0.0.1:{port}", workdir / "server.log")
         with server.log.open("wb") as log:
             process = subprocess.Popen(

@@ -10,22 +10,19 @@ import asyncio
 import contextlib
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from scratch_postgres import free_port, pg, scratch_database
 
 LENDING = str(Path(sys.executable).with_name("lending"))
-PG_URL = os.environ.get("LENDING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REQUIRE_PG = os.environ.get("LENDING_REQUIRE_POSTGRES") == "1"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "lending" / "piccolo_migrations"
 TIMEOUT_S = 120
 TABLES = ("branch", "policy", "device", "patron", "loan", "hold", "staff_user", "event")
@@ -62,32 +59,11 @@ def refused(result: subprocess.CompletedProcess[str]) -> str:
     return result.stderr
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # -- databases -------------------------------------------------------------------------------
 
 
-async def _pg(url: str, sql: str) -> list[tuple[Any, ...]]:
-    import asyncpg
-
-    conn = await asyncpg.connect(url, timeout=5)
-    try:
-        return [tuple(row) for row in await conn.fetch(sql)]
-    finally:
-        await conn.close()
-
-
-@cache
-def _pg_problem() -> str | None:
-    try:
-        asyncio.run(_pg(PG_URL, "SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return f"{type(exc).__name__}: {exc}"
-    return None
+async def _pg(url: str, statement: str) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in await pg(statement, url)]
 
 
 def sql(url: str, statement: str) -> list[tuple[Any, ...]]:
@@ -110,17 +86,8 @@ def new_database(kind: str, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'lending.sqlite3'}"
         return
-    problem = _pg_problem()
-    if problem:
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required (LENDING_REQUIRE_POSTGRES=1) but: {problem}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {problem}")
-    name = f"lending_cli_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg(PG_URL, f"CREATE DATABASE {name}"))
-    try:
-        yield f"{PG_URL.rpartition('/')[0]}/{name}"
-    finally:
-        asyncio.run(_pg(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    with scratch_database("lending_cli") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

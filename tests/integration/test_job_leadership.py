@@ -6,37 +6,22 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from scratch_postgres import create_database, drop_database, free_port, pg
 
 LENDING = str(Path(sys.executable).with_name("lending"))
-PG_URL = os.environ.get("LENDING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REQUIRE_PG = os.environ.get("LENDING_REQUIRE_POSTGRES") == "1"
 JOBS_EVERY_SECONDS = "5"
 TAKEOVER_LIMIT_S = 60
 
 
-async def _pg(sql: str, url: str = PG_URL):
-    import asyncpg
-
-    conn = await asyncpg.connect(url, timeout=5)
-    try:
-        return await conn.fetch(sql)
-    finally:
-        await conn.close()
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+async def _pg(sql: str, url: str):
+    return await pg(sql, url)
 
 
 def _env(url: str) -> dict[str, str]:
@@ -53,7 +38,7 @@ def _env(url: str) -> dict[str, str]:
 
 
 def _start(url: str, workdir: Path, name: str) -> tuple[subprocess.Popen, str]:
-    port = _port()
+    port = free_port()
     log = (workdir / f"{name}.log").open("wb")
     process = subprocess.Popen(
         [LENDING, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
@@ -84,18 +69,7 @@ def _kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
 
 @pytest.fixture
 def shared_database(tmp_path):
-    problem = None
-    try:
-        asyncio.run(_pg("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001
-        problem = f"{type(exc).__name__}: {exc}"
-    if problem:
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required (LENDING_REQUIRE_POSTGRES=1) but: {problem}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {problem}")
-    name = f"lending_leader_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg(f"CREATE DATABASE {name}"))
-    url = f"{PG_URL.rpartition('/')[0]}/{name}"
+    name, url = create_database("lending_leader")
     env = _env(url)
     for args in (
         ["migrate"],
@@ -117,7 +91,7 @@ def shared_database(tmp_path):
     )
     asyncio.run(_pg("UPDATE loan SET due_at = now() - interval '10 days'", url))
     yield url, tmp_path
-    asyncio.run(_pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    drop_database(name)
 
 
 def _runs(url: str) -> list[dict]:
