@@ -65,6 +65,9 @@ class Device(Table):
     replacement_cost_cents = BigInt(default=0)
     notes = Text(default="")
     needs_label = Boolean(default=True)
+    # Printed on hotspot labels when set (the label template decides whether to print them).
+    wifi_name = Varchar(length=64, null=True, default=None)
+    wifi_password = Varchar(length=64, null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
