@@ -107,6 +107,11 @@ class Settings:
     carrier_webhook_secret: str = field(default="", repr=False)
     carrier_daily_limit: int = 5  # actions per line in any 24 hours
     carrier_max_attempts: int = 8
+    # Web pages: the key that signs session cookies (LENDING_SECRET_KEY); when unset, a random key
+    # is kept in `secret_file`, shared by every worker started from the same folder.
+    secret_key: str = field(default="", repr=False)
+    secret_file: str = "lending-secret.key"
+    secure_cookies: bool | None = None  # None: Secure when the request arrived over HTTPS
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -149,6 +154,9 @@ class Settings:
             library_phone=env.get("LENDING_LIBRARY_PHONE", "").strip(),
             renew_url=_url(env, "LENDING_RENEW_URL"),
             admin_email=env.get("LENDING_ADMIN_EMAIL", "").strip(),
+            secret_key=env.get("LENDING_SECRET_KEY", ""),
+            secret_file=env.get("LENDING_SECRET_FILE") or cls.secret_file,
+            secure_cookies=_optional_bool(env, "LENDING_SECURE_COOKIES"),
         )
 
     @property

@@ -131,7 +131,8 @@ async def app(db_url: str, clock: Clock):
     from lending.http.app import create_app
     from lending.settings import Settings
 
-    return create_app(Settings(database_url=db_url, timezone="America/Chicago"), clock=clock)
+    settings = Settings(database_url=db_url, timezone="America/Chicago", secret_key="test-secret")
+    return create_app(settings, clock=clock)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from ..database import bind_engine, close_database, make_engine, open_database
 from ..jobs.scheduler import JobScheduler
 from ..services.migrations import ensure_migrated
 from ..settings import Settings
+from ..web import csrf_config, page_handlers, template_config, with_page_errors
 from .admin import EventController, StaffController, health
 from .auth import AuthController
 from .circulation import CirculationController, HoldController
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             TaskController,
             CallListController,
             JobController,
+            *page_handlers(),
         ],
         dependencies={
             "actor": Provide(provide_actor),
@@ -83,7 +85,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
         },
         before_request=strict_request,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=with_page_errors(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
+        template_config=template_config(),
+        csrf_config=csrf_config(settings),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="lending",

@@ -1,0 +1,62 @@
+"""Server-rendered pages on the same services as the API: the circulation desk (/desk), the
+admin console (/admin) and the resident portal (/my). Sessions are signed cookies
+(`sessions.py`); every form carries a CSRF token (Litestar's CSRF middleware)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from ..settings import Settings
+from .auth import PageAuthController
+from .errors import is_page_path, with_page_errors
+from .sessions import load_secret
+
+__all__ = [
+    "PAGE_CONTROLLERS",
+    "csrf_config",
+    "is_page_path",
+    "page_handlers",
+    "template_config",
+    "with_page_errors",
+]
+
+HERE = Path(__file__).parent
+CSRF_FIELD = "_csrf_token"
+CSRF_HEADER = "x-csrftoken"
+
+# Each area adds its controllers here (desk, admin console, resident portal).
+PAGE_CONTROLLERS: list[Any] = [PageAuthController]
+
+
+def page_handlers() -> list[Any]:
+    static = create_static_files_router(
+        path="/static",
+        directories=[HERE / "static"],
+        include_in_schema=False,
+        send_as_attachment=False,
+    )
+    return [*PAGE_CONTROLLERS, static]
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    """Double-submit CSRF for every unsafe request to a page; the API (bearer tokens, no cookies)
+    is exempt."""
+    return CSRFConfig(
+        secret=load_secret(settings).decode(),
+        cookie_name="lending_csrf",
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        cookie_secure=bool(settings.secure_cookies),
+        header_name=CSRF_HEADER,
+        exclude=["^/api/", "^/schema"],
+    )

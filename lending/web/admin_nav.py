@@ -1,0 +1,16 @@
+"""The admin console's sections, in menu order. A new area adds one line here."""
+
+from __future__ import annotations
+
+__all__ = ["ADMIN_NAV"]
+
+ADMIN_NAV: list[tuple[str, str]] = [
+    ("/admin", "Dashboard"),
+    ("/admin/devices", "Devices"),
+    ("/admin/patrons", "Patrons"),
+    ("/admin/policies", "Loan policies"),
+    ("/admin/branches", "Branches"),
+    ("/admin/staff", "Staff"),
+    ("/admin/labels", "Labels"),
+    ("/admin/jobs", "Jobs"),
+]

@@ -1,0 +1,74 @@
+"""Errors on pages are pages: a login redirect, or an error page with the status and a plain
+explanation. API paths keep their problem+json answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+
+from ..circulation import LendingError
+from .pages import LoginRequired, PageForbidden, login_redirect, render
+
+__all__ = ["is_page_path", "with_page_errors"]
+
+log = logging.getLogger("lending.web")
+
+_API_PREFIXES = ("/api", "/schema")
+_MESSAGES = {
+    400: "The request could not be read.",
+    403: "You do not have access to this page.",
+    404: "There is no page at this address.",
+    405: "This page cannot be used that way.",
+    413: "What you sent is too large.",
+    500: "Something went wrong on our side. The problem has been logged.",
+}
+
+
+def is_page_path(path: str) -> bool:
+    return not any(path == p or path.startswith(p + "/") for p in _API_PREFIXES)
+
+
+def _page_error(request: Request, exc: Exception) -> Response[Any]:
+    if isinstance(exc, LoginRequired):
+        return login_redirect(exc)
+    if isinstance(exc, PageForbidden):
+        status, message = 403, exc.message
+    elif isinstance(exc, LendingError):
+        status, message = exc.status, exc.detail
+    elif isinstance(exc, PermissionDeniedException) and "csrf" in str(exc.detail).lower():
+        status = 403
+        message = (
+            "This form has expired or was not sent from this site. Reload the page and try again."
+        )
+    elif isinstance(exc, NotAuthorizedException):
+        status, message = 401, "Please log in."
+    elif isinstance(exc, HTTPException):
+        status = exc.status_code
+        message = _MESSAGES.get(status, str(exc.detail))
+    else:
+        log.exception("page error on %s %s", request.method, request.url.path, exc_info=exc)
+        status, message = 500, _MESSAGES[500]
+    return render(request, "error.html", status=status, status_code=status, message=message)
+
+
+def with_page_errors(
+    api_handlers: dict[Any, Callable[[Request, Exception], Response[Any]]],
+) -> dict[Any, Callable[[Request, Exception], Response[Any]]]:
+    """The app's exception handlers: pages get `_page_error`, API paths their own handler."""
+
+    def dispatch(api_handler: Callable[[Request, Exception], Response[Any]] | None):
+        def handle(request: Request, exc: Exception) -> Response[Any]:
+            if is_page_path(request.url.path) or api_handler is None:
+                return _page_error(request, exc)
+            return api_handler(request, exc)
+
+        return handle
+
+    handlers = {key: dispatch(handler) for key, handler in api_handlers.items()}
+    handlers[LoginRequired] = dispatch(None)
+    handlers[PageForbidden] = dispatch(None)
+    return handlers

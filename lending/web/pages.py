@@ -1,0 +1,154 @@
+"""What every page handler shares: rendering with the common context, redirects that carry a
+one-time message, reading forms, and the role guards for pages."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Redirect, Template
+
+from ..services.actors import Actor
+from .admin_nav import ADMIN_NAV
+from .i18n import translator
+from .sessions import page_actor, session_of, store_session
+
+__all__ = [
+    "LoginRequired",
+    "PageForbidden",
+    "admin_page",
+    "language_of",
+    "local_path",
+    "read_form",
+    "render",
+    "resident_page",
+    "see_other",
+    "staff_page",
+]
+
+MAX_FIELD_CHARS = 10_000  # longer form values are cut here; services then refuse them by length
+
+
+class LoginRequired(Exception):
+    """The page needs a login: answered with a redirect to `login` (?next= the page)."""
+
+    def __init__(self, login: str, next_path: str) -> None:
+        super().__init__(login)
+        self.login = login
+        self.next_path = next_path
+
+
+class PageForbidden(Exception):
+    """Logged in, but with the wrong role for this page (answered 403 with a page)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def local_path(value: str | None, default: str) -> str:
+    """`value` when it is a path on this site (so ?next= cannot send anyone elsewhere)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    if any(ch in value for ch in "\r\n\t\\") or len(value) > 500:
+        return default
+    return value
+
+
+def language_of(request: Request, actor_language: str | None = None) -> str:
+    chosen = session_of(request).language
+    if chosen:
+        return chosen
+    if actor_language in ("en", "es"):
+        return actor_language
+    accept = request.headers.get("accept-language", "").lower()
+    return "es" if accept.startswith("es") else "en"
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    language: str | None = None,
+    **context: Any,
+) -> Template:
+    session = session_of(request)
+    lang = language or language_of(request)
+    flash = session.get("f") if isinstance(session.get("f"), str) else None
+    response = Template(
+        template_name=template,
+        status_code=status,
+        context={
+            "request": request,
+            "actor": request.scope.get("lending_page_actor"),
+            "library_name": request.app.state.settings.library_name,
+            "lang": lang,
+            "t": translator(lang),
+            "flash": flash,
+            "path": request.url.path,
+            "admin_nav": ADMIN_NAV,
+            **context,
+        },
+        headers={"cache-control": "no-store"},
+    )
+    if flash is not None:  # shown once
+        store_session(request, response, {k: v for k, v in session.items() if k != "f"})
+    return response
+
+
+def see_other(
+    request: Request, url: str, *, flash: str | None = None, session: dict[str, Any] | None = None
+) -> Redirect:
+    """303 to `url` (after a form post), optionally with a message shown once on the next page
+    and a replacement session."""
+    response = Redirect(path=url, status_code=303)
+    data = dict(session_of(request) if session is None else session)
+    if flash is not None:
+        data["f"] = flash[:300]
+    if flash is not None or session is not None:
+        store_session(request, response, data)
+    return response
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The submitted form as {name: text}; the first value wins, files are ignored."""
+    form = await request.form()
+    values: dict[str, str] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, str) and name not in values:
+            values[name] = value[:MAX_FIELD_CHARS]
+    return values
+
+
+async def _page_actor_or_login(connection: ASGIConnection, login: str) -> Actor:
+    actor = await page_actor(connection)  # type: ignore[arg-type]
+    if actor is None:
+        target = connection.url.path
+        if connection.url.query:
+            target += "?" + connection.url.query
+        raise LoginRequired(login, target)
+    return actor
+
+
+async def staff_page(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if not (await _page_actor_or_login(connection, "/login")).is_staff:
+        raise PageForbidden("This page is for library staff.")
+
+
+async def admin_page(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    actor = await _page_actor_or_login(connection, "/login")
+    if actor.role != "admin":
+        raise PageForbidden("This page is for administrators.")
+
+
+async def resident_page(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if (await _page_actor_or_login(connection, "/my/login")).role != "resident":
+        raise PageForbidden("This page is for residents: log in with your card number and PIN.")
+
+
+def login_redirect(error: LoginRequired) -> Redirect:
+    return Redirect(path=f"{error.login}?next={quote(error.next_path, safe='/')}", status_code=303)
