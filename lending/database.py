@@ -5,9 +5,13 @@ SQLite is the embedded default (a file in the working folder); PostgreSQL is for
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
+import random
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
@@ -25,8 +29,12 @@ __all__ = [
     "current_engine",
     "is_postgres",
     "make_engine",
+    "retry_on_conflict",
     "write_transaction",
 ]
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -103,3 +111,33 @@ async def open_database(engine: Engine) -> None:
 async def close_database(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+
+
+# SQLSTATEs PostgreSQL uses for "this transaction lost a race; running it again may succeed":
+# serialization_failure and deadlock_detected.
+RETRYABLE_SQLSTATES = ("40001", "40P01")
+RETRY_ATTEMPTS = 3
+
+
+def is_retryable(exc: BaseException) -> bool:
+    return getattr(exc, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def retry_on_conflict(operation: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Run a whole one-transaction operation again (up to RETRY_ATTEMPTS times, after a short,
+    growing, jittered pause) when PostgreSQL aborts it as a deadlock victim or a serialization
+    failure. The transaction was rolled back, so running it again is safe; the lock orders in the
+    services make this rare, and a last failure is raised as it is."""
+
+    @functools.wraps(operation)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                return await operation(*args, **kwargs)
+            except Exception as exc:
+                if attempt == RETRY_ATTEMPTS or not is_retryable(exc):
+                    raise
+                await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
+        raise AssertionError("unreachable")
+
+    return run
