@@ -77,6 +77,24 @@ def _carrier(env: dict[str, str]) -> dict[str, object]:
     }
 
 
+BARCODE_SYMBOLOGIES = ("code128", "codabar", "code39")
+
+
+def _labels(env: dict[str, str]) -> dict[str, str]:
+    """LENDING_BARCODE_SYMBOLOGY, LENDING_SUPPORT_PHONE (default: the library's phone) and
+    LENDING_LABELS_DIR (label templates; default: labels/ beside the package)."""
+    symbology = (env.get("LENDING_BARCODE_SYMBOLOGY") or "code128").strip().lower()
+    if symbology not in BARCODE_SYMBOLOGIES:
+        raise SettingsError(
+            f"LENDING_BARCODE_SYMBOLOGY must be code128, codabar or code39, not {symbology!r}"
+        )
+    labels_dir = (env.get("LENDING_LABELS_DIR") or "").strip()
+    if labels_dir and not os.path.isdir(labels_dir):
+        raise SettingsError(f"LENDING_LABELS_DIR {labels_dir!r} is not a folder")
+    phone = (env.get("LENDING_SUPPORT_PHONE") or env.get("LENDING_LIBRARY_PHONE") or "").strip()
+    return {"barcode_symbology": symbology, "support_phone": phone, "labels_dir": labels_dir}
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -100,6 +118,10 @@ class Settings:
     library_phone: str = ""
     renew_url: str = ""
     admin_email: str = ""
+    # Labels (lending.printing): symbology, hotspot support phone, template folder ("" = labels/).
+    barcode_symbology: str = "code128"
+    support_phone: str = ""
+    labels_dir: str = ""
     schedules: dict[str, str] = field(default_factory=dict)  # job name -> seconds or crontab
     # Carrier gateway for hotspot lines (lending.carrier): manual staff tasks or a webhook.
     carrier_gateway: str = "manual"
@@ -154,6 +176,7 @@ class Settings:
             library_phone=env.get("LENDING_LIBRARY_PHONE", "").strip(),
             renew_url=_url(env, "LENDING_RENEW_URL"),
             admin_email=env.get("LENDING_ADMIN_EMAIL", "").strip(),
+            **_labels(env),
             secret_key=env.get("LENDING_SECRET_KEY", ""),
             secret_file=env.get("LENDING_SECRET_FILE") or cls.secret_file,
             secure_cookies=_optional_bool(env, "LENDING_SECURE_COOKIES"),

@@ -99,7 +99,10 @@ class DeviceController(Controller):
     async def update(
         self, barcode: Barcode, data: JSONBody[DevicePatch], actor: ActorDep, now: Now
     ) -> DeviceOut:
-        return await devices.update_device(actor, now, code(barcode, "barcode"), data.given())
+        changes = data.given()
+        if "barcode" in changes:  # re-barcoding (the device then needs a new label)
+            changes["barcode"] = code(changes["barcode"], "barcode")
+        return await devices.update_device(actor, now, code(barcode, "barcode"), changes)
 
 
 class PolicyController(Controller):

@@ -24,6 +24,8 @@ Pin = Annotated[str, Meta(min_length=4, max_length=12, pattern=r"^[0-9]+$")]
 Phone = Annotated[str, Meta(max_length=32)]
 Email = Annotated[str, Meta(max_length=254)]
 Timezone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone")]
+Location = Annotated[str, Meta(max_length=100, description="shelf or area at the branch")]
+WifiText = Annotated[str, Meta(max_length=64, description="hotspot Wi-Fi name or password")]
 
 
 class Input(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -66,6 +68,9 @@ class DeviceIn(Input):
     imei: Annotated[str, Meta(max_length=20)] | None = None
     replacement_cost: Money | None = None
     notes: Text = ""
+    location: Location = ""
+    wifi_name: WifiText | None = None  # hotspots: printed on the label when set
+    wifi_password: WifiText | None = None
 
 
 class DevicePatch(Input):
@@ -78,6 +83,10 @@ class DevicePatch(Input):
     replacement_cost: Money | msgspec.UnsetType = msgspec.UNSET
     notes: Text | msgspec.UnsetType = msgspec.UNSET
     needs_label: bool | msgspec.UnsetType = msgspec.UNSET
+    location: Location | msgspec.UnsetType = msgspec.UNSET
+    barcode: Code | msgspec.UnsetType = msgspec.UNSET  # re-barcoding flags needs_label
+    wifi_name: WifiText | None | msgspec.UnsetType = msgspec.UNSET
+    wifi_password: WifiText | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class PatronIn(Input):
@@ -129,8 +138,17 @@ class CheckoutIn(Input):
     device: Code
 
 
+PartRef = Annotated[str, Meta(min_length=1, max_length=100, description="part id, name or barcode")]
+PartRefs = Annotated[list[PartRef], Meta(max_length=50)]
+
+
 class CheckinIn(Input):
     device: Code
+    # Optional: kit parts that came back missing or damaged (charged to the loan), and damage
+    # to the device itself (sends it to repair with a maintenance record).
+    missing_parts: PartRefs = []
+    damaged_parts: PartRefs = []
+    damage: Annotated[str, Meta(min_length=1, max_length=2000)] | None = None
 
 
 class HoldIn(Input):
@@ -226,6 +244,10 @@ class DeviceOut(Out):
     needs_label: bool
     current_loan: LoanOut | None
     line: LineBriefOut | None = None  # the carrier line (SIM) installed in the device
+    location: str = ""  # shelf or area at the branch ("" = anywhere)
+    last_seen_at: str | None = None  # last checkin or shelf-audit scan
+    wifi_name: str | None = None  # hotspots: Wi-Fi name and password printed on the label
+    wifi_password: str | None = None
 
 
 class HoldOut(Out):
@@ -283,8 +305,59 @@ class PolicyOut(Out):
     lost_after_days: int
 
 
+class ChargeBriefOut(Out):
+    id: int
+    kind: str
+    amount: float
+    status: str
+
+
+class KitItemOut(Out):
+    """A kit part on a loan's checklist."""
+
+    part: int
+    name: str
+    barcode: str | None
+    replacement_cost: float
+    outcome: Literal["out", "returned", "missing", "damaged"]
+    checked_at: str | None
+    checked_by: str | None
+    charge: ChargeBriefOut | None
+
+
+class ProcessingStepOut(Out):
+    name: str
+    done: bool
+    done_at: str | None
+    done_by: str | None
+
+
+class ProcessingOut(Out):
+    id: int
+    status: Literal["open", "done", "repair", "cancelled"]
+    loan: int | None
+    started_at: str
+    finished_at: str | None
+    finished_by: str | None
+    steps: list[ProcessingStepOut]
+    steps_left: list[str]
+
+
+class MaintenanceOut(Out):
+    id: int
+    device: str | None
+    opened_at: str
+    opened_by: str
+    problem: str
+    cost: float
+    resolution: str | None
+    resolved_at: str | None
+    resolved_by: str | None
+
+
 class LoanReply(Out):
     loan: LoanOut
+    kit: list[KitItemOut] | msgspec.UnsetType = msgspec.UNSET  # checkout: the parts that went out
 
 
 class CheckinReply(Out):
@@ -292,6 +365,9 @@ class CheckinReply(Out):
     device: DeviceOut
     hold: HoldOut | None
     line: CheckinLineOut | None = None  # the device's line, and whether its restore is queued
+    kit: list[KitItemOut] = []  # the loan's kit checklist, with each part's outcome
+    processing: ProcessingOut | None = None  # the return-to-service run the checkin started
+    repair: MaintenanceOut | None = None  # the repair opened for reported damage
 
 
 class EventOut(Out):

@@ -10,7 +10,7 @@ from .actors import Actor
 from .paging import Page, page_of
 from .render import render_time
 
-__all__ = ["list_events", "record"]
+__all__ = ["list_events", "record", "record_many"]
 
 
 async def record(
@@ -34,6 +34,27 @@ async def record(
             loan=loan,
         )
     )
+
+
+async def record_many(
+    actor: Actor,
+    action: str,
+    subjects: list[str],
+    now: datetime,
+    details: dict[str, Any] | None = None,
+    *,
+    batch: int = 500,
+) -> None:
+    """One event per subject (the same action and details), inserted in batches."""
+    for start in range(0, len(subjects), batch):
+        await Event.insert(
+            *[
+                Event(
+                    at=now, actor=actor.name, action=action, subject=subject, details=details or {}
+                )  # fmt: skip
+                for subject in subjects[start : start + batch]
+            ]
+        )
 
 
 async def list_events(
