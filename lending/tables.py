@@ -36,6 +36,14 @@ __all__ = [
     "Policy",
     "StaffUser",
     "TABLES",
+    "AuditItem",
+    "KitPart",
+    "LoanPart",
+    "Maintenance",
+    "Processing",
+    "ProcessingStep",
+    "ServiceStep",
+    "ShelfAudit",
 ]
 
 
@@ -70,6 +78,10 @@ class Device(Table):
     wifi_password = Varchar(length=64, null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # Inventory: the shelf or area where it is kept ("" = anywhere at the branch), and when it
+    # was last physically seen (a checkin or a shelf-audit scan).
+    location = Varchar(length=100, default="")
+    last_seen_at = Timestamptz(null=True, default=None)
 
 
 class Patron(Table):
@@ -249,6 +261,100 @@ class Charge(Table):
     closed_at = Timestamptz(null=True, default=None)
 
 
+class ShelfAudit(Table, tablename="shelf_audit"):
+    """A shelf audit of a branch (optionally one location): open while staff scan, then
+    closed, which lists the expected devices not scanned as missing."""
+
+    branch = ForeignKey(Branch, on_delete=OnDelete.restrict, index=True)
+    location = Varchar(length=100, default="")  # "" = the whole branch
+    status = Varchar(length=16, default="open", index=True)  # open, closed, cancelled
+    started_at = Timestamptz()
+    started_by = Varchar(length=100, default="")
+    closed_at = Timestamptz(null=True, default=None)
+    closed_by = Varchar(length=100, default="")
+    lost_reason = Varchar(length=500, null=True, default=None)  # set when missing marked lost
+    summary = JSON(default="{}")
+
+
+class AuditItem(Table, tablename="audit_item"):
+    """One scan of an audit, or (once it is closed) one expected device nobody scanned.
+    result: found, other_branch, on_loan, unknown, duplicate, missing."""
+
+    audit = ForeignKey(ShelfAudit, on_delete=OnDelete.cascade)  # indexed with device (guards)
+    barcode = Varchar(length=80)
+    device = ForeignKey(Device, on_delete=OnDelete.set_null, null=True, default=None)
+    result = Varchar(length=16)
+    scanned_at = Timestamptz(null=True, default=None)
+    scanned_by = Varchar(length=100, default="")
+
+
+class KitPart(Table, tablename="kit_part"):
+    """A part of a device's kit (charger, cable, case, SIM...). status: present, missing,
+    damaged (neither goes out on a loan until set present again), removed."""
+
+    device = ForeignKey(Device, on_delete=OnDelete.restrict, index=True)
+    name = Varchar(length=100)
+    barcode = Varchar(length=64, null=True, default=None, unique=True)
+    replacement_cost_cents = BigInt(default=0)
+    status = Varchar(length=16, default="present")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class LoanPart(Table, tablename="loan_part"):
+    """A kit part that went out with a loan, and how it came back (out, returned, missing,
+    damaged); a missing or damaged part's charge id."""
+
+    loan = ForeignKey(Loan, on_delete=OnDelete.restrict, index=True)
+    part = ForeignKey(KitPart, on_delete=OnDelete.restrict, index=True)
+    outcome = Varchar(length=16, default="out")
+    charge = BigInt(null=True, default=None)
+    checked_at = Timestamptz(null=True, default=None)
+    checked_by = Varchar(length=100, default="")
+
+
+class ServiceStep(Table, tablename="service_step"):
+    """A kind's return-to-service steps, in order (laptop: wipe, inspect, charge)."""
+
+    kind = Varchar(length=32, index=True)
+    position = Integer()
+    name = Varchar(length=100)
+
+
+class Processing(Table):
+    """A device's return to service after a checkin. status: open, done, repair, cancelled."""
+
+    device = ForeignKey(Device, on_delete=OnDelete.restrict, index=True)
+    loan = BigInt(null=True, default=None)
+    status = Varchar(length=16, default="open")
+    started_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+    finished_by = Varchar(length=100, default="")
+
+
+class ProcessingStep(Table, tablename="processing_step"):
+    """One step of a processing run: who did it and when (null until done)."""
+
+    processing = ForeignKey(Processing, on_delete=OnDelete.cascade, index=True)
+    position = Integer()
+    name = Varchar(length=100)
+    done_at = Timestamptz(null=True, default=None)
+    done_by = Varchar(length=100, default="")
+
+
+class Maintenance(Table):
+    """The maintenance log: a repair of a device (date, problem, cost, resolution)."""
+
+    device = ForeignKey(Device, on_delete=OnDelete.restrict, index=True)
+    opened_at = Timestamptz()
+    opened_by = Varchar(length=100, default="")
+    problem = Text()
+    cost_cents = BigInt(default=0)
+    resolution = Text(default="")
+    resolved_at = Timestamptz(null=True, default=None)
+    resolved_by = Varchar(length=100, default="")
+
+
 class JobRun(Table, tablename="job_run"):
     """One run of a scheduled job: when, for which `now`, what it did, and any error."""
 
@@ -281,4 +387,12 @@ TABLES = [
     Notice,
     Charge,
     JobRun,
+    ShelfAudit,
+    AuditItem,
+    KitPart,
+    LoanPart,
+    ServiceStep,
+    Processing,
+    ProcessingStep,
+    Maintenance,
 ]

@@ -153,10 +153,11 @@ class CheckinRoute:
 
 
 def route_checkin(first_waiting_hold: int | None, has_processing_steps: bool) -> CheckinRoute:
-    """Where a returned device goes: to the hold shelf for the first waiting patron, else to
-    processing (kinds with return-to-service steps), else back on the shelf."""
-    if first_waiting_hold is not None:
-        return CheckinRoute(ON_HOLD_SHELF, first_waiting_hold)
+    """Where a returned device goes: kinds with return-to-service steps go to processing first
+    (a laptop is wiped before anyone else gets it; the hold is filled when the steps are done),
+    else to the hold shelf for the first waiting patron, else back on the shelf."""
     if has_processing_steps:
         return CheckinRoute(IN_PROCESSING)
+    if first_waiting_hold is not None:
+        return CheckinRoute(ON_HOLD_SHELF, first_waiting_hold)
     return CheckinRoute(AVAILABLE)

@@ -38,7 +38,14 @@ class CirculationController(Controller):
 
     @post("/checkin", status_code=200, responses=errors(400, 401, 403, 404, 409, 422))
     async def checkin(self, data: JSONBody[CheckinIn], actor: ActorDep, now: Now) -> CheckinReply:
-        return await circulation.check_in(actor, now, barcode=code(data.device, "device"))
+        return await circulation.check_in(
+            actor,
+            now,
+            barcode=code(data.device, "device"),
+            missing_parts=data.missing_parts,
+            damaged_parts=data.damaged_parts,
+            damage=data.damage,
+        )
 
     @post("/loans/{loan_id:int}/renew", status_code=200, responses=errors(401, 403, 404, 409, 422))
     async def renew(self, loan_id: Id, actor: ActorDep, now: Now) -> LoanReply:

@@ -18,7 +18,7 @@ from ..circulation import (
     renewed_due_at,
     route_checkin,
 )
-from ..database import is_postgres, write_transaction
+from ..database import is_postgres, retry_on_conflict, write_transaction
 from ..tables import Branch, Charge, Device, Hold, Loan, Patron
 from . import audit
 from .actors import Actor
@@ -27,6 +27,7 @@ from .carrier import queue_restore
 from .devices import device_by_barcode, device_view
 from .guards import unique_violation
 from .holds import assign_device_to_next_hold, hold_view, pass_on_shelf_device
+from .kits import loan_kit, record_return, send_out_parts
 from .lines import line_for_device
 from .loans import loan_rows, loan_view
 from .policies import get_policy
@@ -34,8 +35,8 @@ from .render import zone
 
 __all__ = ["check_in", "check_out", "renew"]
 
-# Kinds with return-to-service steps arrive with inventory operations; none yet.
-PROCESSING_KINDS: frozenset[str] = frozenset()
+# Kinds with return-to-service steps: set per kind (services/processing.py, PUT
+# /api/policies/{kind}/steps); checkin asks `kind_has_steps`.
 
 
 def _locked(query):
@@ -47,6 +48,7 @@ async def _lock_household(household: str) -> None:
         await Patron.raw("SELECT pg_advisory_xact_lock(hashtext({}))", "household:" + household)
 
 
+@retry_on_conflict
 async def check_out(
     actor: Actor, now: datetime, *, card_number: str, barcode: str
 ) -> dict[str, Any]:
@@ -151,6 +153,9 @@ async def check_out(
             Device.id == device["id"]
         )
         details = {"loan": loan_id, "kind": kind, "due_at": due_at.isoformat()}
+        parts_out = await send_out_parts(loan_id, device["id"])  # the kit goes with it
+        if parts_out:
+            details["parts_out"] = parts_out
         if own_hold is not None:
             await Hold.update(
                 {Hold.status: "fulfilled", Hold.closed_at: now, Hold.device: device["id"]}
@@ -163,6 +168,7 @@ async def check_out(
         await audit.record(
             actor, "checkout", barcode, now, details, patron_card=card_number, loan=loan_id
         )
+        kit = (await loan_kit(loan_id))["items"] if parts_out else []
     # The reply is built from what this transaction wrote (no read-back: it is the hot path).
     loan_row = {
         "id": loan_id,
@@ -177,16 +183,36 @@ async def check_out(
         "status": "active",
         "returned_at": None,
     }
-    return {"loan": loan_view(loan_row, now)}
+    return {"loan": loan_view(loan_row, now), "kit": kit}
 
 
-async def check_in(actor: Actor, now: datetime, *, barcode: str) -> dict[str, Any]:
+@retry_on_conflict
+async def check_in(
+    actor: Actor,
+    now: datetime,
+    *,
+    barcode: str,
+    missing_parts: list[str] | None = None,
+    damaged_parts: list[str] | None = None,
+    damage: str | None = None,
+) -> dict[str, Any]:
+    """Check a device in. Its kit comes back except parts reported missing or damaged
+    (charged to the loan, noted on the device); `damage` sends it to repair; a kind with
+    return-to-service steps goes to processing when no hold waits."""
+    from .maintenance import maintenance_view, send_to_repair
+    from .processing import current_processing, kind_has_steps, start_processing
+
     async with write_transaction():
         device = await _locked(Device.select().where(Device.barcode == barcode)).first()
         if device is None:
             raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
         loan = (
-            await Loan.select(Loan.id, Loan.status, Loan.patron.card_number.as_alias("patron_card"))
+            await Loan.select(
+                Loan.id,
+                Loan.status,
+                Loan.patron,
+                Loan.patron.card_number.as_alias("patron_card"),
+            )
             .where((Loan.device == device["id"]) & Loan.returned_at.is_null())
             .first()
         )
@@ -201,6 +227,13 @@ async def check_in(actor: Actor, now: datetime, *, barcode: str) -> dict[str, An
         restore_queued = await queue_restore(device["id"], now, actor.name)
         if restore_queued:
             details["line_restore_queued"] = True
+        kit, part_notes = await record_return(
+            actor, now, loan, device["id"], missing_parts or [], damaged_parts or []
+        )
+        if part_notes:
+            details["parts"] = part_notes
+        if damage:
+            details["damage"] = damage
         await audit.record(
             actor,
             "checkin",
@@ -210,15 +243,29 @@ async def check_in(actor: Actor, now: datetime, *, barcode: str) -> dict[str, An
             patron_card=loan["patron_card"],
             loan=loan["id"],
         )
-        hold = await assign_device_to_next_hold(actor, now, device)
-        route = route_checkin(hold["id"] if hold else None, device["kind"] in PROCESSING_KINDS)
-        if hold is None:
-            await Device.update({Device.status: route.device_status, Device.updated_at: now}).where(
-                Device.id == device["id"]
-            )
+        # Every checkin is a sighting. A damaged device goes to repair (no hold is filled).
+        # A kind with return-to-service steps is processed first (a laptop is wiped before the
+        # next patron gets it): the waiting hold is filled when the last step is done.
+        hold = repair = route = None
+        if damage:
+            repair = await send_to_repair(actor, now, device, damage, 0)
+        elif await kind_has_steps(device["kind"]):
+            route = route_checkin(None, True)
+        else:
+            hold = await assign_device_to_next_hold(actor, now, device)
+            route = route_checkin(hold["id"] if hold else None, False)
+        seen: dict[Any, Any] = {Device.last_seen_at: now}
+        if route is not None and hold is None:
+            seen.update({Device.status: route.device_status, Device.updated_at: now})
+        await Device.update(seen).where(Device.id == device["id"])
+        if route is not None and route.device_status == "in_processing":
+            await start_processing(device["id"], loan["id"], now)
         rows = await loan_rows(Loan.id == loan["id"])
         device_row = await device_by_barcode(barcode)
         line = await line_for_device(device["id"])
+        processing = None
+        if device_row["status"] == "in_processing":
+            processing = await current_processing(device["id"], device_row["branch_timezone"])
     if line is not None:
         line["restore_queued"] = restore_queued
     return {
@@ -226,6 +273,11 @@ async def check_in(actor: Actor, now: datetime, *, barcode: str) -> dict[str, An
         "device": device_view(device_row, None),
         "hold": hold_view(hold) if hold else None,
         "line": line,
+        "kit": kit,
+        "processing": processing,
+        "repair": maintenance_view({**repair, "barcode": barcode}, device_row["branch_timezone"])
+        if repair
+        else None,
     }
 
 
@@ -241,6 +293,7 @@ async def waive_charges(loan_id: int, now: datetime) -> int:
     return len(open_charges)
 
 
+@retry_on_conflict
 async def renew(
     actor: Actor, now: datetime, loan_id: int, *, patron_id: int | None = None
 ) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from .lines import line_for_device, lines_for_devices
 from .loans import loan_rows, loan_view
 from .paging import Page, page_of
 from .policies import valid_kind
-from .render import cents_to_amount
+from .render import cents_to_amount, render_time
 
 __all__ = [
     "create_device",
@@ -35,6 +35,7 @@ CELLULAR_KINDS = ("hotspot",)
 DEVICE_COLUMNS = (
     Device.all_columns(),
     Device.branch.code.as_alias("branch_code"),
+    Device.branch.timezone.as_alias("branch_timezone"),
 )
 
 
@@ -73,6 +74,10 @@ def device_view(row: dict[str, Any], current_loan: dict[str, Any] | None) -> dic
         "replacement_cost": cents_to_amount(row["replacement_cost_cents"]),
         "notes": row["notes"],
         "needs_label": row["needs_label"],
+        "wifi_name": row.get("wifi_name"),
+        "wifi_password": row.get("wifi_password"),
+        "location": row.get("location") or "",
+        "last_seen_at": render_time(row.get("last_seen_at"), row.get("branch_timezone") or "UTC"),
         "current_loan": current_loan,
         "line": None,  # the carrier line in the device, filled in by callers that show it
     }
@@ -114,6 +119,9 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> di
                     replacement_cost_cents=cost,
                     notes=data.get("notes") or "",
                     needs_label=True,
+                    wifi_name=_wifi(data.get("wifi_name")),
+                    wifi_password=_wifi(data.get("wifi_password")),
+                    location=(data.get("location") or "").strip(),
                     created_at=now,
                     updated_at=now,
                 )
@@ -142,12 +150,18 @@ async def list_devices(
     kind: str | None = None,
     branch: str | None = None,
     q: str | None = None,
+    needs_label: bool | None = None,
+    added_since: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page:
     conditions = []
     if status:
         conditions.append(Device.status == status)
+    if needs_label is not None:
+        conditions.append(Device.needs_label == needs_label)
+    if added_since is not None:
+        conditions.append(Device.created_at >= added_since)
     if kind:
         conditions.append(Device.kind == kind)
     if branch:
@@ -196,9 +210,14 @@ async def update_device(
         values[Device.imei] = valid_imei(changes["imei"])
     if "replacement_cost" in changes:
         values[Device.replacement_cost_cents] = amount_to_cents(changes["replacement_cost"])
+    if "location" in changes:
+        values[Device.location] = (changes["location"] or "").strip()
     for name in ("model", "serial_number", "notes", "needs_label"):
         if name in changes:
             values[getattr(Device, name)] = changes[name]
+    for name in ("wifi_name", "wifi_password"):
+        if name in changes:
+            values[getattr(Device, name)] = _wifi(changes[name])
     status = changes.get("status")
     if status is not None and status not in SETTABLE_STATUSES:
         allowed = ", ".join(SETTABLE_STATUSES)
@@ -207,8 +226,19 @@ async def update_device(
                 FieldError("status", f"{status} follows from circulation; set one of {allowed}")
             )
         raise Invalid(FieldError("status", f"must be one of {allowed}"))
+    new_barcode = changes.get("barcode")
+    if new_barcode == barcode:
+        new_barcode = None
     async with write_transaction():
         row = await device_by_barcode(barcode)
+        if new_barcode is not None:
+            # A new barcode needs a new label: the device goes on the reprint queue.
+            if await Device.exists().where(Device.barcode == new_barcode):
+                raise Conflict(
+                    f"A device with barcode {new_barcode!r} already exists.", "duplicate_barcode"
+                )
+            values[Device.barcode] = new_barcode
+            values[Device.needs_label] = True
         if "branch" in changes:
             branch = await branch_by_code(changes["branch"], field="branch")
             values[Device.branch] = branch["id"]
@@ -226,14 +256,32 @@ async def update_device(
             values[Device.status] = status
         if values:
             values[Device.updated_at] = now
-            await Device.update(values).where(Device.id == row["id"])
+            try:
+                await Device.update(values).where(Device.id == row["id"])
+            except Exception as exc:
+                if new_barcode is not None and unique_violation(exc):
+                    raise Conflict(
+                        f"A device with barcode {new_barcode!r} already exists.",
+                        "duplicate_barcode",
+                    ) from None
+                raise
             details = {k._meta.name: v for k, v in values.items() if k._meta.name != "updated_at"}
+            if "wifi_password" in details:  # printed on the label, but not kept in the trail
+                details["wifi_password"] = "(changed)"
+            if new_barcode is not None:
+                details["old_barcode"] = barcode
+                barcode = new_barcode
             await audit.record(actor, "device_updated", barcode, now, _jsonable(details))
         row = await device_by_barcode(barcode)
         current = await _current_loan(row["id"], now)
     view = device_view(row, current)
     view["line"] = await line_for_device(row["id"])
     return view
+
+
+def _wifi(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:

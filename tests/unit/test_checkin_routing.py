@@ -11,10 +11,10 @@ def test_checkin_sends_device_to_hold_shelf_for_the_first_waiting_hold():
     )
 
 
-def test_a_waiting_hold_wins_even_when_the_kind_has_processing_steps():
+def test_a_kind_with_processing_steps_is_processed_before_a_waiting_hold_gets_it():
     route = route_checkin(first_waiting_hold=42, has_processing_steps=True)
-    assert route.device_status == "on_hold_shelf"
-    assert route.hold_id == 42
+    assert route.device_status == "in_processing"
+    assert route.hold_id is None
 
 
 def test_a_hold_with_id_zero_still_counts_as_waiting():
@@ -38,7 +38,7 @@ def test_checkin_without_a_hold_or_processing_steps_makes_the_device_available()
 @pytest.mark.parametrize(
     ("hold", "processing", "status", "hold_id"),
     [
-        (7, True, "on_hold_shelf", 7),
+        (7, True, "in_processing", None),
         (7, False, "on_hold_shelf", 7),
         (None, True, "in_processing", None),
         (None, False, "available", None),
