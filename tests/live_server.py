@@ -21,7 +21,7 @@ from scratch_postgres import create_database, drop_database, free_port
 LENDING = str(Path(sys.executable).with_name("lending"))
 
 ADMIN_PASSWORD = "integration-admin-password"
-STARTUP_TIMEOUT_S = 30
+STARTUP_TIMEOUT_S = 90
 STOP_TIMEOUT_S = 10
 
 

@@ -9,6 +9,7 @@ where they fail.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import socket
@@ -34,11 +35,22 @@ async def pg(sql: str, url: str = PG_URL) -> list[Any]:
         await conn.close()
 
 
+def _run(coro: Any) -> Any:
+    """asyncio.run, also from a thread whose event loop is already running (Playwright's sync
+    API runs one in the browser tests' thread): then the coroutine runs in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 @cache
 def unreachable() -> str | None:
     """Why PostgreSQL cannot be used, or None."""
     try:
-        asyncio.run(pg("SELECT 1"))
+        _run(pg("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -61,12 +73,12 @@ def create_database(prefix: str) -> tuple[str, str]:
     """A new, empty database: its name and URL."""
     require_postgres()
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(pg(f"CREATE DATABASE {name}"))
+    _run(pg(f"CREATE DATABASE {name}"))
     return name, url_of(name)
 
 
 def drop_database(name: str) -> None:
-    asyncio.run(pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    _run(pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @contextlib.contextmanager

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..words import DAY_NAMES, MONTH_NAMES
+
 __all__ = [
     "KINDS_WITH_TEMPLATES",
     "LANGUAGES",
@@ -46,40 +48,8 @@ KINDS_WITH_TEMPLATES = (
 # Kinds about a loan the patron still has: the message says how to renew.
 RENEWABLE_KINDS = frozenset({"due_soon", "overdue", "renewed"})
 
-_DAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-}
-_MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "es": (
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ),
-}
+_DAYS = DAY_NAMES
+_MONTHS = MONTH_NAMES
 _KIND_LABELS = {
     "en": {"hotspot": "hotspot", "laptop": "laptop", "tablet": "tablet"},
     "es": {"hotspot": "hotspot", "laptop": "computadora portátil", "tablet": "tableta"},

@@ -19,7 +19,9 @@ __all__ = [
     "branch_by_code",
     "calendar_for",
     "create_branch",
+    "get_branch",
     "list_branches",
+    "remove_closure",
     "valid_timezone",
 ]
 
@@ -99,6 +101,34 @@ async def add_closure(
             {"date": day.isoformat(), "reason": reason},
         )
     return {"branch": code, "date": day.isoformat(), "reason": reason}
+
+
+async def get_branch(code: str) -> dict[str, Any]:
+    """The branch with all its closed dates, oldest first."""
+    row = await branch_by_code(code)
+    closures = await Closure.select().where(Closure.branch == row["id"]).order_by(Closure.date)
+    return _branch(row, closures)
+
+
+async def remove_closure(actor: Actor, now: datetime, *, code: str, day: date) -> dict[str, Any]:
+    """The branch opens again on `day`. Due dates already set stay as they are."""
+    async with write_transaction():
+        branch = await branch_by_code(code)
+        condition = (Closure.branch == branch["id"]) & (Closure.date == day)
+        row = await Closure.select(Closure.reason).where(condition).first()
+        if row is None:
+            raise NotFound(
+                f"Branch {code} is not closed on {day.isoformat()}.", "closure_not_found"
+            )
+        await Closure.delete().where(condition)
+        await audit.record(
+            actor,
+            "branch_closed_date_removed",
+            code,
+            now,
+            {"date": day.isoformat(), "reason": row["reason"]},
+        )
+    return {"branch": code, "date": day.isoformat(), "reason": row["reason"]}
 
 
 async def calendar_for(branch_id: int, timezone: str, now: datetime) -> BranchCalendar:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..circulation import Conflict, FieldError, Invalid
+from ..circulation import Conflict, FieldError, Invalid, NotFound
 from ..database import write_transaction
-from ..tables import StaffUser
+from ..tables import ApiToken, LoginAttempt, StaffUser
 from . import audit
 from .actors import STAFF_ROLES, Actor
 from .guards import unique_violation
 from .passwords import hash_secret
 
-__all__ = ["add_staff", "list_staff"]
+__all__ = ["add_staff", "list_staff", "reset_staff_password", "set_staff_active"]
 
 MIN_PASSWORD = 8
 
@@ -26,17 +26,21 @@ def valid_username(username: str) -> str:
     return username
 
 
+def valid_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(FieldError("password", f"at least {MIN_PASSWORD} characters"))
+    if len(password) > 1024:
+        raise Invalid(FieldError("password", "at most 1024 characters"))
+    return password
+
+
 async def add_staff(
     actor: Actor, now: datetime, *, username: str, role: str, password: str
 ) -> dict[str, Any]:
     valid_username(username)
     if role not in STAFF_ROLES:
         raise Invalid(FieldError("role", "must be admin or desk"))
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(FieldError("password", f"at least {MIN_PASSWORD} characters"))
-    if len(password) > 1024:
-        raise Invalid(FieldError("password", "at most 1024 characters"))
-    digest = hash_secret(password)
+    digest = hash_secret(valid_password(password))
     async with write_transaction():
         if await StaffUser.exists().where(StaffUser.username == username):
             raise Conflict(f"Staff user {username!r} already exists.", "duplicate_username")
@@ -59,3 +63,48 @@ async def list_staff() -> list[dict[str, Any]]:
         StaffUser.username
     )
     return [dict(r) for r in rows]
+
+
+async def _staff_row(username: str) -> dict[str, Any]:
+    row = (
+        await StaffUser.select(StaffUser.id, StaffUser.role, StaffUser.active)
+        .where(StaffUser.username == username)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"No staff account {username!r}.", "staff_not_found")
+    return row
+
+
+async def set_staff_active(
+    actor: Actor, now: datetime, username: str, active: bool
+) -> dict[str, Any]:
+    """Deactivate (no logins; its tokens stop working at once) or reactivate an account. An admin
+    cannot deactivate their own account, so there is always someone left to undo it."""
+    async with write_transaction():
+        row = await _staff_row(username)
+        if not active and row["id"] == actor.staff_id:
+            raise Conflict("You cannot deactivate your own account.", "cannot_deactivate_self")
+        if row["active"] != active:
+            await StaffUser.update({StaffUser.active: active}).where(StaffUser.id == row["id"])
+            if not active:
+                await ApiToken.delete().where(ApiToken.staff == row["id"])
+            action = "staff_reactivated" if active else "staff_deactivated"
+            await audit.record(actor, action, username, now, {"role": row["role"]})
+    return {"username": username, "role": row["role"], "active": active}
+
+
+async def reset_staff_password(
+    actor: Actor, now: datetime, username: str, password: str
+) -> dict[str, Any]:
+    """Set a new password. The account's other sessions end and its failed-login count is
+    cleared (an admin resetting their own password keeps the session they are using)."""
+    digest = hash_secret(valid_password(password))
+    async with write_transaction():
+        row = await _staff_row(username)
+        await StaffUser.update({StaffUser.password_hash: digest}).where(StaffUser.id == row["id"])
+        if row["id"] != actor.staff_id:
+            await ApiToken.delete().where(ApiToken.staff == row["id"])
+        await LoginAttempt.delete().where(LoginAttempt.account == "staff:" + username)
+        await audit.record(actor, "staff_password_reset", username, now, {})
+    return {"username": username, "role": row["role"], "active": row["active"]}

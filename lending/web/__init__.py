@@ -13,8 +13,19 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from ..settings import Settings
+from .admin_branches import AdminBranchController
+from .admin_dashboard import AdminDashboardController
+from .admin_devices import AdminDeviceController
+from .admin_jobs import AdminJobController
+from .admin_labels import AdminLabelController
+from .admin_patrons import AdminPatronController
+from .admin_policies import AdminPolicyController
+from .admin_staff import AdminStaffController
+from .admin_tasks import AdminTaskController
 from .auth import PageAuthController
+from .desk import DeskController
 from .errors import is_page_path, with_page_errors
+from .my import ResidentController
 from .sessions import load_secret
 
 __all__ = [
@@ -31,7 +42,20 @@ CSRF_FIELD = "_csrf_token"
 CSRF_HEADER = "x-csrftoken"
 
 # Each area adds its controllers here (desk, admin console, resident portal).
-PAGE_CONTROLLERS: list[Any] = [PageAuthController]
+PAGE_CONTROLLERS: list[Any] = [
+    PageAuthController,
+    DeskController,
+    ResidentController,
+    AdminDashboardController,
+    AdminDeviceController,
+    AdminJobController,
+    AdminLabelController,
+    AdminPatronController,
+    AdminPolicyController,
+    AdminBranchController,
+    AdminStaffController,
+    AdminTaskController,
+]
 
 
 def page_handlers() -> list[Any]:

@@ -11,6 +11,7 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/policies", "Loan policies"),
     ("/admin/branches", "Branches"),
     ("/admin/staff", "Staff"),
+    ("/admin/tasks", "Carrier tasks & calls"),
     ("/admin/labels", "Labels"),
     ("/admin/jobs", "Jobs"),
 ]

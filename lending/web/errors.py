@@ -28,8 +28,22 @@ _MESSAGES = {
 }
 
 
+_PAGE_PREFIXES = ("/", "/desk", "/admin", "/my", "/login", "/logout", "/language", "/static")
+
+
 def is_page_path(path: str) -> bool:
     return not any(path == p or path.startswith(p + "/") for p in _API_PREFIXES)
+
+
+def _answers_with_a_page(request: Request) -> bool:
+    """Errors are pages in the page areas, and anywhere outside /api for a browser (which asks
+    for text/html); other clients of an unknown address get the contract's problem+json."""
+    path = request.url.path
+    if not is_page_path(path):
+        return False
+    if path == "/" or any(path == p or path.startswith(p + "/") for p in _PAGE_PREFIXES[1:]):
+        return True
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _page_error(request: Request, exc: Exception) -> Response[Any]:
@@ -62,7 +76,7 @@ def with_page_errors(
 
     def dispatch(api_handler: Callable[[Request, Exception], Response[Any]] | None):
         def handle(request: Request, exc: Exception) -> Response[Any]:
-            if is_page_path(request.url.path) or api_handler is None:
+            if api_handler is None or _answers_with_a_page(request):
                 return _page_error(request, exc)
             return api_handler(request, exc)
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -85,6 +86,22 @@ def server(request, tmp_path_factory) -> Iterator[LiveServer]:
             json={"username": DESK[0], "password": DESK[1], "role": "desk"},
         )
         yield live
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Playwright's sync API leaves its event loop marked as running in this thread while the
+    session-scoped browser is open; pytest-asyncio then refuses to run async tests (the
+    in-process *_forms.py files) after a browser test. Hide that loop while an async test runs."""
+    loop = asyncio._get_running_loop()
+    hide = loop is not None and item.get_closest_marker("asyncio") is not None
+    if hide:
+        asyncio._set_running_loop(None)
+    try:
+        return (yield)
+    finally:
+        if hide:
+            asyncio._set_running_loop(loop)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,23 @@
+"""The admin console's start page: devices, loans due, waitlists, suspended lines, jobs."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from ..services.dashboard import dashboard
+from .pages import admin_page, render
+
+__all__ = ["AdminDashboardController"]
+
+
+class AdminDashboardController(Controller):
+    path = "/admin"
+    guards = [admin_page]
+    include_in_schema = False
+
+    @get("/")
+    async def show(self, request: Request) -> Template:
+        state = request.app.state
+        figures = await dashboard(state.clock(), state.settings.timezone)
+        return render(request, "admin/dashboard.html", **figures)

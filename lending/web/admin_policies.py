@@ -1,0 +1,134 @@
+"""Admin console: the loan policy editor, one form per device kind. The values go to
+lending.services.policies.put_policy (as PUT /api/policies/{kind} does), which checks the whole
+policy and records the change in the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from ..circulation import KINDS, Invalid, NotFound
+from ..services import policies
+from .admin_fields import FormCheck
+from .pages import admin_page, read_form, render, see_other
+from .sessions import page_actor
+
+__all__ = ["AdminPolicyController"]
+
+MAX_COUNT = 3650  # as the API (lending/http/schemas.py Count)
+MAX_STAGES = 20
+
+# (field, label, hint) for the whole-number fields, in form order.
+COUNT_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("loan_days", "Loan days", "Days from checkout to the due date."),
+    ("renewal_days", "Renewal days", "Days a renewal adds."),
+    ("max_renewals", "Renewals allowed", "0 for none."),
+    (
+        "max_active_loans_per_patron",
+        "Loans per patron",
+        "Devices of this kind one patron may have.",
+    ),
+    (
+        "max_active_loans_per_household",
+        "Loans per household",
+        "At least the loans per patron.",
+    ),
+    ("hold_pickup_days", "Hold pickup days", "Days a ready hold waits on the hold shelf."),
+    ("reminder_days_before_due", "Reminder days before due", "0 for no reminder."),
+    (
+        "suspend_line_after_days",
+        "Suspend line after days overdue",
+        "Hotspots: 0 suspends the line as soon as the loan is overdue.",
+    ),
+    ("lost_after_days", "Lost after days overdue", "The device is then marked lost."),
+)
+FIELDS = (*(name for name, _, _ in COUNT_FIELDS), "auto_renew", "overdue_notice_days")
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise NotFound(f"There is no device kind {kind[:40]!r}.", "kind_not_found")
+    return kind
+
+
+def _as_form(policy: dict[str, Any]) -> dict[str, str]:
+    values = {name: str(policy[name]) for name, _, _ in COUNT_FIELDS}
+    values["auto_renew"] = "yes" if policy["auto_renew"] else ""
+    values["overdue_notice_days"] = ", ".join(str(d) for d in policy["overdue_notice_days"])
+    return values
+
+
+def _policy_values(check: FormCheck) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        name: check.whole(name, low=0, high=MAX_COUNT) for name, _, _ in COUNT_FIELDS
+    }
+    values["auto_renew"] = check.form.get("auto_renew") == "yes"
+    raw = check.form.get("overdue_notice_days", "").replace(";", ",")
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if len(parts) > MAX_STAGES:
+        check.add("overdue_notice_days", f"At most {MAX_STAGES} days.")
+    elif not all(p.isascii() and p.isdigit() and len(p) <= 5 for p in parts):
+        check.add(
+            "overdue_notice_days", "Enter whole numbers of days separated by commas, like 1, 7, 14."
+        )
+    else:
+        values["overdue_notice_days"] = [int(p) for p in parts]
+    return values
+
+
+class AdminPolicyController(Controller):
+    path = "/admin/policies"
+    guards = [admin_page]
+    include_in_schema = False
+
+    async def _page(
+        self,
+        request: Request,
+        failed: tuple[str, FormCheck] | None = None,
+        status: int = 200,
+    ) -> Template:
+        forms = []
+        for policy in await policies.list_policies():
+            kind = policy["kind"]
+            if failed and failed[0] == kind:
+                values, errors = failed[1].values, failed[1].errors
+            else:
+                values, errors = _as_form(policy), {}
+            forms.append({"kind": kind, "values": values, "errors": errors})
+        return render(
+            request,
+            "admin/policies.html",
+            status=status,
+            forms=forms,
+            count_fields=COUNT_FIELDS,
+        )
+
+    @get("/")
+    async def show(self, request: Request) -> Template:
+        return await self._page(request)
+
+    @post("/{kind:str}", status_code=200)
+    async def save(self, request: Request, kind: FromPath[str]) -> Template | Redirect:
+        kind = _kind(kind)
+        check = FormCheck(await read_form(request))
+        values = _policy_values(check)
+        if check.ok:
+            try:
+                await policies.put_policy(
+                    await page_actor(request), request.app.state.clock(), kind, values
+                )
+            except Invalid as exc:
+                check.refused(exc, FIELDS)
+                labels = {name: label.lower() for name, label, _ in COUNT_FIELDS}
+                for field, message in check.errors.items():
+                    for name, label in labels.items():
+                        message = message.replace(name, f"the {label}")
+                    check.errors[field] = message
+            else:
+                return see_other(
+                    request, f"/admin/policies#policy-{kind}", flash=f"The {kind} policy is saved."
+                )
+        return await self._page(request, failed=(kind, check), status=422)

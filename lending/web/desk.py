@@ -1,0 +1,200 @@
+"""The circulation desk (/desk, staff): checkout and checkin by scanner, renewals from the
+patron panel, and printable checkout receipts.
+
+The page works without JavaScript (each scan is a form post that answers with the whole page);
+`static/desk.js` turns scans into fetch() requests, one at a time in the order they were made,
+and swaps in the HTML fragment the server renders (the result and the patron panel)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Template
+
+from ..circulation import NotFound, normalize_code
+from ..http.common import MAX_ID
+from ..services.patrons import get_patron, patron_by_card
+from ..services.receipts import loan_receipt
+from ..services.render import zone
+from .dates import format_date
+from .desk_scan import (
+    MAX_CODE,
+    MODES,
+    Result,
+    checkin_scan,
+    checkout_scan,
+    clean_code,
+    renew_loan,
+    when,
+)
+from .pages import read_form, render, staff_page
+from .sessions import page_actor
+
+__all__ = ["DeskController"]
+
+FRAGMENT_HEADER = "x-desk-fragment"  # sent by desk.js: answer with the fragment, not the page
+MAX_RECEIPT_LOANS = 20
+
+
+def _mode(value: str | None) -> str:
+    return value if value in MODES else "checkout"
+
+
+async def _selected(raw: str | None) -> dict[str, Any] | None:
+    """The patron whose card the desk has selected (from the form), or None."""
+    card = normalize_code((raw or "")[:200])
+    if not card or len(card) > MAX_CODE:
+        return None
+    try:
+        return await patron_by_card(card)
+    except NotFound:
+        return None
+
+
+async def _panel(patron: dict[str, Any] | None, now: datetime, timezone: str) -> dict | None:
+    """What the patron panel shows: name, blocks and why, expiry, loans, holds."""
+    if patron is None:
+        return None
+    try:
+        view = await get_patron(patron["card_number"], now)
+    except NotFound:
+        return None
+    today = now.astimezone(zone(timezone)).date()
+    expires = patron["expires_on"]
+    loans = [
+        {
+            "id": loan["id"],
+            "device": loan["device"],
+            "kind": loan["kind"],
+            "due": when(loan["due_at"]),
+            "overdue": loan["status"] == "overdue",
+            "renewals": loan["renewals"],
+            "today": (loan["checked_out_at"] or "")[:10] == today.isoformat(),
+        }
+        for loan in view["loans"]
+    ]
+    holds = view["holds"]
+    return {
+        "card": view["card_number"],
+        "name": view["name"],
+        "blocked": view["blocked"],
+        "block_reason": view["block_reason"],
+        "language": view["language"],
+        "expires": format_date(expires, "en", today=today) if expires else None,
+        "expired": bool(expires and expires < today),
+        "loans": loans,
+        "ready": [
+            {"device": h["device"], "kind": h["kind"], "until": when(h["ready_until"])}
+            for h in holds
+            if h["status"] == "ready"
+        ],
+        "waiting": [h for h in holds if h["status"] == "waiting"],
+        "receipt_ids": ",".join(
+            str(i) for i in sorted(loan["id"] for loan in loans if loan["today"])
+        ),
+    }
+
+
+async def _answer(
+    request: Request, mode: str, result: Result, patron: dict[str, Any] | None
+) -> Template:
+    now = request.app.state.clock()
+    panel = await _panel(patron, now, request.app.state.settings.timezone)
+    template = "desk/_scan.html" if request.headers.get(FRAGMENT_HEADER) else "desk/index.html"
+    return render(request, template, mode=mode, result=result, panel=panel)
+
+
+def _small_id(text: str) -> bool:
+    return text.isdigit() and len(text) <= 10
+
+
+def _loan_ids(text: str) -> list[int]:
+    """ "12,13" -> [12, 13]; anything else is no receipt at all (404)."""
+    parts = text.split(",")
+    if not text or len(parts) > MAX_RECEIPT_LOANS or not all(_small_id(p) for p in parts):
+        raise NotFound("There is no receipt at this address.", "receipt_not_found")
+    ids = [int(p) for p in parts]
+    if any(not 1 <= i <= MAX_ID for i in ids):
+        raise NotFound("There is no receipt at this address.", "receipt_not_found")
+    return list(dict.fromkeys(ids))
+
+
+_MAIN = re.compile(r"<main>(.*)</main>", re.S)
+_STYLE = re.compile(r"<style>(.*)</style>", re.S)
+_LANG = re.compile(r'<html lang="([a-z]{2})"')
+
+
+class DeskController(Controller):
+    path = "/desk"
+    guards = [staff_page]
+    include_in_schema = False
+
+    @get("/")
+    async def desk(self, request: Request, mode: str | None = None) -> Template:
+        return render(request, "desk/index.html", mode=_mode(mode), result=None, panel=None)
+
+    @post("/scan", status_code=200)
+    async def scan(self, request: Request) -> Template:
+        """One scan: mode, the selected patron's card (if any) and the scanned code."""
+        form = await read_form(request)
+        mode = _mode(form.get("mode"))
+        actor = await page_actor(request)
+        now = request.app.state.clock()
+        patron = await _selected(form.get("patron"))
+        code, result = clean_code(form.get("code", ""))
+        if result is None:
+            if mode == "checkout":
+                result, patron = await checkout_scan(actor, now, code, patron)
+            else:
+                result = await checkin_scan(actor, now, code)
+        return await _answer(request, mode, result, patron)
+
+    @post("/renew", status_code=200)
+    async def renew(self, request: Request) -> Template:
+        """Renew one loan from the patron panel."""
+        form = await read_form(request)
+        patron = await _selected(form.get("patron"))
+        raw = form.get("loan", "").strip()
+        device = normalize_code(form.get("device", ""))[:MAX_CODE]
+        if not (raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID):
+            result = Result("bad", "That loan cannot be found", ["Scan the card again."])
+        else:
+            actor = await page_actor(request)
+            now = request.app.state.clock()
+            result = await renew_loan(actor, now, int(raw), patron, device)
+        return await _answer(request, "checkout", result, patron)
+
+    @get("/receipt/{loans:str}")
+    async def receipt(self, request: Request, loans: str) -> Template:
+        """Printable checkout receipts (lending/printing) for these loans, "12,13", in the
+        patron's language, each with a link to its 80 mm PDF."""
+        settings = request.app.state.settings
+        parts, style, lang = [], "", "en"
+        for loan_id in _loan_ids(loans):
+            html = (await loan_receipt(settings, loan_id, "html"))[0].decode()
+            body = _MAIN.search(html)
+            parts.append({"id": loan_id, "html": body.group(1) if body else ""})
+            if len(parts) == 1:  # the receipts of one checkout share the patron's language
+                style_match, lang_match = _STYLE.search(html), _LANG.search(html)
+                style = style_match.group(1) if style_match else ""
+                lang = lang_match.group(1) if lang_match else "en"
+        return render(
+            request, "desk/receipt.html", receipts=parts, receipt_style=style, receipt_lang=lang
+        )
+
+    @get("/receipt/{loan_id:int}/pdf")
+    async def receipt_pdf(self, request: Request, loan_id: int) -> Response[bytes]:
+        if not 1 <= loan_id <= MAX_ID:
+            raise NotFound("There is no receipt at this address.", "receipt_not_found")
+        content, media_type = await loan_receipt(request.app.state.settings, loan_id, "pdf")
+        return Response(
+            content,
+            media_type=media_type,
+            headers={
+                "content-disposition": f'inline; filename="receipt-{loan_id}.pdf"',
+                "cache-control": "no-store",
+            },
+        )

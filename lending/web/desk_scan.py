@@ -1,0 +1,273 @@
+"""What one scan (or renew click) at the circulation desk did, in plain words.
+
+Each function calls the same services as the API and turns the reply, or the service's refusal
+(a LendingError with a stable code), into a `Result`: green (ok), amber (warn) or red (bad), a
+title naming the device and the patron, and lines saying what to do next.
+
+Card or device? In checkout mode a scan is first looked up as a library card: a match selects
+that patron. Anything else is a device barcode lent to the selected patron. Cards win because
+a wrongly chosen "card" only changes the patron on screen (visibly, harmlessly), while a wrongly
+chosen "device" would try to lend something.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..circulation import LendingError, NotFound, normalize_code
+from ..services.actors import Actor
+from ..services.circulation import check_in, check_out, renew
+from ..services.devices import device_by_barcode
+from ..services.patrons import patron_by_card
+from .dates import format_when
+
+__all__ = [
+    "MAX_CODE",
+    "MODES",
+    "Result",
+    "checkin_scan",
+    "checkout_scan",
+    "clean_code",
+    "renew_loan",
+]
+
+MODES = ("checkout", "checkin")
+MAX_CODE = 64  # the API's limit for a barcode or card number
+
+# A refusal's code -> what it means at the desk and what to do (the service's detail is kept
+# when it names the limit or the status precisely).
+_WHAT_TO_DO = {
+    "patron_expired": "Renew the library card first, then lend the device.",
+    "loan_limit_reached": "Check in one of their devices first, or ask a librarian.",
+    "renewal_limit_reached": "It cannot be renewed again: it must come back by the due date.",
+    "renewal_blocked_by_holds": "Others are waiting: it must come back by the due date.",
+    "loan_not_active": "Only a loan that is out can be renewed.",
+    "duplicate_hold": "They already wait for one.",
+}
+_DEVICE_STATUS_ADVICE = {
+    "on_loan": "It is still on loan to someone: check it in first, then lend it.",
+    "on_hold_shelf": "It is on the hold shelf for another patron: put it back and lend another.",
+    "in_processing": "It is being made ready (return-to-service steps): lend another.",
+    "in_repair": "It is in repair: set it aside for a librarian and lend another.",
+    "lost": "It is recorded as lost: check it in first to bring it back, then lend it.",
+    "retired": "It is retired and cannot be lent: set it aside for a librarian.",
+}
+
+
+@dataclass
+class Result:
+    kind: str  # ok, warn, bad
+    title: str
+    lines: list[str] = field(default_factory=list)
+    code: str = ""  # what was scanned (cleaned)
+    action: str = ""  # patron, checkout, checkin, renew, refused, not_found, invalid
+    loan_id: int | None = None
+    shelf_for: str | None = None  # "Put on hold shelf for <name>" when a hold takes the device
+
+    @property
+    def label(self) -> str:  # read out before the title (colour is never the only signal)
+        return {"ok": "Done", "warn": "Note", "bad": "Not done"}[self.kind]
+
+
+def clean_code(raw: str) -> tuple[str, Result | None]:
+    """The scanned code cleaned up, or a red result for an empty or over-long scan."""
+    code = normalize_code(raw.replace("\x00", ""))
+    if not code:
+        return "", Result("bad", "Nothing was scanned", ["Scan the barcode again."], "", "invalid")
+    if len(code) > MAX_CODE:
+        return "", Result(
+            "bad",
+            "That is too long to be a barcode",
+            [f"A barcode or card number has at most {MAX_CODE} characters. Scan it again."],
+            code[:20] + "…",
+            "invalid",
+        )
+    return code, None
+
+
+def when(value: str | None) -> str:
+    return format_when(value, "en")
+
+
+def _name(patron: dict[str, Any] | None, card: str | None) -> str:
+    if patron:
+        return patron["name"]
+    return f"card {card}" if card else "an unknown patron"
+
+
+async def _patron_or_none(card: str | None) -> dict[str, Any] | None:
+    if not card:
+        return None
+    try:
+        return await patron_by_card(card)
+    except NotFound:
+        return None
+
+
+async def _refusal(
+    exc: LendingError, title: str, code: str, patron: dict[str, Any] | None = None
+) -> Result:
+    if exc.code == "patron_blocked":
+        reason = (patron or {}).get("block_reason") or exc.detail.partition(": ")[2].rstrip(".")
+        reason = reason or "no reason recorded"
+        lines = [f"Blocked: {reason}. Ask the patron to see a librarian."]
+    elif exc.code == "device_unavailable":
+        status = ""
+        with contextlib.suppress(NotFound):
+            status = (await device_by_barcode(code))["status"]
+        if "hold shelf" in exc.detail:
+            status = "on_hold_shelf"
+        lines = [_DEVICE_STATUS_ADVICE.get(status, exc.detail)]
+    else:
+        lines = [exc.detail]
+        if exc.code in _WHAT_TO_DO:
+            lines.append(_WHAT_TO_DO[exc.code])
+    return Result("bad", title, lines, code, "refused")
+
+
+async def checkout_scan(
+    actor: Actor, now: datetime, code: str, patron: dict[str, Any] | None
+) -> tuple[Result, dict[str, Any] | None]:
+    """A checkout-mode scan: a card selects its patron; a device is lent to `patron`.
+    Returns the result and the patron selected afterwards."""
+    scanned = await _patron_or_none(code)
+    if scanned is not None:
+        lines = [f"Card {scanned['card_number']}. Now scan each device to lend."]
+        kind = "ok"
+        if scanned["blocked"]:
+            kind = "warn"
+            reason = scanned["block_reason"] or "no reason recorded"
+            lines = [f"Blocked: {reason}. Ask the patron to see a librarian."]
+        return Result(kind, f"Patron: {scanned['name']}", lines, code, "patron"), scanned
+    if patron is None:
+        try:
+            await device_by_barcode(code)
+        except NotFound:
+            return _unknown(code, "No library card or device has this code"), None
+        return Result(
+            "bad",
+            f"Scan a library card first ({code} is a device)",
+            ["Scan the patron's library card, then scan the device again."],
+            code,
+            "refused",
+        ), None
+    name = patron["name"]
+    try:
+        reply = await check_out(actor, now, card_number=patron["card_number"], barcode=code)
+    except LendingError as exc:
+        if exc.code == "device_not_found":
+            return _unknown(code, "No library card or device has this code"), patron
+        title = f"Not checked out: {code} to {name}"
+        return await _refusal(exc, title, code, patron), patron
+    loan = reply["loan"]
+    lines = [f"Due {when(loan['due_at'])}."]
+    parts = [item.get("name") or "" for item in reply.get("kit") or []]
+    if parts:
+        lines.append(f"Give with it: {', '.join(p for p in parts if p)}.")
+    return Result(
+        "ok",
+        f"Checked out: {code} ({loan['kind']}) to {name}",
+        lines,
+        code,
+        "checkout",
+        loan_id=loan["id"],
+    ), patron
+
+
+def _unknown(code: str, title: str) -> Result:
+    return Result(
+        "bad",
+        title,
+        [f"Nothing is registered as {code}. Check the label, or give the device to a librarian."],
+        code,
+        "not_found",
+    )
+
+
+async def checkin_scan(actor: Actor, now: datetime, code: str) -> Result:
+    try:
+        reply = await check_in(actor, now, barcode=code)
+    except LendingError as exc:
+        if exc.code == "not_on_loan":
+            return Result(
+                "warn",
+                f"{code} was not on loan",
+                ["Nothing to check in: put it back where it belongs."],
+                code,
+                "not_on_loan",
+            )
+        if exc.code == "device_not_found":
+            if await _patron_or_none(code) is not None:
+                return Result(
+                    "bad",
+                    "That is a library card, not a device",
+                    ["To lend to this patron, switch to Check out and scan the card again."],
+                    code,
+                    "refused",
+                )
+            return _unknown(code, f"No device has the code {code}")
+        return await _refusal(exc, f"Not checked in: {code}", code)
+    return await _checkin_result(code, reply, now)
+
+
+async def _checkin_result(code: str, reply: dict[str, Any], now: datetime) -> Result:
+    loan, device, hold = reply["loan"], reply["device"], reply.get("hold")
+    borrower = await _patron_or_none(loan.get("patron"))
+    title = f"Returned: {code} ({device['kind']}) from {_name(borrower, loan.get('patron'))}"
+    lines: list[str] = []
+    due = loan.get("due_at")
+    if due and datetime.fromisoformat(due) < now:
+        lines.append(f"It was late: due {when(due)}.")
+    shelf_for = None
+    if hold:
+        waiting = await _patron_or_none(hold.get("patron"))
+        shelf_for = f"Put on hold shelf for {_name(waiting, hold.get('patron'))}"
+        if hold.get("ready_until"):
+            lines.append(f"Held for them until {when(hold['ready_until'])}.")
+    elif reply.get("repair"):
+        lines.append("Set it aside for repair: it has been sent to repair.")
+    elif device.get("status") == "in_processing":
+        steps = [s.get("name", "") for s in (reply.get("processing") or {}).get("steps", [])]
+        todo = f" ({', '.join(steps)})" if steps else ""
+        lines.append(f"Set it aside for its return-to-service steps{todo}.")
+    else:
+        lines.append("Put it back on the shelf.")
+    kit = reply.get("kit") or []
+    if kit:
+        names = ", ".join(item.get("name") or "" for item in kit)
+        lines.append(f"Check its kit came back: {names}.")
+        short = [i.get("name") for i in kit if i.get("outcome") in ("missing", "damaged")]
+        if short:
+            lines.append(f"Recorded as missing or damaged: {', '.join(short)}.")
+    line = reply.get("line")
+    if line and line.get("restore_queued"):
+        number = line.get("phone_number") or line.get("iccid") or ""
+        lines.append(f"Line restore queued: its service ({number}) will be turned back on.")
+    waived = reply.get("charges_waived")
+    if waived:
+        lines.append(f"It had been recorded as lost: {waived} charge(s) waived.")
+    return Result("ok", title, lines, code, "checkin", loan_id=loan["id"], shelf_for=shelf_for)
+
+
+async def renew_loan(
+    actor: Actor, now: datetime, loan_id: int, patron: dict[str, Any] | None, device: str
+) -> Result:
+    """Renew a loan from the patron panel; `device` names it in a refusal."""
+    name = _name(patron, None)
+    try:
+        reply = await renew(actor, now, loan_id)
+    except LendingError as exc:
+        title = f"Not renewed: {device or f'loan {loan_id}'} for {name}"
+        return await _refusal(exc, title, device, patron)
+    loan = reply["loan"]
+    return Result(
+        "ok",
+        f"Renewed: {loan['device']} for {name}",
+        [f"Now due {when(loan['due_at'])}."],
+        loan["device"],
+        "renew",
+        loan_id=loan_id,
+    )

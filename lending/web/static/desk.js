@@ -1,0 +1,216 @@
+// The circulation desk, built for a barcode scanner in keyboard mode.
+// - The scan field keeps the focus: after every result, after a click anywhere that is not a
+//   form control, and after using the mode switch or a Renew button.
+// - Enter (CR/LF) ends a scan; so does Tab when the field has text (in an empty field Tab
+//   moves on as usual, so keyboard users can reach the other controls).
+// - Scans go into a queue sent one at a time, in order: keys typed while a request runs stay in
+//   the field and become the next scan. The server answers each with an HTML fragment (the
+//   result and the patron panel), which replaces the old ones; no page reload.
+(function () {
+  "use strict";
+  var form = document.getElementById("scan-form");
+  var field = document.getElementById("scan");
+  if (!form || !field) return;
+  var token = document.querySelector('meta[name="csrf-token"]').content;
+  var resultArea = document.getElementById("result");
+  var log = document.getElementById("scan-log");
+  var label = document.getElementById("scan-label");
+  var queue = [];
+  var busy = false;
+  var LABELS = {
+    checkout: "Scan a library card, then each device",
+    checkin: "Scan a device to check in",
+  };
+  var MAX_LOG = 100;
+
+  function mode() {
+    var checked = form.querySelector('input[name="mode"]:checked');
+    return checked ? checked.value : "checkout";
+  }
+
+  function patronCard() {
+    return document.getElementById("patron-card").value;
+  }
+
+  function refocus() {
+    if (document.activeElement !== field) {
+      field.focus();
+      var end = field.value.length;
+      field.setSelectionRange(end, end);
+    }
+  }
+
+  function isControl(el) {
+    return !!(el && el.closest && el.closest("input, button, select, textarea, a, label, summary"));
+  }
+
+  // One scan from the field: what is in it now becomes a queued request; the field is
+  // emptied at once so the next scan's keys start fresh.
+  function takeScan() {
+    var code = field.value;
+    field.value = "";
+    enqueue({ url: "/desk/scan", data: { mode: mode(), code: code }, code: code });
+  }
+
+  function enqueue(item) {
+    queue.push(item);
+    drain();
+  }
+
+  async function drain() {
+    if (busy) return;
+    busy = true;
+    try {
+      while (queue.length) {
+        await send(queue.shift());
+      }
+    } finally {
+      busy = false;
+      form.removeAttribute("aria-busy");
+    }
+  }
+
+  async function send(item) {
+    form.setAttribute("aria-busy", "true");
+    var body = new URLSearchParams(item.data);
+    if (!body.has("patron")) body.set("patron", patronCard());
+    var response;
+    try {
+      response = await fetch(item.url, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { "x-csrftoken": token, "x-desk-fragment": "1" },
+      });
+    } catch (err) {
+      showLocal("Not done: the server could not be reached", "Scan " + (item.code || "it") + " again.");
+      return;
+    }
+    var path = new URL(response.url, location.href).pathname;
+    if (response.redirected || path !== item.url) {
+      showLocal("Your login has ended", "Reload the page, log in again, then scan " + (item.code || "it") + " again.");
+      return;
+    }
+    if (!response.ok) {
+      var why = response.status === 403
+        ? "Reload the page and try again."
+        : "Something went wrong on our side. Scan " + (item.code || "it") + " again.";
+      showLocal("Not done (error " + response.status + ")", why);
+      return;
+    }
+    apply(await response.text());
+  }
+
+  function apply(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    var result = template.content.querySelector(".result");
+    var panel = template.content.querySelector("#patron-panel");
+    if (panel) {
+      document.getElementById("patron-panel").replaceWith(panel);
+      document.getElementById("patron-card").value = panel.getAttribute("data-card") || "";
+    }
+    if (result) show(result);
+    refocus();
+  }
+
+  function showLocal(title, line) {
+    var div = document.createElement("div");
+    div.className = "result bad";
+    div.setAttribute("data-outcome", "bad");
+    div.setAttribute("data-action", "error");
+    var p = document.createElement("p");
+    p.className = "result-title";
+    p.innerHTML = '<span class="icon" aria-hidden="true">✗</span><span class="visually-hidden">Not done: </span>';
+    p.appendChild(document.createTextNode(title));
+    var q = document.createElement("p");
+    q.textContent = line;
+    div.appendChild(p);
+    div.appendChild(q);
+    show(div);
+    refocus();
+  }
+
+  function show(result) {
+    resultArea.replaceChildren(result);
+    var item = document.createElement("li");
+    var copy = result.cloneNode(true);
+    copy.classList.add("logged");
+    item.appendChild(copy);
+    log.insertBefore(item, log.firstChild);
+    while (log.children.length > MAX_LOG) log.removeChild(log.lastChild);
+    var empty = document.getElementById("log-empty");
+    if (empty) empty.hidden = true;
+  }
+
+  field.addEventListener("keydown", function (event) {
+    if (event.isComposing) return;
+    if (event.key === "Enter" || (event.key === "Tab" && !event.shiftKey && field.value !== "")) {
+      event.preventDefault();
+      takeScan();
+    }
+  });
+
+  // A scanner (or a paste) may put CR, LF or Tab into the value itself: each ends a scan.
+  field.addEventListener("input", function () {
+    if (!/[\r\n\t]/.test(field.value)) return;
+    var parts = field.value.split(/\r\n|[\r\n\t]/);
+    field.value = parts.pop();
+    parts.forEach(function (code) {
+      if (code !== "") enqueue({ url: "/desk/scan", data: { mode: mode(), code: code }, code: code });
+    });
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    takeScan();
+    refocus();
+  });
+
+  form.addEventListener("change", function (event) {
+    if (event.target.name !== "mode") return;
+    form.setAttribute("data-mode", mode());
+    label.textContent = LABELS[mode()];
+    refocus();
+  });
+
+  // Renew buttons in the patron panel (the panel is replaced after each answer, so listen on
+  // the document). Renewals join the same queue as scans.
+  document.addEventListener("submit", function (event) {
+    var renew = event.target.closest && event.target.closest(".renew-form");
+    if (!renew) return;
+    event.preventDefault();
+    var data = {};
+    new FormData(renew).forEach(function (value, key) {
+      if (key !== "_csrf_token") data[key] = value;
+    });
+    enqueue({ url: "/desk/renew", data: data, code: data.device });
+    refocus();
+  });
+
+  // A click anywhere that is not a form control or link gives the focus back to the field.
+  document.addEventListener("click", function (event) {
+    if (!isControl(event.target)) refocus();
+    // The mode switch (even a click on the mode already chosen) hands the focus back too.
+    else if (event.target.closest(".modes")) setTimeout(refocus, 0);
+  });
+  // Links such as "Print receipt" open a new tab; back here the field has the focus again.
+  window.addEventListener("focus", function () {
+    setTimeout(refocus, 0);
+  });
+
+  // Keys typed while focus is elsewhere (for instance on a radio button) are a scan arriving:
+  // send them to the field, so none are lost.
+  document.addEventListener("keydown", function (event) {
+    if (event.target === field || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key.length !== 1 || event.key === " ") return;
+    var el = event.target;
+    if (el.matches && el.matches("textarea, select, input:not([type=radio]):not([type=checkbox]):not([type=hidden])")) return;
+    event.preventDefault();
+    field.focus();
+    field.value += event.key;
+  });
+
+  form.setAttribute("data-mode", mode());
+  refocus();
+})();

@@ -1,0 +1,22 @@
+"""Errors on pages are pages; an unknown address asked for by an API client stays problem+json."""
+
+from __future__ import annotations
+
+
+async def test_a_browser_gets_a_404_page_for_an_unknown_address(client):
+    r = await client.get("/nothing-here", headers={"accept": "text/html,*/*;q=0.8"})
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    assert "There is no page at this address." in r.text
+
+
+async def test_an_api_client_gets_problem_json_for_an_unknown_address(client):
+    r = await client.get("/nothing-here", headers={"accept": "*/*"})
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "not_found"
+
+
+async def test_an_unknown_page_under_the_admin_console_is_a_page_even_for_other_clients(client):
+    r = await client.get("/admin/nothing-here", headers={"accept": "*/*"})
+    assert r.headers["content-type"].startswith("text/html")
