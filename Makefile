@@ -12,6 +12,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The suite runs on two processes (pytest-xdist); PYTEST_WORKERS=0 runs it in this one.
+PYTEST_WORKERS ?= 2
 LOCK_ARGS ?=
 # Only the folders that exist yet, so ruff never fails on a missing path.
 LINT_PATHS := $(wildcard lending tests bench)
@@ -25,7 +27,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     ruff format and ruff check --fix"
 	@echo "make lock       regenerate requirements.lock from pyproject.toml (LOCK_ARGS=--upgrade)"
-	@echo "make bench      run bench/circulation.py"
+	@echo "make bench      run the benchmarks in bench/ (circulation, labels, inventory)"
 	@echo "make install    create .venv and install the locked packages (also: make venv)"
 	@echo "make clean      remove caches and build output; make distclean also removes .venv"
 
@@ -49,7 +51,7 @@ run: $(STAMP)
 
 # pytest exits 5 when it collected no tests: that is a failure, said plainly.
 test: $(STAMP)
-	@rc=0; $(BIN)/pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 	  echo "make test: FAILED - pytest collected no tests (exit 5); check PYTEST_ARGS and tests/." >&2; \
 	fi; \
@@ -69,6 +71,8 @@ lock: | $(UV)
 
 bench: $(STAMP)
 	$(BIN)/python bench/circulation.py
+	$(BIN)/python bench/labels.py
+	$(BIN)/python bench/inventory.py
 
 clean:
 	rm -rf .pytest_cache .ruff_cache build dist *.egg-info test-artifacts bench/out

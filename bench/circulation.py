@@ -594,7 +594,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (1 suits a 2-core host)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn workers (1 suits a 2-core host)"
+    )
     parser.add_argument(
         "--pg-url",
         default=DEFAULT_PG_URL,

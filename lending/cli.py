@@ -1,4 +1,4 @@
-"""The `lending` command: serve, migrate, demo, staff."""
+"""The `lending` command: serve, migrate, demo, staff, jobs, labels."""
 
 from __future__ import annotations
 
@@ -217,6 +217,109 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _added_since(text: str | None, timezone: str) -> Any:
+    """`today`, a date (midnight in the library's zone) or an ISO time with its offset."""
+    from datetime import date
+
+    from .services.render import zone
+
+    if not text:
+        return None
+    if text == "today":
+        return _now().astimezone(zone(timezone)).date()
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else _parse_now(text)
+    except (Invalid, ValueError):
+        raise Invalid(
+            [FieldError("--added-since", "today, a date (2026-12-01) or a time with offset")]
+        ) from None
+
+
+def _progress_bar(stream: Any) -> Callable[[int, int], None]:
+    """A one-line text progress bar (no dependencies), redrawn in place."""
+
+    def show(done: int, total: int) -> None:
+        filled = 30 * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        stream.write(f"\rlabels [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}{end}")
+        stream.flush()
+
+    return show
+
+
+def cmd_labels(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    from .printing import list_templates
+    from .services.actors import Actor
+    from .services.labels import LabelRequest, mark_printed, render_labels
+
+    if args.list_templates:
+        for name in list_templates(settings.labels_dir or None):
+            print(name)
+        return 0
+    if not args.output:
+        raise Invalid([FieldError("-o", "name the file to write, e.g. -o labels.pdf")])
+    output = Path(args.output)
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "zpl"):
+        raise Invalid([FieldError("-o", "the file name must end in .pdf or .zpl")])
+    if not output.parent.is_dir():
+        raise Invalid([FieldError("-o", f"the folder {str(output.parent)!r} does not exist")])
+    request = LabelRequest(
+        template=args.template,
+        barcodes=args.barcode or None,
+        kind=args.kind,
+        branch=args.branch,
+        added_since=_added_since(args.added_since, settings.timezone),
+        needs_label=True if args.needs_label else None,
+        all=args.all,
+        start_at=args.start_at,
+        symbology=args.symbology,
+        format=fmt,
+    )
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    bar = _progress_bar(sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if show and (args.progress or total > 60):
+            bar(done, total)
+
+    now = _now()
+
+    async def work() -> tuple[Any, int]:
+        printed = await render_labels(settings, now, request, progress)
+        # Write beside the target and rename: a failure leaves no partial file behind, and the
+        # reprint queue is cleared only once the whole file is on disk.
+        handle, temporary = tempfile.mkstemp(
+            dir=output.parent, prefix=f".{output.name}.", suffix=".part"
+        )
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)  # as an ordinary new file (mkstemp makes 0600)
+            with os.fdopen(handle, "wb") as file:
+                file.write(printed.content)
+                file.flush()
+                os.fsync(file.fileno())
+            cleared = await mark_printed(Actor(CLI_ACTOR_NAME, "system"), now, printed)
+            os.replace(temporary, output)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return printed, cleared
+
+    printed, cleared = asyncio.run(_with_database(settings, work))
+    count = len(printed.barcodes)
+    pages = f", {printed.pages} page(s)" if printed.format == "pdf" else ""
+    print(
+        f"Wrote {count} label(s){pages} to {output} ({printed.template}, {printed.symbology}); "
+        f"{cleared} device(s) no longer need a label."
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lending", description="Hotspot and laptop lending for public libraries."
@@ -264,6 +367,47 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("name", help="the job's name; see `lending jobs list`")
     run.add_argument("--now", help="run as of this time (ISO 8601 with offset)")
     run.set_defaults(run=cmd_jobs_run)
+
+    labels = sub.add_parser(
+        "labels",
+        help="print barcode labels (PDF sheets and rolls, ZPL for Zebra printers)",
+        description="Print labels for the chosen devices, then take them off the reprint "
+        "queue (needs_label). Nothing is written, and no flag changes, if anything is refused.",
+    )
+    labels.add_argument("--template", default="avery-5160", help="label stock (%(default)s)")
+    labels.add_argument("--list-templates", action="store_true", help="list the templates")
+    labels.add_argument(
+        "--barcode", action="append", metavar="BARCODE", help="a device (repeat for more)"
+    )
+    labels.add_argument("--kind", help="devices of this kind")
+    labels.add_argument("--branch", help="devices at this branch (code)")
+    labels.add_argument(
+        "--added-since", metavar="WHEN", help="devices added since: today, 2026-12-01, or a time"
+    )
+    labels.add_argument(
+        "--needs-label", action="store_true", help="only devices waiting for a label"
+    )
+    labels.add_argument("--all", action="store_true", help="every device (except retired)")
+    labels.add_argument(
+        "--start-at", type=int, default=1, metavar="N", help="first free position on the sheet"
+    )
+    labels.add_argument(
+        "--symbology",
+        choices=["code128", "codabar", "code39"],
+        help="default: LENDING_BARCODE_SYMBOLOGY (code128)",
+    )
+    labels.add_argument("-o", "--output", metavar="FILE", help="FILE.pdf or FILE.zpl")
+    labels.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: on a terminal, for more than 60 labels)",
+    )
+    labels.set_defaults(run=cmd_labels)
+
+    from .cli_data import add_data_commands  # import, export
+
+    add_data_commands(sub)
     return parser
 
 

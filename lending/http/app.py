@@ -19,14 +19,21 @@ from ..services.migrations import ensure_migrated
 from ..settings import Settings
 from ..web import csrf_config, page_handlers, template_config, with_page_errors
 from .admin import EventController, StaffController, health
+from .audits import AuditController, SightingController
 from .auth import AuthController
 from .circulation import CirculationController, HoldController
+from .exports import ExportController
+from .imports import ImportController
 from .inventory import BranchController, DeviceController, PolicyController
 from .jobs import JobController
+from .kits import KitController, LoanKitController
+from .labels import LabelController, ReceiptController
 from .lines import LineController, PlanController
 from .me import MeController
 from .patrons import PatronController
 from .problems import EXCEPTION_HANDLERS
+from .processing import ProcessingController, ServiceStepController
+from .reports import ReportController
 from .security import provide_actor, provide_now
 from .strict import strict_request
 from .tasks import CallListController, TaskController
@@ -77,6 +84,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             TaskController,
             CallListController,
             JobController,
+            ImportController,
+            ExportController,
+            ReportController,
+            AuditController,
+            SightingController,
+            KitController,
+            LoanKitController,
+            ServiceStepController,
+            ProcessingController,
+            LabelController,
+            ReceiptController,
             *page_handlers(),
         ],
         dependencies={
