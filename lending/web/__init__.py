@@ -13,13 +13,18 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from ..settings import Settings
+from .admin_audits import AdminAuditController, AdminInventoryController
 from .admin_branches import AdminBranchController
 from .admin_dashboard import AdminDashboardController
 from .admin_devices import AdminDeviceController
+from .admin_imports import AdminExportController, AdminImportController
 from .admin_jobs import AdminJobController
+from .admin_kits import AdminKitController
 from .admin_labels import AdminLabelController
 from .admin_patrons import AdminPatronController
 from .admin_policies import AdminPolicyController
+from .admin_processing import AdminProcessingController, DeskProcessingController
+from .admin_reports import AdminReportController
 from .admin_staff import AdminStaffController
 from .admin_tasks import AdminTaskController
 from .auth import PageAuthController
@@ -48,6 +53,7 @@ PAGE_CONTROLLERS: list[Any] = [
     ResidentController,
     AdminDashboardController,
     AdminDeviceController,
+    AdminKitController,
     AdminJobController,
     AdminLabelController,
     AdminPatronController,
@@ -55,6 +61,13 @@ PAGE_CONTROLLERS: list[Any] = [
     AdminBranchController,
     AdminStaffController,
     AdminTaskController,
+    AdminAuditController,
+    AdminInventoryController,
+    AdminImportController,
+    AdminExportController,
+    AdminReportController,
+    AdminProcessingController,
+    DeskProcessingController,
 ]
 
 

@@ -18,11 +18,12 @@ from ..http.schemas import DeviceIn, DevicePatch
 from ..services import devices as device_service
 from ..services.branches import list_branches
 from ..services.device_history import device_history
+from .admin_kits import kit_context
 from .pages import admin_page, read_form, render, see_other
 from .sessions import page_actor
 from .struct_form import errors_of, form_values, struct_fields
 
-__all__ = ["AdminDeviceController", "device_filters"]
+__all__ = ["AdminDeviceController", "device_filters", "device_page"]
 
 PAGE_SIZE = 50
 MAX_FILTER = 200
@@ -119,6 +120,32 @@ def _shown(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
+
+
+async def device_page(
+    request: Request,
+    barcode: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    **forms: Any,
+) -> Template:
+    """The device's page; `forms` are a refused kit or repair form's values and errors
+    (lending.web.admin_kits)."""
+    history = await device_history(barcode, request.app.state.clock())
+    current = history["device"]["status"]
+    actions = [(s, label) for s, label in STATUS_ACTIONS.items() if s != current]
+    return render(
+        request,
+        "admin/device.html",
+        status=status,
+        error=error,
+        actions=actions,
+        labels=LABELS,
+        **history,
+        **await kit_context(barcode),
+        **forms,
+    )
 
 
 class AdminDeviceController(Controller):
@@ -227,18 +254,7 @@ class AdminDeviceController(Controller):
     async def _page(
         self, request: Request, barcode: str, *, error: str | None = None, status: int = 200
     ) -> Template:
-        history = await device_history(barcode, request.app.state.clock())
-        current = history["device"]["status"]
-        actions = [(s, label) for s, label in STATUS_ACTIONS.items() if s != current]
-        return render(
-            request,
-            "admin/device.html",
-            status=status,
-            error=error,
-            actions=actions,
-            labels=LABELS,
-            **history,
-        )
+        return await device_page(request, barcode, error=error, status=status)
 
     @get("/{barcode:str}/edit")
     async def edit_form(self, request: Request, barcode: str) -> Template:

@@ -14,4 +14,9 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/tasks", "Carrier tasks & calls"),
     ("/admin/labels", "Labels"),
     ("/admin/jobs", "Jobs"),
+    ("/admin/imports", "Import"),
+    ("/admin/exports", "Export"),
+    ("/admin/reports", "Reports"),
+    ("/admin/audits", "Shelf audits"),
+    ("/admin/processing", "Return to service"),
 ]

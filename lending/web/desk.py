@@ -20,6 +20,7 @@ from ..services.patrons import get_patron, patron_by_card
 from ..services.receipts import loan_receipt
 from ..services.render import zone
 from .dates import format_date
+from .desk_kit import record_kit
 from .desk_scan import (
     MAX_CODE,
     MODES,
@@ -166,6 +167,16 @@ class DeskController(Controller):
             now = request.app.state.clock()
             result = await renew_loan(actor, now, int(raw), patron, device)
         return await _answer(request, "checkout", result, patron)
+
+    @post("/kit", status_code=200)
+    async def kit(self, request: Request) -> Template:
+        """A checked-in loan's kit checklist: each part returned, missing or damaged, and
+        whether the device itself is damaged (lending.web.desk_kit)."""
+        form = await read_form(request)
+        patron = await _selected(form.get("patron"))
+        actor = await page_actor(request)
+        result = await record_kit(actor, request.app.state.clock(), form)  # type: ignore[arg-type]
+        return await _answer(request, "checkin", result, patron)
 
     @get("/receipt/{loans:str}")
     async def receipt(self, request: Request, loans: str) -> Template:

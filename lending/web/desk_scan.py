@@ -66,6 +66,10 @@ class Result:
     action: str = ""  # patron, checkout, checkin, renew, refused, not_found, invalid
     loan_id: int | None = None
     shelf_for: str | None = None  # "Put on hold shelf for <name>" when a hold takes the device
+    # A checked-in loan's kit checklist (lending.web.desk_kit): the parts, the outcome chosen
+    # for each, whether the device is damaged and why, and an error per field.
+    kit: list[dict[str, Any]] = field(default_factory=list)
+    kit_form: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:  # read out before the title (colour is never the only signal)
@@ -249,7 +253,9 @@ async def _checkin_result(code: str, reply: dict[str, Any], now: datetime) -> Re
     waived = reply.get("charges_waived")
     if waived:
         lines.append(f"It had been recorded as lost: {waived} charge(s) waived.")
-    return Result("ok", title, lines, code, "checkin", loan_id=loan["id"], shelf_for=shelf_for)
+    return Result(
+        "ok", title, lines, code, "checkin", loan_id=loan["id"], shelf_for=shelf_for, kit=kit
+    )
 
 
 async def renew_loan(

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import ADMIN_PASSWORD, LiveServer, running_server
+from browser_accounts import DESK
+from live_server import LiveServer, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -45,9 +46,6 @@ AXE_INTEGRITY = (
 )
 AXE_URL = f"https://registry.npmjs.org/axe-core/-/axe-core-{AXE_VERSION}.tgz"
 PHONE = {"width": 360, "height": 740}
-DESK_PASSWORD = "desk-password-123"
-ADMIN = ("admin", ADMIN_PASSWORD)
-DESK = ("desk1", DESK_PASSWORD)
 
 
 def _required() -> bool:
@@ -202,19 +200,3 @@ def review_screenshot(server):
         page.screenshot(path=str(folder / f"{name}-{server.kind}.png"), full_page=True)
 
     return save
-
-
-def log_in_staff(page: Any, server: LiveServer, account: tuple[str, str] = ADMIN) -> None:
-    page.goto(server.base_url + "/login")
-    page.get_by_label("Username").fill(account[0])
-    page.get_by_label("Password").fill(account[1])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r".*/(desk|admin)"))
-
-
-def log_in_resident(page: Any, server: LiveServer, card: str, pin: str) -> None:
-    page.goto(server.base_url + "/my/login")
-    page.locator("#f-card_number").fill(card)
-    page.locator("#f-pin").fill(pin)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r".*/my$"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import DESK, log_in_staff
+from browser_accounts import DESK, log_in_staff
 from playwright.sync_api import expect
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from conftest import ADMIN, log_in_resident, log_in_staff
+from browser_accounts import ADMIN, log_in_resident, log_in_staff
 from playwright.sync_api import expect
 
 BRANCH = "PPL"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from conftest import log_in_resident
+from browser_accounts import log_in_resident
 from playwright.sync_api import expect
 
 PIN = "4821"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from conftest import ADMIN, log_in_staff
+from browser_accounts import ADMIN, log_in_staff
 
 
 def test_staff_login_page_is_accessible_and_refuses_a_wrong_password(

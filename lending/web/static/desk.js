@@ -136,6 +136,8 @@
     var item = document.createElement("li");
     var copy = result.cloneNode(true);
     copy.classList.add("logged");
+    // The log keeps what happened, not the kit checklist's form (its fields stay unique).
+    copy.querySelectorAll("form").forEach(function (f) { f.remove(); });
     item.appendChild(copy);
     log.insertBefore(item, log.firstChild);
     while (log.children.length > MAX_LOG) log.removeChild(log.lastChild);
@@ -185,6 +187,20 @@
       if (key !== "_csrf_token") data[key] = value;
     });
     enqueue({ url: "/desk/renew", data: data, code: data.device });
+    refocus();
+  });
+
+  // The kit checklist after a checkin: sent through the same queue; the answer (the charges
+  // made) replaces the checklist and the scan field has the focus again.
+  document.addEventListener("submit", function (event) {
+    var kit = event.target.closest && event.target.closest(".kit-form");
+    if (!kit) return;
+    event.preventDefault();
+    var data = {};
+    new FormData(kit).forEach(function (value, key) {
+      if (key !== "_csrf_token") data[key] = value;
+    });
+    enqueue({ url: "/desk/kit", data: data, code: data.device });
     refocus();
   });
 
