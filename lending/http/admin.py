@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
-from litestar.params import QueryParameter
+from litestar import Controller, get, patch, post, put
+from litestar.params import Parameter, QueryParameter
 
 from ..database import current_engine
 from ..services import audit, staff
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
 from .problems import problem
-from .schemas import EventList, HealthOut, StaffIn, StaffList, StaffOut
+from .schemas import (
+    EventList,
+    HealthOut,
+    StaffIn,
+    StaffList,
+    StaffOut,
+    StaffPasswordIn,
+    StaffPatch,
+)
 from .security import admin_only
 
 __all__ = ["EventController", "StaffController", "health"]
 
 # The query key is `actor`, but a handler parameter of that name would receive the logged-in
 # Actor (an app-wide dependency) instead of the query value.
+Username = Annotated[str, Parameter(min_length=1, max_length=64)]
 ActorFilter = Annotated[
     str | None, QueryParameter(name="actor", max_length=200, description="who acted (username)")
 ]
@@ -63,6 +72,21 @@ class StaffController(Controller):
         return await staff.add_staff(
             actor, now, username=data.username, role=data.role, password=data.password
         )
+
+    @patch("/{username:str}", responses=errors(400, 401, 403, 404, 409, 422))
+    async def set_active(
+        self, username: Username, data: JSONBody[StaffPatch], actor: ActorDep, now: Now
+    ) -> StaffOut:
+        """`{"active": false}` deactivates the account (its sessions end at once); `true`
+        reactivates it. An admin cannot deactivate their own account (409)."""
+        return await staff.set_staff_active(actor, now, username, data.active)
+
+    @put("/{username:str}/password", responses=errors(400, 401, 403, 404, 422))
+    async def reset_password(
+        self, username: Username, data: JSONBody[StaffPasswordIn], actor: ActorDep, now: Now
+    ) -> StaffOut:
+        """A new password: the account's other sessions end and its failed logins are cleared."""
+        return await staff.reset_staff_password(actor, now, username, data.password)
 
 
 @get("/api/health", tags=["health"], responses=errors(503), security=[{}])

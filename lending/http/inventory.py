@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
-from litestar import Controller, get, patch, post, put
+from litestar import Controller, delete, get, patch, post, put
 from litestar.params import Parameter
 
-from ..circulation import KINDS
+from ..circulation import KINDS, FieldError, Invalid
 from ..services import branches, devices, policies
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, code, errors
 from .schemas import (
@@ -64,6 +65,26 @@ class BranchController(Controller):
         return await branches.add_closure(
             actor, now, code=branch_code, day=data.date, reason=data.reason
         )
+
+    @delete(
+        "/{branch_code:str}/closures/{day:str}",
+        guards=[admin_only],
+        status_code=200,
+        responses=errors(401, 403, 404, 422),
+    )
+    async def remove_closure(
+        self,
+        branch_code: BranchCode,
+        day: Annotated[str, Parameter(max_length=10, description="YYYY-MM-DD")],
+        actor: ActorDep,
+        now: Now,
+    ) -> BranchClosureOut:
+        """The branch is open again on that day. Due dates already set do not move."""
+        try:
+            closed = date.fromisoformat(day)
+        except ValueError:
+            raise Invalid(FieldError("day", "must be a date, YYYY-MM-DD")) from None
+        return await branches.remove_closure(actor, now, code=branch_code, day=closed)  # type: ignore[return-value]
 
 
 class DeviceController(Controller):

@@ -168,6 +168,14 @@ class StaffIn(Input):
     password: Annotated[str, Meta(min_length=8, max_length=1024)]
 
 
+class StaffPatch(Input):
+    active: bool
+
+
+class StaffPasswordIn(Input):
+    password: Annotated[str, Meta(min_length=8, max_length=1024)]
+
+
 # ---- responses --------------------------------------------------------------------------
 
 
