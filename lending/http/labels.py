@@ -13,6 +13,7 @@ from msgspec import Meta
 
 from ..circulation import FieldError, Invalid
 from ..services import labels, receipts
+from ..settings import Settings
 from .common import ActorDep, Id, JSONBody, Now, SettingsDep, code, errors
 from .schemas import Code, Input, Kind, Short
 from .security import admin_only, staff_only
@@ -92,6 +93,17 @@ def _file(content: bytes, media_type: str, filename: str, disposition: str) -> R
     )
 
 
+async def _single_label(
+    settings: Settings, barcode: str, fmt: str, template: str | None, symbology: str | None
+) -> Response[bytes]:
+    """One device's label for previewing or a single reprint (read-only: the queue stays)."""
+    device = code(barcode, "barcode")
+    content, media_type = await labels.device_label(
+        settings, device, fmt=fmt, template=template, symbology=symbology
+    )
+    return _file(content, media_type, f"label-{device}.{fmt}", "inline")
+
+
 class LabelController(Controller):
     path = "/api"
     tags = ["labels"]
@@ -110,11 +122,7 @@ class LabelController(Controller):
         template: TemplateQuery = None,
         symbology: Symbology | None = None,
     ) -> Response[bytes]:
-        device = code(barcode, "barcode")
-        content, media_type = await labels.device_label(
-            settings, device, fmt="svg", template=template, symbology=symbology
-        )
-        return _file(content, media_type, f"label-{device}.svg", "inline")
+        return await _single_label(settings, barcode, "svg", template, symbology)
 
     @get(
         "/devices/{barcode:str}/label.png",
@@ -130,11 +138,7 @@ class LabelController(Controller):
         template: TemplateQuery = None,
         symbology: Symbology | None = None,
     ) -> Response[bytes]:
-        device = code(barcode, "barcode")
-        content, media_type = await labels.device_label(
-            settings, device, fmt="png", template=template, symbology=symbology
-        )
-        return _file(content, media_type, f"label-{device}.png", "inline")
+        return await _single_label(settings, barcode, "png", template, symbology)
 
     @post(
         "/labels",
