@@ -18,6 +18,7 @@ from .loans import loan_rows, loan_view
 from .paging import Page, page_of
 from .policies import valid_kind
 from .render import cents_to_amount, render_time
+from .sql import contains
 
 __all__ = [
     "create_device",
@@ -167,12 +168,7 @@ async def list_devices(
     if branch:
         conditions.append(Device.branch.code == branch)
     if q:
-        pattern = f"%{_escape_like(q)}%"
-        conditions.append(
-            Device.barcode.ilike(pattern)
-            | Device.serial_number.ilike(pattern)
-            | Device.model.ilike(pattern)
-        )
+        conditions.append(contains(q, Device.barcode, Device.serial_number, Device.model))
     query = Device.select(*DEVICE_COLUMNS).order_by(Device.barcode)
     count = Device.count()
     if conditions:
@@ -191,12 +187,6 @@ async def list_devices(
         view["line"] = in_device.get(r["id"])
         items.append(view)
     return page_of(items, await count)
-
-
-def _escape_like(text: str) -> str:
-    # Piccolo passes the pattern as a parameter; % and _ typed by a person are taken literally
-    # enough for a search box (we do not expose wildcards), so drop them.
-    return text.replace("%", "").replace("_", "")
 
 
 async def update_device(

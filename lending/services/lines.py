@@ -15,6 +15,7 @@ from .actors import Actor
 from .guards import unique_violation
 from .paging import Page, page_of
 from .render import cents_to_amount, render_date, render_time
+from .sql import contains
 
 __all__ = [
     "LINE_STATUSES",
@@ -366,8 +367,7 @@ async def list_lines(
     elif unassigned is False:
         conditions.append(ServiceLine.device.is_not_null())
     if q:
-        pattern = f"%{q.replace('%', '').replace('_', '')}%"
-        conditions.append(ServiceLine.iccid.like(pattern) | ServiceLine.msisdn.like(pattern))
+        conditions.append(contains(q, ServiceLine.iccid, ServiceLine.msisdn))
     query = ServiceLine.select(*LINE_COLUMNS).order_by(ServiceLine.iccid)
     count = ServiceLine.count()
     if conditions:

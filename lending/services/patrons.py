@@ -17,6 +17,7 @@ from .loans import loan_rows, loan_view
 from .paging import Page, page_of
 from .passwords import hash_secret
 from .render import render_date
+from .sql import contains
 
 __all__ = [
     "create_patron",
@@ -164,13 +165,7 @@ async def list_patrons(q: str | None = None, limit: int = 50, offset: int = 0) -
     query = Patron.select(*PATRON_COLUMNS).order_by(Patron.name)
     count = Patron.count()
     if q:
-        pattern = f"%{q.replace('%', '').replace('_', '')}%"
-        cond = (
-            Patron.card_number.ilike(pattern)
-            | Patron.name.ilike(pattern)
-            | Patron.email.ilike(pattern)
-            | Patron.phone.ilike(pattern)
-        )
+        cond = contains(q, Patron.card_number, Patron.name, Patron.email, Patron.phone)
         query = query.where(cond)
         count = count.where(cond)
     rows = await query.limit(limit).offset(offset)

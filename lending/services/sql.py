@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from piccolo.columns import Column
+from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from ..database import current_engine, is_postgres, write_transaction
 from ..tables import Loan
 
-__all__ = ["execute", "fetch", "ids_in", "json_object"]
+__all__ = ["contains", "execute", "fetch", "ids_in", "json_object", "like_pattern"]
 
 
 def json_object(*pairs: str) -> str:
@@ -21,6 +23,24 @@ def json_object(*pairs: str) -> str:
         parts.append(pairs[i + 1])
     inner = ", ".join(parts)
     return f"json_build_object({inner})" if is_postgres() else f"json_object({inner})"
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with `%`, `_` and the escape character `\\` in
+    it matching themselves (used with `ESCAPE '\\'`)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def contains(text: str, *columns: Column) -> WhereRaw:
+    """Rows where any of `columns` contains `text`, ignoring case (ASCII on SQLite); what a person
+    types into a search box is matched literally, wildcards included."""
+    op = "ILIKE" if is_postgres() else "LIKE"
+    parts = [
+        f'"{c._meta.table._meta.tablename}"."{c._meta.db_column_name}" {op} {{}} ESCAPE \'\\\''
+        for c in columns
+    ]
+    return WhereRaw("(" + " OR ".join(parts) + ")", *[like_pattern(text)] * len(columns))
 
 
 def ids_in(column: str, ids: list[int]) -> tuple[str, Any]:
