@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,12 +22,29 @@ __all__ = [
     "ParsedFile",
     "RowError",
     "parse_csv",
+    "formula_like",
     "safe_cell",
 ]
 
 LINE_CAP = 64 * 1024  # characters in one line of the file
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # exported cells starting so get a quote
 _REFUSED_START = ("=", "@")  # imported cells starting so are refused (no real value does)
+
+
+def _first_meaningful(text: str) -> str:
+    """The first character a spreadsheet acts on: leading spaces of any kind (NBSP, newlines,
+    zero-width and other format characters) are skipped, and compatibility forms such as the
+    full-width ＝ ＋ － ＠ count as the plain ones."""
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs"):
+            continue
+        return unicodedata.normalize("NFKC", char)[:1]
+    return ""
+
+
+def formula_like(text: str, starts: tuple[str, ...] = FORMULA_START) -> bool:
+    """True when a spreadsheet could read `text` as a formula (OWASP CSV injection)."""
+    return text.startswith(starts) or _first_meaningful(text) in starts
 
 
 @dataclass(frozen=True)
@@ -67,7 +85,7 @@ def safe_cell(value: object) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    if text.startswith(FORMULA_START):
+    if formula_like(text):
         return "'" + text
     return text
 
@@ -112,11 +130,11 @@ def _lines(text: str, errors: list[RowError]) -> Iterator[str]:
 def _cell(raw: str) -> tuple[str, str | None]:
     """The cell's value and a reason to refuse it, if any."""
     value = raw.strip()
-    if value.startswith("'") and value[1:2] and value[1] in "=+-@":
+    if value.startswith("'") and formula_like(value[1:]):
         value = value[1:]  # a cell neutralized by our own export: take it back
     if "\x00" in value:
         return value, "contains a NUL character"
-    if value.startswith(_REFUSED_START):
+    if formula_like(value, _REFUSED_START):
         return value, "looks like a spreadsheet formula; remove the leading = or @"
     return value, None
 

@@ -60,6 +60,18 @@ async def test_device_export_neutralizes_formulas_and_imports_back_unchanged(des
     assert (r.json()["unchanged"], r.json()["updated"], r.json()["created"]) == (4, 0, 0)
 
 
+async def test_formulas_behind_invisible_or_full_width_characters_are_neutralized_too(desk):
+    r = await desk.client.patch(
+        "/api/devices/DEV001",
+        json={"model": '\uff1dHYPERLINK("http://evil.example")', "notes": "\u200b@SUM(A1)"},
+        headers=desk.admin,
+    )
+    assert r.status_code == 200, r.text
+    rows = {r["barcode"]: r for r in rows_of(await export(desk, "devices.csv"))}
+    assert rows["DEV001"]["model"] == '\'\uff1dHYPERLINK("http://evil.example")'
+    assert rows["DEV001"]["notes"] == "'\u200b@SUM(A1)"
+
+
 async def test_patron_line_and_current_loan_exports_for_admins_only(desk, problem_code):
     loan = await desk.checked_out("P003", "DEV004")
     patrons = {r["card_number"]: r for r in rows_of(await export(desk, "patrons.csv"))}

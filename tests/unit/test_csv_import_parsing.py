@@ -82,6 +82,32 @@ def test_exported_cells_starting_like_a_formula_get_a_leading_quote():
     assert safe_cell("plain") == "plain" and safe_cell(None) == "" and safe_cell(12) == "12"
 
 
+def test_exported_cells_hiding_a_formula_behind_spaces_or_full_width_signs_get_a_quote():
+    hidden = [
+        " =1+1",
+        '\u00a0=HYPERLINK("http://evil")',
+        "\n=cmd|' /C calc'!A0",
+        "\u200b@SUM(A1)",
+        "\u3000+1",
+        "\uff1d1+1",
+        "\uff0b1",
+        "\uff0d1",
+        "\uff20SUM(A1)",
+        " \t \uff1dX",
+    ]
+    for text in hidden:
+        assert safe_cell(text) == "'" + text, repr(text)
+    for text in ("a = b", "Room 2-B", "x@example.org", " plain", "\uff21bc"):
+        assert safe_cell(text) == text, repr(text)
+
+
+def test_imported_cells_hiding_a_formula_are_refused_and_our_quoted_ones_come_back():
+    data = "barcode,kind\nA1,\uff1dHYPERLINK()\nA2,\u200b@SUM(A1)\nA3,'\uff1dX\n".encode()
+    parsed = parse_csv(data, KNOWN, REQUIRED)
+    assert [(e.line, e.column) for e in parsed.errors] == [(2, "kind"), (3, "kind"), (4, "kind")]
+    assert all("formula" in e.reason for e in parsed.errors)
+
+
 def test_device_rows_use_the_api_rules_and_report_every_bad_cell():
     errors = []
     row = {
