@@ -117,6 +117,9 @@ class PatronPatch(Input):
 
 
 class PolicyIn(Input):
+    kind: Annotated[str, Meta(max_length=32, description="must equal the path's kind")] | (
+        msgspec.UnsetType
+    ) = msgspec.UNSET
     loan_days: Count | msgspec.UnsetType = msgspec.UNSET
     renewal_days: Count | msgspec.UnsetType = msgspec.UNSET
     max_renewals: Count | msgspec.UnsetType = msgspec.UNSET

@@ -60,6 +60,17 @@ async def put_policy(
     actor: Actor, now: datetime, kind: str, values: dict[str, Any]
 ) -> dict[str, Any]:
     valid_kind(kind)
+    if "kind" in values:
+        # A policy read with GET carries its kind; sending it back unchanged is fine.
+        if values["kind"] != kind:
+            raise Invalid(
+                FieldError(
+                    "kind",
+                    f"this is the {kind} policy: send kind {kind!r} or leave it out "
+                    "(a policy's kind cannot be changed)",
+                )
+            )
+        values = {k: v for k, v in values.items() if k != "kind"}
     current = await get_policy(kind)
     stages = values.get("overdue_notice_days")
     if stages is not None:

@@ -547,6 +547,31 @@ async def test_putting_part_of_a_policy_keeps_the_other_values(desk):
     assert (await _policies(desk))["laptop"] == stored
 
 
+async def test_a_policy_read_with_get_can_be_put_back_unchanged(desk):
+    before = (await _policies(desk))["hotspot"]
+
+    r = await desk.client.put("/api/policies/hotspot", json=before, headers=desk.admin)
+
+    assert r.status_code == 200, r.text
+    assert r.json() == before
+    edited = {**before, "loan_days": before["loan_days"] + 7}
+    r = await desk.client.put("/api/policies/hotspot", json=edited, headers=desk.admin)
+    assert r.status_code == 200, r.text
+    assert (await _policies(desk))["hotspot"] == edited
+
+
+async def test_a_policy_body_naming_another_kind_is_refused_and_nothing_changes(desk, problem_code):
+    before = await _policies(desk)
+    body = {**before["laptop"], "loan_days": 99}
+
+    r = await desk.client.put("/api/policies/hotspot", json=body, headers=desk.admin)
+
+    assert problem_code(r, 422) == "validation_error"
+    [error] = r.json()["errors"]
+    assert error["field"] == "kind" and "hotspot" in error["message"]
+    assert await _policies(desk) == before
+
+
 async def test_a_policy_may_allow_no_renewals(desk):
     stored = await desk.set_policy("hotspot", max_renewals=0, reminder_days_before_due=0)
 
