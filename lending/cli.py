@@ -317,6 +317,14 @@ def cmd_labels(settings: Settings, args: argparse.Namespace) -> int:
         f"Wrote {count} label(s){pages} to {output} ({printed.template}, {printed.symbology}); "
         f"{cleared} device(s) no longer need a label."
     )
+    if printed.refused:
+        print(
+            f"{len(printed.refused)} device(s) left out: they cannot be labelled and stay on "
+            "the reprint queue:",
+            file=sys.stderr,
+        )
+        for _code, reason in printed.refused:
+            print(f"  {reason}", file=sys.stderr)
     return 0
 
 

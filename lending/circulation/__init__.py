@@ -26,7 +26,7 @@ from .rules import (
     renewed_due_at,
     route_checkin,
 )
-from .scan import luhn_check_digit, luhn_valid, normalize_code
+from .scan import check_digit_problem, luhn_check_digit, luhn_valid, normalize_code
 
 __all__ = [
     "KINDS",
@@ -52,6 +52,7 @@ __all__ = [
     "default_policies",
     "end_of_day_after",
     "hold_ready_until",
+    "check_digit_problem",
     "luhn_check_digit",
     "luhn_valid",
     "normalize_code",

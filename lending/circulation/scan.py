@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["luhn_check_digit", "luhn_valid", "normalize_code"]
+__all__ = ["check_digit_problem", "luhn_check_digit", "luhn_valid", "normalize_code"]
 
 _CODABAR = re.compile(r"^[A-Da-d]([0-9][0-9\- $:/.+]*)[A-Da-d]$")
 _SPACED_DIGITS = re.compile(r"^[0-9 ]+$")
@@ -46,4 +46,16 @@ def luhn_valid(number: str) -> bool:
         and number.isdigit()
         and len(number) > 1
         and luhn_check_digit(number[:-1]) == int(number[-1])
+    )
+
+
+def check_digit_problem(code: str) -> str | None:
+    """Why `code` is not a usable 14-digit library barcode (its last digit is a mod-10 check
+    digit that scanners and labels rely on), or None. Other codes are not checked."""
+    if not (code.isascii() and code.isdigit() and len(code) == 14) or luhn_valid(code):
+        return None
+    expected = luhn_check_digit(code[:-1])
+    return (
+        f"the last digit of a 14-digit library barcode is a check digit: for {code[:-1]} it "
+        f"is {expected}, not {code[-1]}. Check the code for a typo"
     )

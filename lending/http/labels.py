@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from litestar import Controller, Response, get, post
 from litestar.openapi.spec import OpenAPIMediaType, Operation
@@ -149,7 +150,12 @@ class LabelController(Controller):
         responses=errors(400, 401, 403, 404, 422),
         description=(
             "A sheet or roll of labels as a file: PDF (Avery sheets, DYMO rolls) or ZPL text "
-            "(Zebra). Printing clears needs_label for the printed devices."
+            "(Zebra). Printing clears needs_label for the printed devices. Devices that cannot "
+            "be labelled (a wrong check digit, a code the symbology cannot carry or too long "
+            "for the label) are left out and stay on the reprint queue: the header "
+            "X-Labels-Refused-Count says how many, and X-Labels-Refused lists up to 50 of their "
+            "barcodes, percent-encoded and comma-separated (GET /api/devices/{barcode}/label.svg "
+            "says why). When no device can be labelled the answer is 422."
         ),
     )
     async def print_labels(
@@ -168,7 +174,13 @@ class LabelController(Controller):
             format=data.format,
         )
         printed = await labels.print_labels(actor, now, settings, request)
-        return _file(printed.content, printed.media_type, printed.filename, "attachment")
+        response = _file(printed.content, printed.media_type, printed.filename, "attachment")
+        response.headers["X-Labels-Refused-Count"] = str(len(printed.refused))
+        if printed.refused:
+            response.headers["X-Labels-Refused"] = ",".join(
+                quote(code, safe="") for code, _ in printed.refused[:50]
+            )
+        return response
 
 
 class ReceiptController(Controller):

@@ -7,7 +7,7 @@
 - receipt: checkout receipts (80 mm PDF, printable HTML), English and Spanish
 """
 
-from .layout import LabelContent, LabelLayout, layout_label
+from .layout import LabelContent, LabelLayout, check_label, label_problem, layout_label
 from .pdf import check_start, labels_pdf, pages_needed
 from .problems import TemplateError, refuse
 from .receipt import ReceiptFacts, receipt_html, receipt_pdf
@@ -25,6 +25,7 @@ __all__ = [
     "ReceiptFacts",
     "TemplateError",
     "check_codes",
+    "check_label",
     "check_start",
     "default_labels_dir",
     "encode",
@@ -32,6 +33,7 @@ __all__ = [
     "label_svg",
     "labels_pdf",
     "labels_zpl",
+    "label_problem",
     "layout_label",
     "list_templates",
     "load_template",

@@ -16,11 +16,14 @@ from functools import lru_cache
 
 from fpdf.fonts import CORE_FONTS_CHARWIDTHS
 
+from ..circulation import Invalid
 from .problems import refuse
-from .symbology import QUIET_ZONE, Encoded, symbology_name
+from .symbology import QUIET_ZONE, Encoded, encode, symbology_name
 from .templates import LabelTemplate
 
 __all__ = [
+    "check_label",
+    "label_problem",
     "MIN_MODULE_MM",
     "PT_MM",
     "LabelContent",
@@ -250,3 +253,22 @@ def layout_label(
         bars=bars,
         lines=tuple(lines),
     )
+
+
+def check_label(template: LabelTemplate, content: LabelContent, symbology: str) -> None:
+    """Refuse (422) a label that cannot be printed on `template`: a code the symbology cannot
+    carry, a wrong check digit, or bars that would not fit, checked as the output lays it out."""
+    encoded = encode(content.code, symbology)
+    step = None
+    if template.output == "zpl" and template.dpi:
+        step = 25.4 / template.dpi / encoded.narrow  # whole printer dots, as ZPL lays it out
+    layout_label(template, content, encoded, step=step)
+
+
+def label_problem(template: LabelTemplate, content: LabelContent, symbology: str) -> str | None:
+    """Why `check_label` refuses this label (the sentence names the code), or None."""
+    try:
+        check_label(template, content, symbology)
+    except Invalid as exc:
+        return "; ".join(error.message for error in exc.errors)
+    return None

@@ -17,7 +17,7 @@ from barcode import Code39, Code128
 from barcode.codabar import CODABAR
 
 from ..circulation import FieldError, Invalid
-from ..circulation.scan import luhn_valid
+from ..circulation.scan import check_digit_problem
 from .problems import refuse
 
 __all__ = [
@@ -53,8 +53,9 @@ def symbology_name(symbology: str) -> str:
 
 def _problem(code: str, symbology: str) -> str | None:
     """Why `code` cannot be printed in `symbology`, or None."""
-    if code.isdigit() and len(code) == 14 and not luhn_valid(code):
-        return "a 14-digit library barcode needs a valid mod-10 check digit (last digit)"
+    checksum = check_digit_problem(code)
+    if checksum:
+        return checksum
     if symbology == "code128":
         if not all(" " <= ch <= "~" for ch in code):
             return "Code 128 labels take printable ASCII characters only"

@@ -17,7 +17,7 @@ from typing import Any
 from ..circulation import Invalid, normalize_code
 from ..circulation.identifiers import valid_iccid, valid_msisdn
 from .csv_read import RowError
-from .devices import amount_to_cents, valid_imei
+from .devices import amount_to_cents, valid_barcode, valid_imei
 from .lines import LINE_STATUSES
 from .patrons import valid_email, valid_language, valid_pin
 from .policies import valid_kind
@@ -135,7 +135,7 @@ DEVICES = RowSpec(
     "barcode",
     ("barcode", "kind", "model", "serial_number", "branch"),
     {
-        "barcode": _code,
+        "barcode": lambda v: _shared(valid_barcode)(_code(v)),
         "kind": _shared(lambda v: valid_kind(v.lower())),
         "model": _text(200, required=True),
         "serial_number": _text(100, required=True),

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..circulation import Conflict, FieldError, Invalid, NotFound, luhn_valid
+from ..circulation import (
+    Conflict,
+    FieldError,
+    Invalid,
+    NotFound,
+    check_digit_problem,
+    luhn_valid,
+)
 from ..circulation.rules import DEVICE_STATUSES
 from ..database import write_transaction
 from ..tables import Device, Loan
@@ -46,6 +53,15 @@ def valid_imei(imei: str | None) -> str | None:
     if not (imei.isdigit() and len(imei) == 15 and luhn_valid(imei)):
         raise Invalid(FieldError("imei", "an IMEI is 15 digits with a valid check digit"))
     return imei
+
+
+def valid_barcode(barcode: str) -> str:
+    """A device barcode as it may be stored: a 14-digit one needs its check digit right, or its
+    labels would not print and scanners could misread it."""
+    problem = check_digit_problem(barcode)
+    if problem:
+        raise Invalid(FieldError("barcode", problem))
+    return barcode
 
 
 def amount_to_cents(amount: float | int | None, field: str = "replacement_cost") -> int:
@@ -100,7 +116,7 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> di
     kind = valid_kind(data["kind"])
     imei = valid_imei(data.get("imei"))
     cost = amount_to_cents(data.get("replacement_cost"))
-    barcode = data["barcode"]
+    barcode = valid_barcode(data["barcode"])
     async with write_transaction():
         branch = await branch_by_code(data["branch"], field="branch")
         if await Device.exists().where(Device.barcode == barcode):
@@ -219,6 +235,8 @@ async def update_device(
     new_barcode = changes.get("barcode")
     if new_barcode == barcode:
         new_barcode = None
+    if new_barcode is not None:
+        valid_barcode(new_barcode)
     async with write_transaction():
         row = await device_by_barcode(barcode)
         if new_barcode is not None:

@@ -21,8 +21,10 @@ from ..printing import (
     SYMBOLOGIES,
     LabelContent,
     check_codes,
+    check_label,
     check_start,
     label_png,
+    label_problem,
     label_svg,
     labels_pdf,
     labels_zpl,
@@ -44,6 +46,7 @@ __all__ = [
     "MAX_LABELS",
     "LabelFile",
     "LabelRequest",
+    "SomeLabelsRefused",
     "device_label",
     "mark_printed",
     "print_labels",
@@ -84,6 +87,26 @@ class LabelRequest:
     start_at: int = 1
     symbology: str | None = None
     format: str | None = None  # "pdf" or "zpl"; default: what the template prints
+    # True: print the devices that can be printed and list the others (`LabelFile.refused`);
+    # False: refuse the whole batch when any cannot (`SomeLabelsRefused`), to ask first.
+    partial: bool = True
+
+
+class SomeLabelsRefused(Invalid):
+    """Some devices of a batch cannot be labelled; nothing was printed (asked with
+    `partial=False`). `refused` is (barcode, reason) for each; `printable` counts the others."""
+
+    default_code = "labels_refused"
+
+    def __init__(self, refused: list[tuple[str, str]], printable: int) -> None:
+        self.refused = refused
+        self.printable = printable
+        shown = [FieldError("barcodes", reason) for _, reason in refused[:10]]
+        more = f" (and {len(refused) - 10} more)" if len(refused) > 10 else ""
+        super().__init__(
+            shown,
+            f"{len(refused)} device(s) cannot be labelled{more}; {printable} can be printed.",
+        )
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,7 @@ class LabelFile:
     barcodes: tuple[str, ...]
     pages: int
     extra: dict[str, Any] = field(default_factory=dict)
+    refused: tuple[tuple[str, str], ...] = ()  # (barcode, reason) of devices left out
 
 
 def _template(settings: Settings, name: str) -> LabelTemplate:
@@ -213,8 +237,13 @@ async def render_labels(
         )
     check_start(template, request.start_at)
     rows = await select_devices(request, settings.timezone)
-    check_codes([row["barcode"] for row in rows], symbology)
-    labels = [_content(settings, row) for row in rows]
+    contents = [_content(settings, row) for row in rows]
+    labels, refused = _printable(template, contents, symbology)
+    if not labels:  # nothing to print: refuse as a single label would be
+        check_codes([row["barcode"] for row in rows], symbology)
+        check_label(template, contents[0], symbology)
+    if refused and not request.partial:
+        raise SomeLabelsRefused(refused, len(labels))
     if fmt == "pdf":
         title = f"{settings.library_name} labels ({template.title})"
         content = await asyncio.to_thread(
@@ -238,9 +267,24 @@ async def render_labels(
         format=fmt,
         template=template.name,
         symbology=symbology,
-        barcodes=tuple(row["barcode"] for row in rows),
-        pages=pages_needed(template, len(rows), request.start_at),
+        barcodes=tuple(label.code for label in labels),
+        pages=pages_needed(template, len(labels), request.start_at),
+        refused=tuple(refused),
     )
+
+
+def _printable(
+    template: LabelTemplate, labels: list[LabelContent], symbology: str
+) -> tuple[list[LabelContent], list[tuple[str, str]]]:
+    """The labels that can be printed, and (barcode, reason) for those that cannot."""
+    good, refused = [], []
+    for label in labels:
+        problem = label_problem(template, label, symbology)
+        if problem is None:
+            good.append(label)
+        else:
+            refused.append((label.code, problem))
+    return good, refused
 
 
 async def mark_printed(actor: Actor, now: datetime, printed: LabelFile) -> int:

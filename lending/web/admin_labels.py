@@ -95,6 +95,8 @@ class AdminLabelController(Controller):
         errors: dict[str, str],
         options: dict[str, Any],
         status: int = 200,
+        refused: list[tuple[str, str]] | None = None,
+        printable: int = 0,
     ) -> Template:
         settings: Settings = request.app.state.settings
         devices: list[dict[str, Any]] = []
@@ -118,6 +120,8 @@ class AdminLabelController(Controller):
             total=len(devices),
             shown=SHOWN,
             list_message=message,
+            refused=refused or [],
+            printable=printable,
             kind_options=[(k, k) for k in KINDS],
             branches=await branch_options(),
             templates=template_options(settings),
@@ -162,6 +166,8 @@ class AdminLabelController(Controller):
             "which": which,
             "ticked": set(ticked),
         }
+        refused: list[tuple[str, str]] = []
+        printable = 0
         start_at = 1
         if not options["start_at"]:
             errors["start_at"] = "This field is required."
@@ -184,6 +190,9 @@ class AdminLabelController(Controller):
                 template=options["template"],
                 start_at=start_at,
                 symbology=options["symbology"] or None,
+                # First ask: when some devices cannot be labelled the page lists them and offers
+                # to print the others ("partial"), instead of refusing the whole batch.
+                partial=one("partial") == "1",
                 **({"barcodes": ticked} if which == "ticked" else {**chosen, "all": not chosen}),
             )
             try:
@@ -193,6 +202,8 @@ class AdminLabelController(Controller):
                     settings,
                     selection,
                 )
+            except label_service.SomeLabelsRefused as exc:
+                refused, printable = exc.refused, exc.printable
             except LendingError as exc:
                 if exc.status >= 500:
                     raise
@@ -208,5 +219,12 @@ class AdminLabelController(Controller):
                     },
                 )
         return await self._page(
-            request, typed=typed, chosen=chosen, errors=errors, options=options, status=422
+            request,
+            typed=typed,
+            chosen=chosen,
+            errors=errors,
+            options=options,
+            status=422,
+            refused=refused,
+            printable=printable,
         )

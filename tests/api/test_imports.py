@@ -87,6 +87,7 @@ async def test_any_bad_row_imports_nothing_and_every_bad_row_is_listed(api, bran
         "B4,hotspot,M,S4,MAIN,-5,123,\n"
         "B1,laptop,M,S5,MAIN,10,,\n"
         "B6,hotspot,M,S6,MAIN,10,,fine\n"
+        "31234000012345,hotspot,M,S7,MAIN,10,,\n"
     )
     r = await upload(api, "devices", data)
     assert problem_code(r, 422) == "import_rejected"
@@ -98,8 +99,10 @@ async def test_any_bad_row_imports_nothing_and_every_bad_row_is_listed(api, bran
         (5, "replacement_cost"),
         (5, "imei"),
         (6, "barcode"),
+        (8, "barcode"),
     }
-    assert body["error_count"] == 5 and body["errors_not_listed"] == 0
+    assert "check digit" in [e["reason"] for e in body["errors"] if e["line"] == 8][0]
+    assert body["error_count"] == 6 and body["errors_not_listed"] == 0
     assert "B1 is also on line 2" in [e["reason"] for e in body["errors"] if e["line"] == 6]
     assert await devices(api) == {}
 

@@ -90,6 +90,32 @@ async def test_creating_a_device_with_an_invalid_value_names_the_field(desk, fie
     assert [e["field"] for e in r.json()["errors"]] == [field]
 
 
+async def test_a_14_digit_barcode_with_a_wrong_check_digit_is_refused_on_create_and_change(
+    desk,
+):
+    body = {"kind": "laptop", "model": "X", "serial_number": "S", "branch": "MAIN"}
+
+    typo = await desk.client.post(
+        "/api/devices", json={**body, "barcode": "31234000012345"}, headers=desk.admin
+    )
+    good = await desk.client.post(
+        "/api/devices", json={**body, "barcode": "3 1234 00001 2342"}, headers=desk.admin
+    )
+    rebarcode = await desk.client.patch(
+        "/api/devices/DEV001", json={"barcode": "31234000012343"}, headers=desk.admin
+    )
+
+    assert desk.problem(typo, 422) == "validation_error"
+    [error] = typo.json()["errors"]
+    assert error["field"] == "barcode" and "check digit" in error["message"]
+    assert "is 2, not 5" in error["message"]
+    assert good.status_code == 201 and good.json()["barcode"] == "31234000012342"
+    assert desk.problem(rebarcode, 422) == "validation_error"
+    assert (await desk.device("DEV001"))["barcode"] == "DEV001"
+    missing = await desk.client.get("/api/devices/31234000012345", headers=desk.desk)
+    assert desk.problem(missing, 404) == "device_not_found"
+
+
 async def test_desk_staff_may_read_but_not_add_devices(desk):
     r = await desk.client.post(
         "/api/devices",
@@ -108,12 +134,12 @@ async def test_desk_staff_may_read_but_not_add_devices(desk):
 
 
 async def test_getting_a_device_accepts_a_scanned_barcode(desk):
-    await desk.add_device("31234000012345")
+    await desk.add_device("31234000012342")
 
-    r = await desk.client.get("/api/devices/A3 1234 00001 2345B", headers=desk.desk)
+    r = await desk.client.get("/api/devices/A3 1234 00001 2342B", headers=desk.desk)
 
     assert r.status_code == 200, r.text
-    assert r.json()["barcode"] == "31234000012345"
+    assert r.json()["barcode"] == "31234000012342"
 
 
 async def test_getting_an_unknown_device_is_device_not_found(desk):

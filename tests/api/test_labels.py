@@ -95,8 +95,7 @@ async def test_refused_print_requests_write_nothing_and_leave_the_queue_as_it_wa
         ({"kind": "tablet"}, 422, "no_devices_selected"),
         ({}, 422, "no_devices_selected"),
         ({"all": True, "start_at": 31}, 422, "start_position_off_sheet"),
-        ({"barcodes": ["DEV001", "dev-lower"], "symbology": "code39"}, 422,
-         "barcode_not_encodable"),
+        ({"barcodes": ["dev-lower"], "symbology": "code39"}, 422, "barcode_not_encodable"),
         ({"all": True, "template": "avery-5160", "format": "zpl"}, 422, "format_not_supported"),
         ({"all": True, "added_since": "yesterday"}, 422, "validation_error"),
         ({"all": True, "start_at": 0}, 422, "validation_error"),
@@ -109,6 +108,26 @@ async def test_refused_print_requests_write_nothing_and_leave_the_queue_as_it_wa
     assert desk.problem(desk_try, 403) == "forbidden"
     assert set((await flags(desk)).values()) == {True}
     assert await desk.events(action="label_printed") == []
+
+
+async def test_a_batch_prints_the_devices_that_can_be_labelled_and_lists_the_others(desk):
+    await desk.add_device("dev-lower", kind="laptop")
+
+    r = await print_labels(desk, all=True, symbology="code39")
+
+    assert r.status_code == 200, r.text
+    assert r.headers["x-labels-refused-count"] == "1"
+    assert r.headers["x-labels-refused"] == "dev-lower"
+    (page,) = pdf_pages(r.content, 150)
+    assert sorted(x.text for x in read_image(page, 150)) == [
+        "DEV001", "DEV002", "DEV003", "DEV004", "DEV005"
+    ]  # fmt: skip
+    still = {code for code, waiting in (await flags(desk)).items() if waiting}
+    assert still == {"dev-lower"}  # the refused device stays on the reprint queue
+    assert len(await desk.events(action="label_printed")) == 5
+    clean = await print_labels(desk, barcodes=["DEV001"])
+    assert clean.headers["x-labels-refused-count"] == "0"
+    assert "x-labels-refused" not in clean.headers
 
 
 async def test_a_single_label_is_an_svg_or_png_that_scans_and_changes_nothing(desk):
