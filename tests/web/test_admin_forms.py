@@ -261,6 +261,41 @@ async def test_labels_for_ticked_devices_come_back_as_a_pdf_and_clear_needs_labe
     assert "DEV003" in listed and "DEV001" not in listed
 
 
+async def test_a_barcode_typo_on_the_add_form_is_caught_by_its_check_digit(admin_client):
+    data = {**GOOD_DEVICE, "barcode": "31234000012345"}
+    r = await post_form(admin_client, "/admin/devices/new", "/admin/devices/new", data)
+    assert r.status_code == 422
+    shown = field_error(r.text, "barcode")
+    assert shown and "check digit" in shown and "it is 2, not 5" in shown
+    assert (await admin_client.get("/admin/devices/31234000012345")).status_code == 404
+
+
+async def test_a_label_batch_with_an_unprintable_device_lists_it_and_prints_the_rest(
+    admin_client, api
+):
+    r = await api.client.post(
+        "/api/devices",
+        json={"barcode": "dev-lower", "kind": "laptop", "model": "M", "serial_number": "S",
+              "branch": "MAIN"},
+        headers=api.headers["admin"],
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    form = {"which": "filters", "template": "avery-5160", "start_at": "1", "symbology": "code39"}
+
+    r = await post_form(admin_client, "/admin/labels", "/admin/labels", form)
+
+    assert r.status_code == 422
+    listed = unescape(r.text)
+    assert "1 device cannot be labelled" in listed and "5 labels can be printed" in listed
+    assert "dev-lower: Code 39 takes A-Z" in listed
+    assert 'name="partial" value="1"' in r.text
+    r = await post_form(admin_client, "/admin/labels", "/admin/labels", {**form, "partial": "1"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/pdf")
+    r = await api.client.get("/api/devices", params={"limit": 50}, headers=api.headers["admin"])
+    waiting = {d["barcode"] for d in r.json()["items"] if d["needs_label"]}
+    assert waiting == {"dev-lower"}
+
+
 async def test_the_labels_form_explains_what_is_wrong_without_a_5xx(admin_client):
     base = {"which": "ticked", "template": "avery-5160", "start_at": "1", "barcodes": "DEV001"}
     cases = [
