@@ -12,7 +12,7 @@ import csv
 import io
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..circulation import LendingError
 
@@ -77,6 +77,9 @@ class ParsedFile:
     columns: list[str]  # normalized header names, in file order
     rows: list[tuple[int, dict[str, str]]]  # (line number, cells by column)
     errors: list[RowError]
+    # Rows with a refused cell: their other cells, so those are checked in the same pass.
+    broken: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    data_rows: int = 0  # lines after the header that are not blank, readable or not
 
 
 def safe_cell(value: object) -> str:
@@ -162,6 +165,7 @@ def parse_csv(data: bytes, known: tuple[str, ...], required: tuple[str, ...]) ->
         except csv.Error as exc:
             errors.append(RowError(previous + 1, None, f"not readable as CSV: {exc}"))
             previous = reader.line_num
+            parsed.data_rows += header is not None
             continue
         line, previous = previous + 1, reader.line_num
         if not any(cell.strip() for cell in record):
@@ -171,10 +175,11 @@ def parse_csv(data: bytes, known: tuple[str, ...], required: tuple[str, ...]) ->
             header_ok = _check_header(header, line, known, required, errors)
             parsed.columns = header
             continue
+        parsed.data_rows += 1
         if header_ok:
-            row = _row(record, header, line, errors)
+            row, ok = _row(record, header, line, errors)
             if row is not None:
-                parsed.rows.append((line, row))
+                (parsed.rows if ok else parsed.broken).append((line, row))
     if header is None and not errors:
         errors.append(RowError(1, None, "the file has no header line naming the columns"))
     return parsed
@@ -207,7 +212,9 @@ def _check_header(
 
 def _row(
     record: list[str], header: list[str], line: int, errors: list[RowError]
-) -> dict[str, str] | None:
+) -> tuple[dict[str, str] | None, bool]:
+    """The row's cells and whether all were usable (refused cells are left out), or None
+    when the values do not line up with the header."""
     if len(record) > len(header) and not any(c.strip() for c in record[len(header) :]):
         record = record[: len(header)]  # trailing empty cells, as some spreadsheets write
     if len(record) != len(header):
@@ -218,7 +225,7 @@ def _row(
                 f"the line has {len(record)} values but the header names {len(header)} columns",
             )
         )
-        return None
+        return None, False
     row: dict[str, str] = {}
     ok = True
     for name, raw in zip(header, record, strict=True):
@@ -226,5 +233,6 @@ def _row(
         if problem:
             errors.append(RowError(line, name, problem))
             ok = False
-        row[name] = value
-    return row if ok else None
+        else:
+            row[name] = value
+    return row, ok

@@ -22,7 +22,7 @@ from .lines import LINE_STATUSES
 from .patrons import valid_email, valid_language, valid_pin
 from .policies import valid_kind
 
-__all__ = ["DEVICES", "LINES", "PATRONS", "SPECS", "RowSpec", "check_row"]
+__all__ = ["DEVICES", "LINES", "PATRONS", "SPECS", "RowSpec", "check_cells", "check_row"]
 
 _TRUE = ("true", "yes", "y", "1")
 _FALSE = ("false", "no", "n", "0", "")
@@ -190,6 +190,15 @@ def check_row(
     spec: RowSpec, line: int, cells: dict[str, str], errors: list[RowError]
 ) -> dict[str, Any] | None:
     """The row's values, cleaned, or None after adding one error per bad cell to `errors`."""
+    values, ok = check_cells(spec, line, cells, errors)
+    return values if ok else None
+
+
+def check_cells(
+    spec: RowSpec, line: int, cells: dict[str, str], errors: list[RowError]
+) -> tuple[dict[str, Any], bool]:
+    """The cleaned values of the row's good cells, and whether every cell was good (one error
+    per bad cell is added to `errors`)."""
     values: dict[str, Any] = {}
     ok = True
     for column, raw in cells.items():
@@ -200,4 +209,4 @@ def check_row(
         except CellError as exc:
             errors.append(RowError(line, column, str(exc)))
             ok = False
-    return values if ok else None
+    return values, ok

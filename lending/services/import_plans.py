@@ -18,6 +18,10 @@ from .sql import execute, fetch
 __all__ = ["PLANNERS", "Plan"]
 
 Rows = list[tuple[int, dict[str, Any]]]
+# Each planner gets every row of the file with its good cells, and the lines that had a bad
+# cell: those are checked against the database too (so every problem is reported in one pass)
+# but never planned.
+Broken = set[int] | frozenset[int]
 
 # CSV column -> (database column, PostgreSQL type)
 DEVICE_FIELDS = {
@@ -206,8 +210,9 @@ class Plan:
         return sorted(out, key=lambda c: c["line"])
 
 
-def _plan(name: str, table: str, fields: dict, rows: Rows, **kw: Any) -> Plan:
-    given = list(rows[0][1]) if rows else []
+def _plan(name: str, table: str, fields: dict, rows: Rows, broken: Broken, **kw: Any) -> Plan:
+    complete = [values for line, values in rows if line not in broken]
+    given = list(complete[0]) if complete else []
     key = next(iter(fields))
     columns = [fields[key][0]] + [fields[c][0] for c in given if c != key]
     return Plan(name, table, fields, columns, **kw)
@@ -230,12 +235,15 @@ def _branch_id(code: str | None, branches: dict[str, int]) -> int | None:
     return branches.get(code, branches.get(code.lower()))
 
 
-async def plan_devices(rows: Rows, errors: list[RowError], now: datetime) -> Plan:
+async def plan_devices(
+    rows: Rows, errors: list[RowError], now: datetime, broken: Broken = frozenset()
+) -> Plan:
     plan = _plan(
         "devices",
         "device",
         DEVICE_FIELDS,
         rows,
+        broken,
         defaults={
             "imei": (None, "text"),
             "replacement_cost_cents": (0, "bigint"),
@@ -256,26 +264,31 @@ async def plan_devices(rows: Rows, errors: list[RowError], now: datetime) -> Pla
             "SELECT id, barcode, kind, model, serial_number, imei, branch, "
             "replacement_cost_cents, notes, wifi_name, wifi_password FROM device",
             "barcode",
-            [v["barcode"] for _, v in rows],
+            [v["barcode"] for _, v in rows if "barcode" in v],
         )
     }
     for line, values in rows:
         new = _db_values(DEVICE_FIELDS, values)
-        branch = _branch_id(values["branch"], branches)
-        if branch is None:
-            errors.append(RowError(line, "branch", f"no branch with code {values['branch']!r}"))
-            continue
-        new["branch"] = branch
-        plan.add(line, new, existing.get(values["barcode"]))
+        if "branch" in values:
+            branch = _branch_id(values["branch"], branches)
+            if branch is None:
+                errors.append(RowError(line, "branch", f"no branch with code {values['branch']!r}"))
+                continue
+            new["branch"] = branch
+        if line not in broken:
+            plan.add(line, new, existing.get(values["barcode"]))
     return plan
 
 
-async def plan_patrons(rows: Rows, errors: list[RowError], now: datetime) -> Plan:
+async def plan_patrons(
+    rows: Rows, errors: list[RowError], now: datetime, broken: Broken = frozenset()
+) -> Plan:
     plan = _plan(
         "patrons",
         "patron",
         PATRON_FIELDS,
         rows,
+        broken,
         defaults={
             "email": (None, "text"),
             "phone": (None, "text"),
@@ -301,7 +314,7 @@ async def plan_patrons(rows: Rows, errors: list[RowError], now: datetime) -> Pla
             "SELECT id, card_number, name, email, phone, language, household, branch, "
             "expires_on, blocked, block_reason FROM patron",
             "card_number",
-            [v["card_number"] for _, v in rows],
+            [v["card_number"] for _, v in rows if "card_number" in v],
         )
     }
     for line, values in rows:
@@ -314,6 +327,8 @@ async def plan_patrons(rows: Rows, errors: list[RowError], now: datetime) -> Pla
             if values["branch"] and new["branch"] is None:
                 errors.append(RowError(line, "branch", f"no branch with code {values['branch']!r}"))
                 continue
+        if line in broken:
+            continue
         old = existing.get(values["card_number"])
         if values.get("blocked") is False:
             new["block_reason"] = None  # unblocking clears the reason, as in the API
@@ -323,12 +338,15 @@ async def plan_patrons(rows: Rows, errors: list[RowError], now: datetime) -> Pla
     return plan
 
 
-async def plan_lines(rows: Rows, errors: list[RowError], now: datetime) -> Plan:
+async def plan_lines(
+    rows: Rows, errors: list[RowError], now: datetime, broken: Broken = frozenset()
+) -> Plan:
     plan = _plan(
         "lines",
         "service_line",
         LINE_FIELDS,
         rows,
+        broken,
         defaults={
             "plan": (None, "bigint"),
             "status": ("active", "text"),
@@ -357,7 +375,7 @@ async def plan_lines(rows: Rows, errors: list[RowError], now: datetime) -> Plan:
         for r in await fetch_by_keys(
             "SELECT iccid, msisdn FROM service_line",
             "msisdn",
-            [v["phone_number"] for _, v in rows],
+            [v["phone_number"] for _, v in rows if "phone_number" in v],
         )
     }
     existing = {
@@ -365,19 +383,19 @@ async def plan_lines(rows: Rows, errors: list[RowError], now: datetime) -> Plan:
         for r in await fetch_by_keys(
             "SELECT id, iccid, msisdn, carrier, plan, status, device FROM service_line",
             "iccid",
-            [v["iccid"] for _, v in rows],
+            [v["iccid"] for _, v in rows if "iccid" in v],
         )
     }
     for line, values in rows:
-        iccid = values["iccid"]
+        iccid = values.get("iccid")
         new = _db_values(LINE_FIELDS, values)
-        bad = False
-        owner = numbers.get(values["phone_number"])
+        bad = line in broken
+        owner = numbers.get(values.get("phone_number"))
         if owner is not None and owner != iccid:
             errors.append(RowError(line, "phone_number", f"the number belongs to line {owner}"))
             bad = True
         if "plan" in values:
-            found = _plan_id(values["plan"], values["carrier"], plans)
+            found = _plan_id(values["plan"], values.get("carrier", ""), plans)
             if isinstance(found, str):
                 errors.append(RowError(line, "plan", found))
                 bad = True
@@ -426,7 +444,7 @@ def _plan_id(cell: str | None, carrier: str, plans: list[dict[str, Any]]) -> int
     return f"several data plans are named {cell!r}; give the plan's id"
 
 
-PLANNERS: dict[str, Callable[[Rows, list[RowError], datetime], Awaitable[Plan]]] = {
+PLANNERS: dict[str, Callable[[Rows, list[RowError], datetime, Broken], Awaitable[Plan]]] = {
     "devices": plan_devices,
     "lines": plan_lines,
     "patrons": plan_patrons,

@@ -21,7 +21,7 @@ from . import audit
 from .actors import Actor
 from .bulk import insert_rows, update_rows
 from .csv_read import ImportRejected, RowError, parse_csv
-from .csv_rows import SPECS, check_row
+from .csv_rows import SPECS, check_cells
 from .guards import unique_violation
 from .import_plans import PLANNERS, Plan
 from .passwords import hash_secret
@@ -54,30 +54,36 @@ async def import_csv(
     spec = SPECS[kind]
     parsed = parse_csv(data, spec.known, spec.required)
     errors = parsed.errors
+    # Every row is checked in one pass, and a row with a bad cell still has its other cells
+    # checked, against the database too (a bad IMEI and an unknown branch are both reported).
     rows: list[tuple[int, dict[str, Any]]] = []
-    total = len(parsed.rows)
-    for i, (line, cells) in enumerate(parsed.rows, start=1):
-        values = check_row(spec, line, cells, errors)
-        if values is not None:
-            rows.append((line, values))
-        if i % 1000 == 0 or i == total:
+    broken = {line for line, _ in parsed.broken}
+    given = sorted(parsed.rows + parsed.broken)
+    total = parsed.data_rows
+    for i, (line, cells) in enumerate(given, start=1):
+        values, ok = check_cells(spec, line, cells, errors)
+        rows.append((line, values))
+        if not ok:
+            broken.add(line)
+        if i % 1000 == 0:
             report("checking", i, total)
+    report("checking", total, total)  # lines that were not even readable count as checked
     _repeats(rows, (spec.key, *spec.unique), errors)
     if not errors and not rows:
         errors.append(RowError(2, None, "the file has a header but no rows"))
     planner = PLANNERS[kind]
     if dry_run:
-        plan = await planner(rows, errors, now)
+        plan = await planner(rows, errors, now, broken)
         if errors:
             raise ImportRejected(errors)
         return _summary(kind, plan, dry_run=True, rows=total)
     if errors:  # the database checks would only add to these: report what we have, and those
-        await planner(rows, errors, now)
+        await planner(rows, errors, now, broken)
         raise ImportRejected(errors)
     pins = await _hash_pins(rows) if kind == "patrons" else None
     try:
         async with write_transaction():
-            plan = await planner(rows, errors, now)
+            plan = await planner(rows, errors, now, broken)
             if errors:
                 raise ImportRejected(errors)
             if pins:

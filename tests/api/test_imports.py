@@ -230,6 +230,7 @@ async def test_lines_import_resolves_plans_and_devices_and_records_the_sim_move(
         (2, "plan"),
         (2, "device"),
         (3, "iccid"),
+        (3, "device"),  # checked although the row's ICCID is bad: every problem at once
     }
 
 
@@ -242,3 +243,43 @@ async def test_imports_are_for_admins_and_unknown_kinds_are_refused(api, problem
     assert problem_code(r, 403) == "forbidden"
     r = await upload(api, "toasters", b"a\n")
     assert problem_code(r, 422) == "validation_error"
+
+
+async def test_a_row_with_a_bad_cell_still_has_its_references_checked_in_the_same_pass(
+    api, branch, problem_code
+):
+    data = HEADER + (
+        "D1,hotspot,M,S1,NOWHERE,10,123,\n"  # a bad IMEI and an unknown branch
+        'D2,hotspot,"=cmd()",S2,ELSEWHERE,10,,\n'  # a formula and an unknown branch
+        "D3,hotspot,M,S3,MAIN,10,,\n"
+    )
+    for dry_run in (True, False):
+        r = await upload(api, "devices", data, dry_run=dry_run)
+        assert problem_code(r, 422) == "import_rejected"
+        found = {(e["line"], e["column"]) for e in r.json()["errors"]}
+        assert found == {(2, "imei"), (2, "branch"), (3, "model"), (3, "branch")}
+    assert await devices(api) == {}
+
+
+async def test_a_bad_line_row_reports_its_number_and_plan_problems_together(
+    api, branch, problem_code
+):
+    data = f"iccid,phone_number,carrier,plan\n{iccid(1)[:-1]}0,555,T-Mobile,No such plan\n"
+    r = await upload(api, "lines", data)
+    assert problem_code(r, 422) == "import_rejected"
+    found = {(e["line"], e["column"]) for e in r.json()["errors"]}
+    assert {(2, "phone_number"), (2, "plan")} <= found
+
+
+async def test_the_progress_counts_every_row_of_the_file(api, branch, clock):
+    from lending.services.actors import SYSTEM
+    from lending.services.imports import import_csv
+
+    seen: list[tuple[str, int, int]] = []
+    data = HEADER + "E1,hotspot,M,S1,MAIN,10,,\nE2,hotspot,M,S2,MAIN,10,,\nE3,hotspot,M,S3,MAIN\n"
+    with pytest.raises(Exception, match="Nothing was imported: 1 problem"):
+        await import_csv(
+            SYSTEM, clock.now, "devices", data.encode(), progress=lambda *a: seen.append(a)
+        )
+    assert ("checking", 3, 3) in seen
+    assert all(total == 3 for stage, _, total in seen if stage == "checking")
