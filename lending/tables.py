@@ -82,6 +82,9 @@ class Device(Table):
     # was last physically seen (a checkin or a shelf-audit scan).
     location = Varchar(length=100, default="")
     last_seen_at = Timestamptz(null=True, default=None)
+    # When the library got it (reports count it in service from then; unknown: its first loan
+    # or when it was added, whichever is earlier).
+    acquired_on = Date(null=True, default=None)
 
 
 class Patron(Table):

@@ -71,6 +71,7 @@ class DeviceIn(Input):
     location: Location = ""
     wifi_name: WifiText | None = None  # hotspots: printed on the label when set
     wifi_password: WifiText | None = None
+    acquired_on: date | None = None  # when the library got it (reports count from then)
 
 
 class DevicePatch(Input):
@@ -87,6 +88,7 @@ class DevicePatch(Input):
     barcode: Code | msgspec.UnsetType = msgspec.UNSET  # re-barcoding flags needs_label
     wifi_name: WifiText | None | msgspec.UnsetType = msgspec.UNSET
     wifi_password: WifiText | None | msgspec.UnsetType = msgspec.UNSET
+    acquired_on: date | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class PatronIn(Input):
@@ -259,6 +261,7 @@ class DeviceOut(Out):
     last_seen_at: str | None = None  # last checkin or shelf-audit scan
     wifi_name: str | None = None  # hotspots: Wi-Fi name and password printed on the label
     wifi_password: str | None = None
+    acquired_on: str | None = None  # YYYY-MM-DD, when the library got it
 
 
 class HoldOut(Out):

@@ -145,6 +145,7 @@ DEVICES = RowSpec(
         "notes": lambda v: _text(4000)(v) or "",
         "wifi_name": _text(64),
         "wifi_password": _text(64),
+        "acquired_on": _date,
     },
     ignored=("status",),  # a device's status follows circulation
 )

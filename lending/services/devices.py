@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..circulation import (
@@ -24,7 +24,7 @@ from .lines import line_for_device, lines_for_devices
 from .loans import loan_rows, loan_view
 from .paging import Page, page_of
 from .policies import valid_kind
-from .render import cents_to_amount, render_time
+from .render import cents_to_amount, render_date, render_time
 from .sql import contains
 
 __all__ = [
@@ -64,6 +64,12 @@ def valid_barcode(barcode: str) -> str:
     return barcode
 
 
+def _acquired(day: date | None, now: datetime) -> date | None:
+    if day is not None and day > (now + timedelta(days=1)).date():
+        raise Invalid(FieldError("acquired_on", "must not be in the future"))
+    return day
+
+
 def amount_to_cents(amount: float | int | None, field: str = "replacement_cost") -> int:
     if amount is None:
         return 0
@@ -94,6 +100,7 @@ def device_view(row: dict[str, Any], current_loan: dict[str, Any] | None) -> dic
         "wifi_name": row.get("wifi_name"),
         "wifi_password": row.get("wifi_password"),
         "location": row.get("location") or "",
+        "acquired_on": render_date(row.get("acquired_on")),
         "last_seen_at": render_time(row.get("last_seen_at"), row.get("branch_timezone") or "UTC"),
         "current_loan": current_loan,
         "line": None,  # the carrier line in the device, filled in by callers that show it
@@ -139,6 +146,7 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> di
                     wifi_name=_wifi(data.get("wifi_name")),
                     wifi_password=_wifi(data.get("wifi_password")),
                     location=(data.get("location") or "").strip(),
+                    acquired_on=_acquired(data.get("acquired_on"), now),
                     created_at=now,
                     updated_at=now,
                 )
@@ -216,6 +224,8 @@ async def update_device(
         values[Device.imei] = valid_imei(changes["imei"])
     if "replacement_cost" in changes:
         values[Device.replacement_cost_cents] = amount_to_cents(changes["replacement_cost"])
+    if "acquired_on" in changes:
+        values[Device.acquired_on] = _acquired(changes["acquired_on"], now)
     if "location" in changes:
         values[Device.location] = (changes["location"] or "").strip()
     for name in ("model", "serial_number", "notes", "needs_label"):

@@ -58,9 +58,10 @@ DEVICES = (
         "replacement_cost",
         "notes",
         "wifi_name",
+        "acquired_on",
     ],
     "SELECT d.id, d.barcode, d.kind, d.model, d.serial_number, d.imei, b.code AS branch, "
-    "d.status, d.replacement_cost_cents, d.notes, d.wifi_name "
+    "d.status, d.replacement_cost_cents, d.notes, d.wifi_name, d.acquired_on "
     "FROM device d JOIN branch b ON b.id = d.branch WHERE d.id > {} ORDER BY d.id LIMIT {}",
     lambda r, now: [
         r["barcode"],
@@ -73,6 +74,7 @@ DEVICES = (
         _money(r["replacement_cost_cents"]),
         r["notes"],
         r["wifi_name"],
+        str(r["acquired_on"])[:10] if r["acquired_on"] else "",
     ],
 )
 

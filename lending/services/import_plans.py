@@ -35,6 +35,7 @@ DEVICE_FIELDS = {
     "notes": ("notes", "text"),
     "wifi_name": ("wifi_name", "text"),
     "wifi_password": ("wifi_password", "text"),
+    "acquired_on": ("acquired_on", "date"),
 }
 LINE_FIELDS = {
     "iccid": ("iccid", "text"),
@@ -250,6 +251,7 @@ async def plan_devices(
             "notes": ("", "text"),
             "wifi_name": (None, "text"),
             "wifi_password": (None, "text"),
+            "acquired_on": (None, "date"),
             "status": ("available", "text"),
             "needs_label": (True, "boolean"),
             "created_at": ("now", "timestamptz"),
@@ -262,7 +264,7 @@ async def plan_devices(
         r["barcode"]: r
         for r in await fetch_by_keys(
             "SELECT id, barcode, kind, model, serial_number, imei, branch, "
-            "replacement_cost_cents, notes, wifi_name, wifi_password FROM device",
+            "replacement_cost_cents, notes, wifi_name, wifi_password, acquired_on FROM device",
             "barcode",
             [v["barcode"] for _, v in rows if "barcode" in v],
         )

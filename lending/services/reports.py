@@ -1,8 +1,10 @@
 """Reports for admins and funders, aggregated in SQL over a date range in the library's zone.
 
 Definitions (also in the README):
-- utilization: for each device, the time in the range during which it existed (from its
-  `created_at`; a retired device until it was retired, taken as its last update) against the
+- utilization: for each device, the time in the range during which it was in service (from
+  its `acquired_on` date; when that is unknown, from its first loan or when it was added,
+  whichever is earlier, so imported stock counts from its first loan; a retired device until it
+  was retired, taken as its last update) against the
   time it was out on loan (checkout to checkin, or to the end of the range while still out,
   lost loans included); both clipped to the range, and the range to `now`. Grouped by the
   device's kind and current branch. utilization = loan_days / device_days.
@@ -95,10 +97,15 @@ async def utilization(r: ReportRange, now: datetime) -> dict[str, Any]:
     end = min(r.end, max(now, r.start))
     where, args = _filters(r, "d.kind", "d.branch")
     existed_until = f"CASE WHEN d.status = 'retired' THEN {days('d.updated_at')} ELSE q.t END"
+    first_loan = days("(SELECT MIN(l0.checked_out_at) FROM loan l0 WHERE l0.device = d.id)")
+    added = days("d.created_at")
+    in_service = (
+        f"COALESCE({days('d.acquired_on')}, {least(added, f'COALESCE({first_loan}, {added})')})"
+    )
     rows = await fetch(
         f"WITH q AS (SELECT {param('float8')} AS s, {param('float8')} AS t, "
         f"{param('timestamptz')} AS start_at, {param('timestamptz')} AS end_at), "
-        f"dev AS (SELECT d.id, d.kind, d.branch, {greatest(days('d.created_at'), 'q.s')} AS ds, "
+        f"dev AS (SELECT d.id, d.kind, d.branch, {greatest(in_service, 'q.s')} AS ds, "
         f"{least(existed_until, 'q.t')} AS de FROM device d CROSS JOIN q WHERE 1 = 1{where}), "
         "lent AS (SELECT l.device, COUNT(*) AS loans, SUM("
         + greatest(

@@ -32,11 +32,11 @@ MAX_FILTER = 200
 # forms follow the API (for example the Wi-Fi fields, when the API takes them).
 ADD_ORDER = (
     "barcode", "kind", "model", "serial_number", "branch", "imei", "replacement_cost",
-    "location", "notes", "wifi_name", "wifi_password",
+    "location", "acquired_on", "notes", "wifi_name", "wifi_password",
 )  # fmt: skip
 EDIT_ORDER = (
     "kind", "model", "serial_number", "branch", "imei", "replacement_cost", "location",
-    "notes", "needs_label", "wifi_name", "wifi_password",
+    "acquired_on", "notes", "needs_label", "wifi_name", "wifi_password",
 )  # fmt: skip
 LABELS = {
     "barcode": "Barcode",
@@ -48,6 +48,7 @@ LABELS = {
     "replacement_cost": "Replacement cost",
     "location": "Shelf or location (optional)",
     "notes": "Notes",
+    "acquired_on": "Acquired on (optional)",
     "needs_label": "Needs a new label",
     "wifi_name": "Wi-Fi name (hotspots, optional)",
     "wifi_password": "Wi-Fi password (hotspots, optional)",
@@ -55,6 +56,7 @@ LABELS = {
 HINTS = {
     "barcode": "As printed on the label or scanned.",
     "imei": "15 digits.",
+    "acquired_on": "As YYYY-MM-DD: reports count the device in service from then.",
     "replacement_cost": "In dollars, for example 129.99.",
     "wifi_name": "Printed on the hotspot's label when set.",
 }

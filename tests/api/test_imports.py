@@ -283,3 +283,16 @@ async def test_the_progress_counts_every_row_of_the_file(api, branch, clock):
         )
     assert ("checking", 3, 3) in seen
     assert all(total == 3 for stage, _, total in seen if stage == "checking")
+
+
+async def test_an_acquired_date_can_be_imported_and_comes_back_in_the_export(api, branch):
+    data = "barcode,kind,model,serial_number,branch,acquired_on\nF1,hotspot,M,S1,MAIN,2024-03-15\n"
+    r = await upload(api, "devices", data)
+    assert r.status_code == 200, r.text
+    assert (await devices(api))["F1"]["acquired_on"] == "2024-03-15"
+    r = await api.client.get("/api/exports/devices.csv", headers=api.headers["admin"])
+    assert "acquired_on" in r.text.splitlines()[0] and "2024-03-15" in r.text
+    bad = "barcode,kind,model,serial_number,branch,acquired_on\nF2,hotspot,M,S1,MAIN,March\n"
+    r = await upload(api, "devices", bad)
+    assert r.status_code == 422
+    assert [(e["line"], e["column"]) for e in r.json()["errors"]] == [(2, "acquired_on")]

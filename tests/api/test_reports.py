@@ -163,3 +163,38 @@ async def test_report_requests_are_checked(api, problem_code):
     assert problem_code(r, 403) == "forbidden"
     r = await api.client.get("/api/reports/utilization", headers=admin)
     assert r.json()["rows"] == [] and r.json()["total"]["utilization"] == 0.0
+
+
+async def test_utilization_counts_a_device_from_its_acquired_date_not_when_it_was_added(desk):
+    await desk.travel(at(5))
+    body = {"kind": "tablet", "model": "Tab", "serial_number": "T1", "branch": "MAIN"}
+    for barcode, acquired in (("TAB1", "2026-11-20"), ("TAB2", None)):
+        r = await desk.client.post(
+            "/api/devices",
+            json={**body, "barcode": barcode, "acquired_on": acquired},
+            headers=desk.admin,
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["acquired_on"] == acquired
+    await desk.travel(at(11, 12))
+
+    util = (await get(desk, "utilization", kind="tablet")).json()
+
+    [tablets] = util["rows"]
+    whole_range = 10.0  # Dec 1 00:00 to Dec 11 00:00, Chicago
+    since_added = 5 + 14 / 24  # Dec 5 16:00 UTC to Dec 11 06:00 UTC
+    assert tablets["device_days"] == pytest.approx(whole_range + since_added, abs=0.01)
+
+
+async def test_an_acquired_date_in_the_future_or_not_a_date_is_refused(desk, problem_code):
+    body = {"barcode": "TAB9", "kind": "tablet", "model": "M", "serial_number": "S"}
+    for value in ("2099-01-01", "2026-13-01", "soon"):
+        r = await desk.client.post(
+            "/api/devices",
+            json={**body, "branch": "MAIN", "acquired_on": value},
+            headers=desk.admin,
+        )
+        assert problem_code(r, 422) == "validation_error", value
+        assert [e["field"] for e in r.json()["errors"]] == ["acquired_on"]
+    r = await desk.client.get("/api/devices/TAB9", headers=desk.admin)
+    assert problem_code(r, 404) == "device_not_found"
