@@ -66,13 +66,53 @@ def _label(value: float, percent: bool) -> str:
     return f"{value:,.2f}"
 
 
+CHAR_WIDTH = 7.0  # px, a generous average for 12 px system-ui text
+LINE_HEIGHT = 16.0  # px between slanted labels, so they never touch
+SLANT = 40  # degrees
+LONGEST = 18  # characters shown of a slanted label (the full name is in the table)
+
+
+@dataclass(frozen=True)
+class AxisLabels:
+    every: int  # label every n-th category
+    slanted: bool  # turned by SLANT degrees because they do not fit side by side
+    extra_height: int  # px the plot gives up below the axis for slanted labels
+
+
+def text_width(text: str) -> float:
+    return len(text) * CHAR_WIDTH
+
+
+def _shorten(name: str) -> str:
+    return name if len(name) <= LONGEST else name[: LONGEST - 1] + "…"
+
+
+def _axis_labels(categories: Sequence[str], plot_w: float) -> AxisLabels:
+    """How the category labels fit under the plot without overlapping: side by side when the
+    widest fits its band, otherwise slanted, skipping labels until they are a line apart."""
+    if not categories:
+        return AxisLabels(1, False, 0)
+    band = plot_w / len(categories)
+    widest = max(text_width(c) for c in categories)
+    upright = max(1, math.ceil((widest + 8) / band))
+    if upright == 1:
+        return AxisLabels(1, False, 0)
+    every = max(1, math.ceil(LINE_HEIGHT / band))
+    longest = min(widest, text_width("x" * LONGEST))
+    extra = math.ceil(longest * math.sin(math.radians(SLANT))) - 8
+    return AxisLabels(every, True, max(0, extra))
+
+
 def render_svg(chart: Chart) -> str:
     w, h = chart.width, chart.height
     left, right, top, bottom = 64, 16, 40, 64
     legend = len(chart.series) > 1
     if legend:
         top += 20
-    plot_w, plot_h = w - left - right, h - top - bottom
+    plot_w = w - left - right
+    axis = _axis_labels(chart.categories, plot_w)
+    bottom += axis.extra_height
+    plot_h = h - top - bottom
     cid = escape(chart.chart_id)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
@@ -118,15 +158,20 @@ def render_svg(chart: Chart) -> str:
     )
     n = len(chart.categories)
     band = plot_w / n
-    every = max(1, math.ceil(n / 16))  # at most ~16 category labels
     for i, name in enumerate(chart.categories):
-        if i % every:
+        if i % axis.every:
             continue
         x = left + band * (i + 0.5)
-        out.append(
-            f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" {FONT}>'
-            f"{escape(name)}</text>"
-        )
+        y = top + plot_h + 16
+        if axis.slanted:
+            out.append(
+                f'<text x="{x:.1f}" y="{y}" text-anchor="end" {FONT} '
+                f'transform="rotate(-{SLANT} {x:.1f} {y})">{escape(_shorten(name))}</text>'
+            )
+        else:
+            out.append(
+                f'<text x="{x:.1f}" y="{y}" text-anchor="middle" {FONT}>{escape(name)}</text>'
+            )
     if chart.kind == "line":
         out += _lines(chart, left, band, y_of)
     else:

@@ -74,3 +74,63 @@ def test_report_csv_neutralizes_formula_cells_and_ends_with_the_total():
     report.update(suspended=0)
     report["total"].update(suspended=0)
     assert ET.fromstring(render_svg(chart_for(report))).get("role") == "img"
+
+
+def _axis_labels(svg: str, categories: list[str]) -> list[ET.Element]:
+    """The category labels under the plot (texts whose content is a category, or its start)."""
+    root = ET.fromstring(svg)
+    return [
+        t
+        for t in root.iter(f"{SVG}text")
+        if t.text and any(c == t.text or c.startswith(t.text.rstrip("…")) for c in categories)
+    ]
+
+
+def _no_overlap(labels: list[ET.Element], height: float) -> None:
+    import math
+
+    from lending.reports.charts import LINE_HEIGHT, SLANT, text_width
+
+    xs = [float(t.get("x")) for t in labels]
+    for (a, b), text_a, text_b in zip(
+        zip(xs, xs[1:], strict=False), labels, labels[1:], strict=False
+    ):
+        if "rotate" in (text_a.get("transform") or ""):
+            assert b - a >= LINE_HEIGHT - 0.01, (a, b)
+        else:
+            assert b - a >= (text_width(text_a.text) + text_width(text_b.text)) / 2, (a, b)
+    for t in labels:
+        if "rotate" in (t.get("transform") or ""):
+            drop = text_width(t.text) * math.sin(math.radians(SLANT))
+            assert float(t.get("y")) + drop <= height - 20  # above the axis title
+
+
+def test_weekly_date_labels_never_overlap_however_many_weeks():
+    for weeks in (4, 13, 26, 53):
+        categories = [f"2026-{1 + i // 5:02d}-{1 + (i % 5) * 6:02d}" for i in range(weeks)]
+        chart = Chart(
+            "line", "Loans per week", "d", categories, [Series("loans", [1.0] * weeks)],
+            x_label="week", chart_id="w",
+        )  # fmt: skip
+        labels = _axis_labels(render_svg(chart), categories)
+        assert len(labels) >= min(weeks, 8), weeks  # enough of the axis stays labelled
+        _no_overlap(labels, chart.height)
+
+
+def test_long_kind_and_branch_labels_are_slanted_and_shortened_instead_of_overlapping():
+    categories = [f"hotspot BOOKMOBILE-{i} (north route)" for i in range(12)]
+    chart = Chart(
+        "bar", "Utilization", "d", categories, [Series("u", [0.5] * 12)], percent=True,
+        chart_id="k",
+    )  # fmt: skip
+    labels = _axis_labels(render_svg(chart), categories)
+    assert labels and all("rotate" in t.get("transform") for t in labels)
+    assert all(len(t.text) <= 18 for t in labels)
+    _no_overlap(labels, chart.height)
+
+
+def test_short_labels_that_fit_stay_upright():
+    chart = Chart("bar", "U", "d", ["hotspot", "laptop"], [Series("u", [1.0, 2.0])], chart_id="s")
+    labels = _axis_labels(render_svg(chart), ["hotspot", "laptop"])
+    assert [t.text for t in labels] == ["hotspot", "laptop"]
+    assert not any(t.get("transform") for t in labels)
