@@ -66,22 +66,23 @@ def _local(moment: datetime, timezone: str) -> datetime:
     return moment.astimezone(ZoneInfo(timezone))
 
 
-def format_day(moment: datetime, timezone: str, language: str) -> str:
-    """English "Tuesday, December 22"; Spanish "martes 22 de diciembre"."""
+def format_day(moment: datetime, timezone: str, language: str, *, year: bool = False) -> str:
+    """English "Tuesday, December 22"; Spanish "martes 22 de diciembre"; with `year`,
+    "Tuesday, December 22, 2026" and "martes 22 de diciembre de 2026" (for papers kept)."""
     local = _local(moment, timezone)
     language = language_of(language)
     day = _DAYS[language][local.weekday()]
     month = _MONTHS[language][local.month - 1]
     if language == "es":
-        return f"{day} {local.day} de {month}"
-    return f"{day}, {month} {local.day}"
+        return f"{day} {local.day} de {month}" + (f" de {local.year}" if year else "")
+    return f"{day}, {month} {local.day}" + (f", {local.year}" if year else "")
 
 
-def format_when(moment: datetime, timezone: str, language: str) -> str:
+def format_when(moment: datetime, timezone: str, language: str, *, year: bool = False) -> str:
     """English "Tuesday, December 22 at 11:59 PM"; Spanish "martes 22 de diciembre a las 23:59"."""
     local = _local(moment, timezone)
     language = language_of(language)
-    day = format_day(moment, timezone, language)
+    day = format_day(moment, timezone, language, year=year)
     if language == "es":
         return f"{day} a las {local.hour:02d}:{local.minute:02d}"
     hour = local.hour % 12 or 12

@@ -33,6 +33,7 @@ _TEXT = {
         "online": "Online: {url}",
         "phone": "Phone: {phone}",
         "desk": "Or ask at the desk of any branch.",
+        "desk_only": "Ask at the desk of any branch.",
         "thanks": "Thank you!",
         "loan": "Loan {id}",
     },
@@ -49,6 +50,7 @@ _TEXT = {
         "online": "En línea: {url}",
         "phone": "Teléfono: {phone}",
         "desk": "O pregunte en el mostrador de cualquier sucursal.",
+        "desk_only": "Pregunte en el mostrador de cualquier sucursal.",
         "thanks": "¡Gracias!",
         "loan": "Préstamo {id}",
     },
@@ -75,7 +77,7 @@ class ReceiptFacts:
 
 def _when(moment: datetime, timezone: str, language: str) -> str:
     local = moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(ZoneInfo(timezone))
-    return f"{format_when(moment, timezone, language)} ({local.tzname()})"
+    return f"{format_when(moment, timezone, language, year=True)} ({local.tzname()})"
 
 
 def receipt_lines(facts: ReceiptFacts) -> list[tuple[str, str]]:
@@ -104,7 +106,7 @@ def receipt_lines(facts: ReceiptFacts) -> list[tuple[str, str]]:
             lines.append(("", t["online"].format(url=facts.renew_url)))
         if facts.phone:
             lines.append(("", t["phone"].format(phone=facts.phone)))
-        lines.append(("", t["desk"]))
+        lines.append(("", t["desk"] if facts.renew_url or facts.phone else t["desk_only"]))
     else:
         lines.append(("", t["no_renewals"]))
     lines += [("small", t["loan"].format(id=facts.loan_id)), ("b", t["thanks"])]

@@ -215,3 +215,19 @@ async def test_a_checkout_receipt_gives_the_due_time_in_the_patrons_language(des
     assert desk.problem(returned, 409) == "loan_not_active"
     missing = await desk.client.get("/api/loans/999999/receipt.html", headers=desk.desk)
     assert desk.problem(missing, 404) == "loan_not_found"
+
+
+async def test_a_receipt_carries_the_due_year_in_both_languages_and_no_dangling_or(desk):
+    await desk.patch_patron("P002", language="es")
+    english = await desk.checked_out("P001", "DEV001")
+    spanish = await desk.checked_out("P002", "DEV004")
+    year = english["due_at"][:4]
+
+    en = await desk.client.get(f"/api/loans/{english['id']}/receipt.html", headers=desk.desk)
+    es = await desk.client.get(f"/api/loans/{spanish['id']}/receipt.html", headers=desk.desk)
+
+    assert f", {year} at 11:59 PM (CST)" in en.text
+    assert f" de {year} a las 23:59 (CST)" in es.text
+    # No renewal address or phone is set: the desk is the only way, said without an "Or".
+    assert "Ask at the desk of any branch." in en.text and "Or ask" not in en.text
+    assert "Pregunte en el mostrador" in es.text and "O pregunte" not in es.text
