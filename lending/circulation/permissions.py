@@ -121,7 +121,7 @@ PERMISSIONS: Mapping[Action, Permission] = {
     Action.POLICY_READ: _row("see branches, closed dates, loan policies and return-to-service "
                              "steps", *STAFF),
     Action.POLICY_EDIT: _row("edit loan policies and return-to-service steps", ADMIN),
-    Action.BRANCH_EDIT: _row("add branches and closed dates", ADMIN),
+    Action.BRANCH_EDIT: _row("add branches, and add or remove closed dates", ADMIN),
     Action.LABEL_PRINT: _row("print sheets and rolls of labels (clears the reprint queue)",
                              ADMIN),
     Action.AUDIT_RUN: _row("start, scan, close and cancel shelf audits", ADMIN),
