@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar import Controller, get, patch, post, put
 from litestar.params import Parameter, QueryParameter
 
+from ..circulation.permissions import Action
 from ..database import current_engine
 from ..services import audit, staff
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
@@ -20,7 +21,7 @@ from .schemas import (
     StaffPasswordIn,
     StaffPatch,
 )
-from .security import admin_only
+from .security import requires
 
 __all__ = ["EventController", "StaffController", "health"]
 
@@ -35,7 +36,7 @@ ActorFilter = Annotated[
 class EventController(Controller):
     path = "/api/events"
     tags = ["audit"]
-    guards = [admin_only]
+    guards = [requires(Action.EVENT_READ)]
 
     @get("/", responses=errors(401, 403, 422))
     async def list_(
@@ -60,7 +61,7 @@ class EventController(Controller):
 class StaffController(Controller):
     path = "/api/staff"
     tags = ["staff"]
-    guards = [admin_only]
+    guards = [requires(Action.STAFF_MANAGE)]
 
     @get("/", responses=errors(401, 403))
     async def list_(self) -> StaffList:

@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, post
 from litestar.params import Parameter
 
+from ..circulation.permissions import Action
 from ..services import audits, sightings
 from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
 from .inventory_schemas import (
@@ -20,7 +21,7 @@ from .inventory_schemas import (
     ScanIn,
     ScanOut,
 )
-from .security import admin_only
+from .security import requires
 
 __all__ = ["AuditController", "SightingController"]
 
@@ -28,7 +29,7 @@ __all__ = ["AuditController", "SightingController"]
 class AuditController(Controller):
     path = "/api/audits"
     tags = ["inventory"]
-    guards = [admin_only]
+    guards = [requires(Action.AUDIT_RUN)]
 
     @post("/", responses=errors(400, 401, 403, 409, 422))
     async def start(self, data: JSONBody[AuditIn], actor: ActorDep, now: Now) -> AuditOut:
@@ -78,7 +79,7 @@ class AuditController(Controller):
 class SightingController(Controller):
     path = "/api/inventory"
     tags = ["inventory"]
-    guards = [admin_only]
+    guards = [requires(Action.DEVICE_READ)]
 
     @get("/not-seen", responses=errors(401, 403, 422))
     async def not_seen(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, post
 
+from ..circulation.permissions import Action
 from ..services import circulation, holds, loans
 from ..services.policies import valid_kind
 from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
@@ -17,7 +18,7 @@ from .schemas import (
     LoanList,
     LoanReply,
 )
-from .security import staff_only
+from .security import requires
 
 __all__ = ["CirculationController", "HoldController"]
 
@@ -25,9 +26,12 @@ __all__ = ["CirculationController", "HoldController"]
 class CirculationController(Controller):
     path = "/api"
     tags = ["circulation"]
-    guards = [staff_only]
 
-    @post("/checkout", responses=errors(400, 401, 403, 404, 409, 422))
+    @post(
+        "/checkout",
+        guards=[requires(Action.CHECKOUT)],
+        responses=errors(400, 401, 403, 404, 409, 422),
+    )
     async def checkout(self, data: JSONBody[CheckoutIn], actor: ActorDep, now: Now) -> LoanReply:
         return await circulation.check_out(
             actor,
@@ -36,7 +40,12 @@ class CirculationController(Controller):
             barcode=code(data.device, "device"),
         )
 
-    @post("/checkin", status_code=200, responses=errors(400, 401, 403, 404, 409, 422))
+    @post(
+        "/checkin",
+        guards=[requires(Action.CHECKIN)],
+        status_code=200,
+        responses=errors(400, 401, 403, 404, 409, 422),
+    )
     async def checkin(self, data: JSONBody[CheckinIn], actor: ActorDep, now: Now) -> CheckinReply:
         return await circulation.check_in(
             actor,
@@ -47,11 +56,16 @@ class CirculationController(Controller):
             damage=data.damage,
         )
 
-    @post("/loans/{loan_id:int}/renew", status_code=200, responses=errors(401, 403, 404, 409, 422))
+    @post(
+        "/loans/{loan_id:int}/renew",
+        guards=[requires(Action.RENEW)],
+        status_code=200,
+        responses=errors(401, 403, 404, 409, 422),
+    )
     async def renew(self, loan_id: Id, actor: ActorDep, now: Now) -> LoanReply:
         return await circulation.renew(actor, now, loan_id)
 
-    @get("/loans", responses=errors(401, 403, 422))
+    @get("/loans", guards=[requires(Action.LOAN_READ)], responses=errors(401, 403, 422))
     async def list_loans(
         self,
         now: Now,
@@ -74,7 +88,7 @@ class CirculationController(Controller):
 class HoldController(Controller):
     path = "/api/holds"
     tags = ["holds"]
-    guards = [staff_only]
+    guards = [requires(Action.HOLD_MANAGE)]
 
     @post("/", responses=errors(400, 401, 403, 404, 409, 422))
     async def place(self, data: JSONBody[HoldIn], actor: ActorDep, now: Now) -> HoldOut:

@@ -10,10 +10,11 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from ..circulation import NotFound
+from ..circulation.permissions import Action
 from ..services import exports
 from ..services.render import zone
 from .common import Now, SettingsDep, errors
-from .security import admin_only
+from .security import requires
 
 __all__ = ["ExportController", "csv_stream"]
 
@@ -31,7 +32,7 @@ def csv_stream(chunks, filename: str) -> Stream:
 class ExportController(Controller):
     path = "/api/exports"
     tags = ["imports and exports"]
-    guards = [admin_only]
+    guards = [requires(Action.EXPORT)]
 
     @get(
         "/{name:str}",

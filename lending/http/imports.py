@@ -9,12 +9,13 @@ from litestar.datastructures import UploadFile
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
+from ..circulation.permissions import Action
 from ..services import imports
 from ..services.csv_read import ImportRejected
 from .common import ActorDep, Now, errors
 from .problems import problem
 from .schemas import Out, ProblemOut
-from .security import admin_only
+from .security import requires
 
 __all__ = ["ImportController", "MAX_IMPORT_BYTES"]
 
@@ -80,7 +81,7 @@ def rejected(exc: ImportRejected) -> Response[dict[str, Any]]:
 class ImportController(Controller):
     path = "/api/imports"
     tags = ["imports and exports"]
-    guards = [admin_only]
+    guards = [requires(Action.IMPORT)]
 
     @post(
         "/{kind:str}",

@@ -9,6 +9,7 @@ from litestar import Controller, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from ..circulation import KINDS, FieldError, Invalid
+from ..circulation.permissions import Action, require
 from ..services import branches, devices, policies
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, code, errors
 from .schemas import (
@@ -25,7 +26,7 @@ from .schemas import (
     PolicyList,
     PolicyOut,
 )
-from .security import admin_only, staff_only
+from .security import requires
 
 __all__ = ["BranchController", "DeviceController", "PolicyController"]
 
@@ -37,7 +38,7 @@ class BranchController(Controller):
     path = "/api/branches"
     tags = ["branches"]
 
-    @post("/", guards=[admin_only], responses=errors(400, 401, 403, 409, 422))
+    @post("/", guards=[requires(Action.BRANCH_EDIT)], responses=errors(400, 401, 403, 409, 422))
     async def create(
         self, data: JSONBody[BranchIn], actor: ActorDep, now: Now, settings: SettingsDep
     ) -> BranchOut:
@@ -50,13 +51,13 @@ class BranchController(Controller):
             timezone=given.get("timezone") or settings.timezone,
         )
 
-    @get("/", guards=[staff_only], responses=errors(401, 403, 422))
+    @get("/", guards=[requires(Action.POLICY_READ)], responses=errors(401, 403, 422))
     async def list_(self, limit: Limit = 50, offset: Offset = 0) -> BranchList:
         return await branches.list_branches(limit, offset)
 
     @post(
         "/{branch_code:str}/closures",
-        guards=[admin_only],
+        guards=[requires(Action.BRANCH_EDIT)],
         responses=errors(400, 401, 403, 404, 409, 422),
     )
     async def add_closure(
@@ -68,7 +69,7 @@ class BranchController(Controller):
 
     @delete(
         "/{branch_code:str}/closures/{day:str}",
-        guards=[admin_only],
+        guards=[requires(Action.BRANCH_EDIT)],
         status_code=200,
         responses=errors(401, 403, 404, 422),
     )
@@ -91,13 +92,13 @@ class DeviceController(Controller):
     path = "/api/devices"
     tags = ["devices"]
 
-    @post("/", guards=[admin_only], responses=errors(400, 401, 403, 409, 422))
+    @post("/", guards=[requires(Action.DEVICE_EDIT)], responses=errors(400, 401, 403, 409, 422))
     async def create(self, data: JSONBody[DeviceIn], actor: ActorDep, now: Now) -> DeviceOut:
         values = data.given()
         values["barcode"] = code(data.barcode, "barcode")
         return await devices.create_device(actor, now, values)
 
-    @get("/", guards=[staff_only], responses=errors(401, 403, 422))
+    @get("/", guards=[requires(Action.DEVICE_READ)], responses=errors(401, 403, 422))
     async def list_(
         self,
         now: Now,
@@ -112,15 +113,26 @@ class DeviceController(Controller):
             now, status=status, kind=kind, branch=branch, q=q, limit=limit, offset=offset
         )
 
-    @get("/{barcode:str}", guards=[staff_only], responses=errors(401, 403, 404, 422))
+    @get(
+        "/{barcode:str}",
+        guards=[requires(Action.DEVICE_READ)],
+        responses=errors(401, 403, 404, 422),
+    )
     async def get_one(self, barcode: Barcode, now: Now) -> DeviceOut:
         return await devices.get_device(code(barcode, "barcode"), now)
 
-    @patch("/{barcode:str}", guards=[admin_only], responses=errors(400, 401, 403, 404, 409, 422))
+    @patch(
+        "/{barcode:str}",
+        guards=[requires(Action.DEVICE_EDIT)],
+        responses=errors(400, 401, 403, 404, 409, 422),
+        description="A `status` in the body also needs device.status.",
+    )
     async def update(
         self, barcode: Barcode, data: JSONBody[DevicePatch], actor: ActorDep, now: Now
     ) -> DeviceOut:
         changes = data.given()
+        if "status" in changes:  # retiring, marking lost, ... is more than editing
+            require(actor.role, Action.DEVICE_STATUS)
         if "barcode" in changes:  # re-barcoding (the device then needs a new label)
             changes["barcode"] = code(changes["barcode"], "barcode")
         return await devices.update_device(actor, now, code(barcode, "barcode"), changes)
@@ -130,12 +142,12 @@ class PolicyController(Controller):
     path = "/api/policies"
     tags = ["policies"]
 
-    @get("/", guards=[staff_only], responses=errors(401, 403))
+    @get("/", guards=[requires(Action.POLICY_READ)], responses=errors(401, 403))
     async def list_(self) -> PolicyList:
         items = await policies.list_policies()
         return {"items": items, "total": len(items)}  # type: ignore[return-value]
 
-    @put("/{kind:str}", guards=[admin_only], responses=errors(400, 401, 403, 422))
+    @put("/{kind:str}", guards=[requires(Action.POLICY_EDIT)], responses=errors(400, 401, 403, 422))
     async def put_(
         self,
         kind: Annotated[Literal[KINDS], Parameter(description="device kind")],  # type: ignore[valid-type]

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from litestar import Controller, get, post
 from litestar.params import FromQuery, Parameter
 
+from ..circulation.permissions import Action
 from ..jobs import JOBS, run_job
 from ..services.job_runs import list_runs
 from .common import Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
 from .schemas import Input, Out
-from .security import admin_only
+from .security import requires
 
 __all__ = ["JobController"]
 
@@ -49,7 +50,7 @@ class JobRunReply(Out):
 class JobController(Controller):
     path = "/api/jobs"
     tags = ["jobs"]
-    guards = [admin_only]
+    guards = [requires(Action.JOB_RUN)]
 
     @get("/", responses=errors(401, 403, 422))
     async def list_(

@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 
+from ..circulation.permissions import Action
 from ..services import kit_parts, kits
 from .common import ActorDep, Id, JSONBody, Now, code, errors
 from .inventory_schemas import (
@@ -17,7 +18,7 @@ from .inventory_schemas import (
     LoanKitOut,
     PartOutcomesIn,
 )
-from .security import admin_only, staff_only
+from .security import requires
 
 __all__ = ["KitController", "LoanKitController"]
 
@@ -28,11 +29,19 @@ class KitController(Controller):
     path = "/api/devices"
     tags = ["kits"]
 
-    @get("/{barcode:str}/kit", guards=[staff_only], responses=errors(401, 403, 404, 422))
+    @get(
+        "/{barcode:str}/kit",
+        guards=[requires(Action.DEVICE_READ)],
+        responses=errors(401, 403, 404, 422),
+    )
     async def list_(self, barcode: Barcode) -> KitPartList:
         return await kit_parts.kit_of_device(code(barcode, "barcode"))
 
-    @post("/{barcode:str}/kit", guards=[admin_only], responses=errors(400, 401, 403, 404, 409, 422))
+    @post(
+        "/{barcode:str}/kit",
+        guards=[requires(Action.DEVICE_EDIT)],
+        responses=errors(400, 401, 403, 404, 409, 422),
+    )
     async def add(
         self, barcode: Barcode, data: JSONBody[KitPartIn], actor: ActorDep, now: Now
     ) -> KitPartOut:
@@ -48,7 +57,7 @@ class KitController(Controller):
 
     @patch(
         "/{barcode:str}/kit/{part_id:int}",
-        guards=[admin_only],
+        guards=[requires(Action.DEVICE_EDIT)],
         responses=errors(400, 401, 403, 404, 409, 422),
     )
     async def update(
@@ -62,7 +71,7 @@ class KitController(Controller):
     @delete(
         "/{barcode:str}/kit/{part_id:int}",
         status_code=200,
-        guards=[admin_only],
+        guards=[requires(Action.DEVICE_EDIT)],
         responses=errors(401, 403, 404, 409, 422),
     )
     async def remove(self, barcode: Barcode, part_id: Id, actor: ActorDep, now: Now) -> KitPartOut:
@@ -74,13 +83,21 @@ class KitController(Controller):
 class LoanKitController(Controller):
     path = "/api/loans"
     tags = ["kits"]
-    guards = [staff_only]
 
-    @get("/{loan_id:int}/kit", responses=errors(401, 403, 404, 422))
+    @get(
+        "/{loan_id:int}/kit",
+        guards=[requires(Action.LOAN_READ)],
+        responses=errors(401, 403, 404, 422),
+    )
     async def checklist(self, loan_id: Id) -> LoanKitOut:
         return await kits.loan_kit(loan_id)
 
-    @post("/{loan_id:int}/kit", status_code=200, responses=errors(400, 401, 403, 404, 409, 422))
+    @post(
+        "/{loan_id:int}/kit",
+        status_code=200,
+        guards=[requires(Action.CHECKIN)],
+        responses=errors(400, 401, 403, 404, 409, 422),
+    )
     async def record(
         self, loan_id: Id, data: JSONBody[PartOutcomesIn], actor: ActorDep, now: Now
     ) -> LoanKitOut:

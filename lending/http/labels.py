@@ -13,11 +13,12 @@ from litestar.params import Parameter
 from msgspec import Meta
 
 from ..circulation import FieldError, Invalid
+from ..circulation.permissions import Action
 from ..services import labels, receipts
 from ..settings import Settings
 from .common import ActorDep, Id, JSONBody, Now, SettingsDep, code, errors
 from .schemas import Code, Input, Kind, Short
-from .security import admin_only, staff_only
+from .security import requires
 
 __all__ = ["LabelController", "ReceiptController"]
 
@@ -111,7 +112,7 @@ class LabelController(Controller):
 
     @get(
         "/devices/{barcode:str}/label.svg",
-        guards=[staff_only],
+        guards=[requires(Action.DEVICE_READ)],
         media_type="image/svg+xml",
         responses=errors(401, 403, 404, 422),
         description="One device's label as SVG. Read-only: it does not clear needs_label.",
@@ -127,7 +128,7 @@ class LabelController(Controller):
 
     @get(
         "/devices/{barcode:str}/label.png",
-        guards=[staff_only],
+        guards=[requires(Action.DEVICE_READ)],
         media_type="image/png",
         responses=errors(401, 403, 404, 422),
         description="One device's label as PNG (300 dpi, or the thermal printer's). Read-only.",
@@ -143,7 +144,7 @@ class LabelController(Controller):
 
     @post(
         "/labels",
-        guards=[admin_only],
+        guards=[requires(Action.LABEL_PRINT)],
         status_code=200,
         media_type="application/pdf",
         operation_class=_also_zpl("text/plain"),
@@ -186,7 +187,7 @@ class LabelController(Controller):
 class ReceiptController(Controller):
     path = "/api/loans"
     tags = ["circulation"]
-    guards = [staff_only]
+    guards = [requires(Action.RECEIPT_PRINT)]
 
     @get(
         "/{loan_id:int}/receipt.pdf",

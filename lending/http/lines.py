@@ -10,6 +10,7 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromQuery, Parameter
 from msgspec import Meta
 
+from ..circulation.permissions import Action
 from ..services import lines
 from .common import (
     MAX_ID,
@@ -24,7 +25,7 @@ from .common import (
     errors,
 )
 from .schemas import Input, Out
-from .security import admin_only
+from .security import requires
 
 __all__ = ["LineController", "PlanController"]
 
@@ -111,7 +112,7 @@ class LineList(Out):
 class PlanController(Controller):
     path = "/api/plans"
     tags = ["service lines"]
-    guards = [admin_only]
+    guards = [requires(Action.LINE_MANAGE)]
 
     @post("/", responses=errors(400, 401, 403, 422))
     async def create(self, data: JSONBody[PlanIn], actor: ActorDep, now: Now) -> PlanOut:
@@ -131,7 +132,7 @@ class PlanController(Controller):
 class LineController(Controller):
     path = "/api/lines"
     tags = ["service lines"]
-    guards = [admin_only]
+    guards = [requires(Action.LINE_MANAGE)]
 
     @post("/", responses=errors(400, 401, 403, 409, 422))
     async def create(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, post
 
+from ..circulation.permissions import Action
 from ..services import circulation, holds, loans, patrons
 from ..services.policies import valid_kind
 from .common import ActorDep, Id, JSONBody, Limit, Now, Offset, errors
 from .schemas import HoldList, HoldOut, LoanList, LoanReply, MyHoldIn, PatronOut
-from .security import resident_only
+from .security import requires
 
 __all__ = ["MeController"]
 
@@ -16,7 +17,7 @@ __all__ = ["MeController"]
 class MeController(Controller):
     path = "/api/me"
     tags = ["resident self-service"]
-    guards = [resident_only]
+    guards = [requires(Action.SELF_SERVICE)]
 
     @get("/", responses=errors(401, 403, 404))
     async def me(self, actor: ActorDep, now: Now) -> PatronOut:

@@ -9,6 +9,7 @@ from litestar import Controller, get, post, put
 from litestar.params import Parameter
 
 from ..circulation import KINDS
+from ..circulation.permissions import Action
 from ..services import maintenance, processing
 from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
 from .inventory_schemas import (
@@ -24,7 +25,7 @@ from .inventory_schemas import (
     StepsOut,
 )
 from .schemas import MaintenanceOut
-from .security import admin_only, staff_only
+from .security import requires
 
 __all__ = ["ProcessingController", "ServiceStepController"]
 
@@ -36,11 +37,17 @@ class ServiceStepController(Controller):
     path = "/api/policies"
     tags = ["policies"]
 
-    @get("/{kind:str}/steps", guards=[staff_only], responses=errors(401, 403, 422))
+    @get(
+        "/{kind:str}/steps", guards=[requires(Action.POLICY_READ)], responses=errors(401, 403, 422)
+    )
     async def get_steps(self, kind: KindParam) -> StepsOut:
         return await processing.get_steps(kind)
 
-    @put("/{kind:str}/steps", guards=[admin_only], responses=errors(400, 401, 403, 422))
+    @put(
+        "/{kind:str}/steps",
+        guards=[requires(Action.POLICY_EDIT)],
+        responses=errors(400, 401, 403, 422),
+    )
     async def put_steps(
         self, kind: KindParam, data: JSONBody[StepsIn], actor: ActorDep, now: Now
     ) -> StepsOut:
@@ -51,9 +58,8 @@ class ServiceStepController(Controller):
 class ProcessingController(Controller):
     path = "/api"
     tags = ["return to service"]
-    guards = [staff_only]
 
-    @get("/processing", responses=errors(401, 403, 422))
+    @get("/processing", guards=[requires(Action.PROCESSING_WORK)], responses=errors(401, 403, 422))
     async def queue(
         self, branch: Filter = None, kind: Filter = None, limit: Limit = 50, offset: Offset = 0
     ) -> ProcessingQueue:
@@ -61,12 +67,17 @@ class ProcessingController(Controller):
             branch=branch, kind=kind, limit=limit, offset=offset
         )
 
-    @get("/devices/{barcode:str}/processing", responses=errors(401, 403, 404, 422))
+    @get(
+        "/devices/{barcode:str}/processing",
+        guards=[requires(Action.PROCESSING_WORK)],
+        responses=errors(401, 403, 404, 422),
+    )
     async def device_processing(self, barcode: Barcode) -> DeviceProcessingOut:
         return await processing.processing_of_device(code(barcode, "barcode"))
 
     @post(
         "/devices/{barcode:str}/processing/steps",
+        guards=[requires(Action.PROCESSING_WORK)],
         status_code=200,
         responses=errors(400, 401, 403, 404, 409, 422),
     )
@@ -75,11 +86,19 @@ class ProcessingController(Controller):
     ) -> StepsDoneOut:
         return await processing.complete_steps(actor, now, code(barcode, "barcode"), data.steps)
 
-    @get("/devices/{barcode:str}/maintenance", responses=errors(401, 403, 404, 422))
+    @get(
+        "/devices/{barcode:str}/maintenance",
+        guards=[requires(Action.DEVICE_READ)],
+        responses=errors(401, 403, 404, 422),
+    )
     async def maintenance_log(self, barcode: Barcode) -> MaintenanceList:
         return await maintenance.list_maintenance(code(barcode, "barcode"))
 
-    @post("/devices/{barcode:str}/maintenance", responses=errors(400, 401, 403, 404, 409, 422))
+    @post(
+        "/devices/{barcode:str}/maintenance",
+        guards=[requires(Action.REPAIR_OPEN)],
+        responses=errors(400, 401, 403, 404, 409, 422),
+    )
     async def open_repair(
         self, barcode: Barcode, data: JSONBody[RepairIn], actor: ActorDep, now: Now
     ) -> MaintenanceOut:
@@ -91,7 +110,7 @@ class ProcessingController(Controller):
     @post(
         "/maintenance/{maintenance_id:int}/resolve",
         status_code=200,
-        guards=[admin_only],
+        guards=[requires(Action.REPAIR_RESOLVE)],
         responses=errors(400, 401, 403, 404, 409, 422),
     )
     async def resolve(

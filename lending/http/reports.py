@@ -9,10 +9,11 @@ from litestar import Controller, Response, get
 from litestar.params import Parameter
 
 from ..circulation import NotFound
+from ..circulation.permissions import Action
 from ..reports import chart_for, render_svg, report_csv
 from ..services import reports
 from .common import Now, SettingsDep, errors
-from .security import admin_only
+from .security import requires
 
 __all__ = ["ReportController"]
 
@@ -22,7 +23,7 @@ Code = Annotated[str | None, Parameter(max_length=64)]
 class ReportController(Controller):
     path = "/api/reports"
     tags = ["reports"]
-    guards = [admin_only]
+    guards = [requires(Action.REPORT_READ)]
 
     @get(
         "/{name:str}",

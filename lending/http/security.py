@@ -1,5 +1,6 @@
-"""Bearer-token authentication and role guards. Guards run before the body is parsed, so an
-anonymous request with a bad body still gets 401."""
+"""Bearer-token authentication and the permission guards built from the permission table
+(lending/circulation/permissions.py). Guards run before the body is parsed, so an anonymous
+request with a bad body still gets 401."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from ..circulation import Forbidden, Unauthenticated
+from ..circulation.permissions import Action, allows_any, refusal
 from ..services.actors import Actor
 from ..services.auth import authenticate
 
-__all__ = ["admin_only", "provide_actor", "provide_now", "resident_only", "staff_only"]
+__all__ = ["Requires", "provide_actor", "provide_now", "requires"]
 
 
 def _clock(connection: ASGIConnection) -> datetime:
@@ -33,19 +35,23 @@ async def _actor(connection: ASGIConnection) -> Actor:
     return actor
 
 
-async def staff_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if not (await _actor(connection)).is_staff:
-        raise Forbidden("This needs a staff account.")
+class Requires:
+    """A guard: the caller's role may do at least one of `actions` (403 `forbidden` if not).
+    When the body decides which of them the request does, the service checks that one."""
+
+    def __init__(self, actions: tuple[Action, ...]) -> None:
+        self.actions = actions
+
+    async def __call__(self, connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if not allows_any((await _actor(connection)).role, self.actions):
+            raise Forbidden(refusal(self.actions[0]))
+
+    def __repr__(self) -> str:
+        return f"requires({', '.join(a.value for a in self.actions)})"
 
 
-async def admin_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if (await _actor(connection)).role != "admin":
-        raise Forbidden("This needs an admin account.")
-
-
-async def resident_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if (await _actor(connection)).role != "resident":
-        raise Forbidden("This is for residents logged in with card number and PIN.")
+def requires(*actions: Action) -> Requires:
+    return Requires(actions)
 
 
 async def provide_actor(request: Request) -> Actor:

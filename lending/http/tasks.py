@@ -8,10 +8,11 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
+from ..circulation.permissions import Action
 from ..services import carrier, delivery
 from .common import ActorDep, Id, Limit, Now, Offset, SettingsDep, errors
 from .schemas import Out
-from .security import admin_only, staff_only
+from .security import requires
 
 __all__ = ["CallListController", "TaskController"]
 
@@ -81,7 +82,7 @@ class CalledOut(Out):
 class TaskController(Controller):
     path = "/api/tasks"
     tags = ["service lines"]
-    guards = [admin_only]
+    guards = [requires(Action.LINE_MANAGE)]
 
     @get("/", responses=errors(401, 403, 422))
     async def list_(
@@ -115,7 +116,7 @@ class TaskController(Controller):
 class CallListController(Controller):
     path = "/api/notices"
     tags = ["notices"]
-    guards = [staff_only]
+    guards = [requires(Action.NOTICE_CALL)]
 
     @get("/calls", responses=errors(401, 403, 422))
     async def calls(

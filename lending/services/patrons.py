@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.permissions import Action, patron_change_actions, require
 from ..database import write_transaction
 from ..tables import Loan, Patron
 from . import audit
@@ -122,6 +123,9 @@ async def _contact_values(data: dict[str, Any]) -> dict[str, Any]:
 
 async def create_patron(actor: Actor, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
     card = data["card_number"]
+    require(actor.role, Action.PATRON_CREATE)
+    if data.get("blocked"):
+        require(actor.role, Action.PATRON_BLOCK)
     values = await _contact_values(data)
     async with write_transaction():
         if await Patron.exists().where(Patron.card_number == card):
@@ -145,6 +149,8 @@ async def update_patron(
     values = await _contact_values(data)
     async with write_transaction():
         row = await patron_by_card(card)
+        for action in patron_change_actions(data, blocked_now=row["blocked"]):
+            require(actor.role, action)  # a refusal writes nothing
         if values:
             await Patron.update(values).where(Patron.id == row["id"])
             changed = sorted(k if k != "pin_hash" else "pin" for k in values)

@@ -15,12 +15,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ..circulation import KINDS, Conflict, Invalid, LendingError, NotFound
+from ..circulation.permissions import Action
 from ..http.common import MAX_ID
 from ..services import audits, branches, sightings
 from ..services.actors import Actor
 from .admin_fields import PAGE_SIZE, FormCheck, local_time, page_window
 from .desk_scan import Result, checkin_scan, clean_code
-from .pages import admin_page, read_form, render, see_other
+from .pages import read_form, render, requires_page, see_other
 from .sessions import page_actor
 
 __all__ = ["AdminAuditController", "AdminInventoryController"]
@@ -105,7 +106,6 @@ async def audit_lists(audit: dict[str, Any]) -> list[dict[str, Any]]:
 
 class AdminAuditController(Controller):
     path = "/admin/audits"
-    guards = [admin_page]
     include_in_schema = False
 
     async def _list(
@@ -134,7 +134,7 @@ class AdminAuditController(Controller):
             errors=check.errors if check else {},
         )
 
-    @get("/")
+    @get("/", guards=[requires_page(Action.AUDIT_RUN)])
     async def index(
         self,
         request: Request,
@@ -143,7 +143,7 @@ class AdminAuditController(Controller):
     ) -> Template:
         return await self._list(request, page, status)
 
-    @post("/", status_code=200)
+    @post("/", status_code=200, guards=[requires_page(Action.AUDIT_RUN)])
     async def start(self, request: Request) -> Template | Redirect:
         check = FormCheck(await read_form(request))
         branch = check.text("branch", max_len=MAX_BRANCH, required="Choose the branch to audit.")
@@ -193,11 +193,11 @@ class AdminAuditController(Controller):
             errors=check.errors if check else {},
         )
 
-    @get("/{audit_id:str}")
+    @get("/{audit_id:str}", guards=[requires_page(Action.AUDIT_RUN)])
     async def show(self, request: Request, audit_id: FromPath[str]) -> Template:
         return await self._audit_page(request, audit_id_of(audit_id))
 
-    @post("/{audit_id:str}/scans", status_code=200)
+    @post("/{audit_id:str}/scans", status_code=200, guards=[requires_page(Action.AUDIT_RUN)])
     async def scan(self, request: Request, audit_id: FromPath[str]) -> Template:
         """One scan: the result and the live lists (the fragment for audit.js)."""
         number = audit_id_of(audit_id)
@@ -215,7 +215,7 @@ class AdminAuditController(Controller):
         fragment = bool(request.headers.get(FRAGMENT_HEADER))
         return await self._audit_page(request, number, result=result, fragment=fragment)
 
-    @post("/{audit_id:str}/checkin", status_code=200)
+    @post("/{audit_id:str}/checkin", status_code=200, guards=[requires_page(Action.CHECKIN)])
     async def check_in(self, request: Request, audit_id: FromPath[str]) -> Redirect:
         """Check in a device found on the shelf while still on loan (the circulation service)."""
         number = audit_id_of(audit_id)
@@ -228,7 +228,7 @@ class AdminAuditController(Controller):
         message = result.title + (": " + " ".join(result.lines) if result.lines else "")
         return see_other(request, f"/admin/audits/{number}#list-on_loan", flash=message)
 
-    @post("/{audit_id:str}/close", status_code=200)
+    @post("/{audit_id:str}/close", status_code=200, guards=[requires_page(Action.AUDIT_RUN)])
     async def close(self, request: Request, audit_id: FromPath[str]) -> Template | Redirect:
         number = audit_id_of(audit_id)
         check = FormCheck(await read_form(request))
@@ -260,7 +260,7 @@ class AdminAuditController(Controller):
                 )
         return await self._audit_page(request, number, check=check, status=422)
 
-    @post("/{audit_id:str}/cancel", status_code=200)
+    @post("/{audit_id:str}/cancel", status_code=200, guards=[requires_page(Action.AUDIT_RUN)])
     async def cancel(self, request: Request, audit_id: FromPath[str]) -> Template | Redirect:
         number = audit_id_of(audit_id)
         try:
@@ -274,7 +274,7 @@ class AdminAuditController(Controller):
 
 class AdminInventoryController(Controller):
     path = "/admin/inventory"
-    guards = [admin_page]
+    guards = [requires_page(Action.DEVICE_READ)]
     include_in_schema = False
 
     @get("/not-seen")

@@ -10,10 +10,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ..circulation import Conflict, Invalid, NotFound
+from ..circulation.permissions import Action
 from ..services import branches
 from ..services.render import zone
 from .admin_fields import PAGE_SIZE, FormCheck, page_window
-from .pages import admin_page, read_form, render, see_other
+from .pages import read_form, render, requires_page, see_other
 from .sessions import page_actor
 
 __all__ = ["AdminBranchController"]
@@ -48,7 +49,6 @@ def _page_number(raw: str | None) -> int:
 
 class AdminBranchController(Controller):
     path = "/admin/branches"
-    guards = [admin_page]
     include_in_schema = False
 
     async def _list(
@@ -68,11 +68,11 @@ class AdminBranchController(Controller):
             zones=COMMON_ZONES,
         )
 
-    @get("/")
+    @get("/", guards=[requires_page(Action.POLICY_READ)])
     async def index(self, request: Request, page: FromQuery[str | None] = None) -> Template:
         return await self._list(request, page)
 
-    @post("/", status_code=200)
+    @post("/", status_code=200, guards=[requires_page(Action.BRANCH_EDIT)])
     async def create(self, request: Request) -> Template | Redirect:
         check = FormCheck(await read_form(request))
         code = check.text("code", max_len=MAX_CODE, required="Enter a short code, like MAIN.")
@@ -112,11 +112,11 @@ class AdminBranchController(Controller):
             errors=check.errors if check else {},
         )
 
-    @get("/{code:str}")
+    @get("/{code:str}", guards=[requires_page(Action.POLICY_READ)])
     async def show(self, request: Request, code: FromPath[str]) -> Template:
         return await self._branch(request, _code(code))
 
-    @post("/{code:str}/closures", status_code=200)
+    @post("/{code:str}/closures", status_code=200, guards=[requires_page(Action.BRANCH_EDIT)])
     async def add_closure(self, request: Request, code: FromPath[str]) -> Template | Redirect:
         code = _code(code)
         await branches.branch_by_code(code)
@@ -142,7 +142,11 @@ class AdminBranchController(Controller):
                 )
         return await self._branch(request, code, check, status=422)
 
-    @post("/{code:str}/closures/{day:str}/remove", status_code=200)
+    @post(
+        "/{code:str}/closures/{day:str}/remove",
+        status_code=200,
+        guards=[requires_page(Action.BRANCH_EDIT)],
+    )
     async def remove_closure(
         self, request: Request, code: FromPath[str], day: FromPath[str]
     ) -> Redirect:

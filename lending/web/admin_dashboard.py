@@ -5,15 +5,16 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from ..circulation.permissions import Action
 from ..services.dashboard import dashboard
-from .pages import admin_page, render
+from .pages import render, requires_page
 
 __all__ = ["AdminDashboardController"]
 
 
 class AdminDashboardController(Controller):
     path = "/admin"
-    guards = [admin_page]
+    guards = [requires_page(Action.REPORT_READ)]
     include_in_schema = False
 
     @get("/")

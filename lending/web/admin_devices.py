@@ -12,6 +12,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from ..circulation import KINDS, LendingError
+from ..circulation.permissions import Action
 from ..circulation.rules import DEVICE_STATUSES
 from ..http.common import code
 from ..http.schemas import DeviceIn, DevicePatch
@@ -19,7 +20,7 @@ from ..services import devices as device_service
 from ..services.branches import list_branches
 from ..services.device_history import device_history
 from .admin_kits import kit_context
-from .pages import admin_page, read_form, render, see_other
+from .pages import read_form, render, requires_page, see_other
 from .sessions import page_actor
 from .struct_form import errors_of, form_values, struct_fields
 
@@ -152,10 +153,9 @@ async def device_page(
 
 class AdminDeviceController(Controller):
     path = "/admin/devices"
-    guards = [admin_page]
     include_in_schema = False
 
-    @get("/")
+    @get("/", guards=[requires_page(Action.DEVICE_READ)])
     async def list_(self, request: Request) -> Template:
         query = request.query_params
         filters = device_filters(query)
@@ -214,11 +214,11 @@ class AdminDeviceController(Controller):
             branches=await branch_options(),
         )
 
-    @get("/new")
+    @get("/new", guards=[requires_page(Action.DEVICE_EDIT)])
     async def new_form(self, request: Request) -> Template:
         return await self._form(request, mode="new", values={"kind": "hotspot"}, errors={})
 
-    @post("/new", status_code=200)
+    @post("/new", status_code=200, guards=[requires_page(Action.DEVICE_EDIT)])
     async def create(self, request: Request) -> Template | Redirect:
         form = await read_form(request)
         fields = add_fields()
@@ -249,7 +249,7 @@ class AdminDeviceController(Controller):
         kept = {k: form.get(k, "") for k in fields}
         return await self._form(request, mode="new", values=kept, errors=errors, status=422)
 
-    @get("/{barcode:str}")
+    @get("/{barcode:str}", guards=[requires_page(Action.DEVICE_READ)])
     async def show(self, request: Request, barcode: str) -> Template:
         return await self._page(request, code(barcode, "barcode"))
 
@@ -258,7 +258,7 @@ class AdminDeviceController(Controller):
     ) -> Template:
         return await device_page(request, barcode, error=error, status=status)
 
-    @get("/{barcode:str}/edit")
+    @get("/{barcode:str}/edit", guards=[requires_page(Action.DEVICE_EDIT)])
     async def edit_form(self, request: Request, barcode: str) -> Template:
         device = await device_service.get_device(
             code(barcode, "barcode"), request.app.state.clock()
@@ -267,7 +267,7 @@ class AdminDeviceController(Controller):
         values["needs_label"] = bool(device.get("needs_label"))  # type: ignore[assignment]
         return await self._form(request, mode="edit", values=values, errors={}, device=device)
 
-    @post("/{barcode:str}/edit", status_code=200)
+    @post("/{barcode:str}/edit", status_code=200, guards=[requires_page(Action.DEVICE_EDIT)])
     async def update(self, request: Request, barcode: str) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         now = request.app.state.clock()
@@ -301,7 +301,7 @@ class AdminDeviceController(Controller):
             request, mode="edit", values=kept, errors=errors, device=device, status=422
         )
 
-    @post("/{barcode:str}/status", status_code=200)
+    @post("/{barcode:str}/status", status_code=200, guards=[requires_page(Action.DEVICE_STATUS)])
     async def change_status(self, request: Request, barcode: str) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         form = await read_form(request)

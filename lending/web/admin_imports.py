@@ -21,10 +21,11 @@ from litestar.datastructures import UploadFile
 from litestar.response import Stream, Template
 
 from ..circulation import LendingError, NotFound
+from ..circulation.permissions import Action
 from ..services import exports, imports
 from ..services.csv_read import ImportRejected
 from ..services.render import zone
-from .pages import MAX_FIELD_CHARS, admin_page, render
+from .pages import MAX_FIELD_CHARS, render, requires_page
 from .sessions import page_actor
 from .struct_form import errors_of
 
@@ -71,7 +72,7 @@ def _has_pins(kind: str, data: bytes) -> bool:
 
 class AdminImportController(Controller):
     path = "/admin/imports"
-    guards = [admin_page]
+    guards = [requires_page(Action.IMPORT)]
     include_in_schema = False
 
     @get("/")
@@ -171,7 +172,7 @@ def _date(text: str, name: str, errors: dict[str, str]) -> date | None:
 
 class AdminExportController(Controller):
     path = "/admin/exports"
-    guards = [admin_page]
+    guards = [requires_page(Action.EXPORT)]
     include_in_schema = False
 
     def _page(

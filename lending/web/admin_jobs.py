@@ -11,9 +11,10 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from ..circulation import LendingError, NotFound
+from ..circulation.permissions import Action
 from ..jobs import JOBS, run_job
 from ..services.job_runs import list_runs
-from .pages import admin_page, render, see_other
+from .pages import render, requires_page, see_other
 
 __all__ = ["AdminJobController"]
 
@@ -27,7 +28,7 @@ def _summary(summary: dict) -> str:
 
 class AdminJobController(Controller):
     path = "/admin/jobs"
-    guards = [admin_page]
+    guards = [requires_page(Action.JOB_RUN)]
     include_in_schema = False
 
     @get("/")

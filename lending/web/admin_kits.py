@@ -12,10 +12,11 @@ from litestar import Controller, Request, post
 from litestar.response import Redirect, Template
 
 from ..circulation import LendingError, NotFound
+from ..circulation.permissions import Action
 from ..http.common import MAX_ID, code
 from ..http.inventory_schemas import KitPartIn, KitPartPatch, RepairIn, RepairResolveIn
 from ..services import kit_parts, maintenance
-from .pages import admin_page, read_form, see_other
+from .pages import read_form, requires_page, see_other
 from .sessions import page_actor
 from .struct_form import errors_of, form_values
 
@@ -64,7 +65,6 @@ def _part_refusal(exc: LendingError) -> dict[str, str]:
 
 class AdminKitController(Controller):
     path = "/admin/devices"
-    guards = [admin_page]
     include_in_schema = False
 
     async def _again(self, request: Request, barcode: str, **context: Any) -> Template:
@@ -72,7 +72,7 @@ class AdminKitController(Controller):
 
         return await device_page(request, barcode, status=422, **context)
 
-    @post("/{barcode:str}/kit", status_code=200)
+    @post("/{barcode:str}/kit", status_code=200, guards=[requires_page(Action.DEVICE_EDIT)])
     async def add_part(self, request: Request, barcode: str) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         form = await read_form(request)
@@ -98,7 +98,11 @@ class AdminKitController(Controller):
         kept = {k: form.get(k, "") for k in PART_FIELDS}
         return await self._again(request, barcode, part_errors=errors, part_values=kept)
 
-    @post("/{barcode:str}/kit/{part_id:int}", status_code=200)
+    @post(
+        "/{barcode:str}/kit/{part_id:int}",
+        status_code=200,
+        guards=[requires_page(Action.DEVICE_EDIT)],
+    )
     async def edit_part(self, request: Request, barcode: str, part_id: int) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         part_id = _part_id(part_id)
@@ -126,7 +130,11 @@ class AdminKitController(Controller):
             request, barcode, edit_part=part_id, edit_errors=errors, edit_values=kept
         )
 
-    @post("/{barcode:str}/kit/{part_id:int}/status", status_code=200)
+    @post(
+        "/{barcode:str}/kit/{part_id:int}/status",
+        status_code=200,
+        guards=[requires_page(Action.DEVICE_EDIT)],
+    )
     async def part_status(
         self, request: Request, barcode: str, part_id: int
     ) -> Template | Redirect:
@@ -152,7 +160,7 @@ class AdminKitController(Controller):
         done = "removed from the kit" if status == "removed" else "is present again"
         return see_other(request, _url(barcode, "h-kit"), flash=f"Part {part['name']} {done}.")
 
-    @post("/{barcode:str}/maintenance", status_code=200)
+    @post("/{barcode:str}/maintenance", status_code=200, guards=[requires_page(Action.REPAIR_OPEN)])
     async def open_repair(self, request: Request, barcode: str) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         form = await read_form(request)
@@ -179,7 +187,11 @@ class AdminKitController(Controller):
         kept = {k: form.get(k, "") for k in REPAIR_FIELDS}
         return await self._again(request, barcode, repair_errors=errors, repair_values=kept)
 
-    @post("/{barcode:str}/maintenance/{record:int}/resolve", status_code=200)
+    @post(
+        "/{barcode:str}/maintenance/{record:int}/resolve",
+        status_code=200,
+        guards=[requires_page(Action.REPAIR_RESOLVE)],
+    )
     async def resolve_repair(
         self, request: Request, barcode: str, record: int
     ) -> Template | Redirect:

@@ -13,12 +13,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from ..circulation import KINDS, Invalid, LendingError
+from ..circulation.permissions import Action
 from ..printing import SYMBOLOGIES, TemplateError, list_templates, load_template
 from ..printing.symbology import symbology_name
 from ..services import labels as label_service
 from ..settings import Settings
 from .admin_devices import branch_options
-from .pages import MAX_FIELD_CHARS, admin_page, render
+from .pages import MAX_FIELD_CHARS, render, requires_page
 from .sessions import page_actor
 from .struct_form import errors_of
 
@@ -83,7 +84,7 @@ def _sentence(exc: LendingError) -> str:
 
 class AdminLabelController(Controller):
     path = "/admin/labels"
-    guards = [admin_page]
+    guards = [requires_page(Action.LABEL_PRINT)]
     include_in_schema = False
 
     async def _page(

@@ -1,22 +1,26 @@
-"""The admin console's sections, in menu order. A new area adds one line here."""
+"""The admin console's sections, in menu order, each with the action that opens it (the menu
+shows a role only the sections the permission table lets it open). A new area adds one line."""
 
 from __future__ import annotations
 
+from ..circulation.permissions import Action
+
 __all__ = ["ADMIN_NAV"]
 
-ADMIN_NAV: list[tuple[str, str]] = [
-    ("/admin", "Dashboard"),
-    ("/admin/devices", "Devices"),
-    ("/admin/patrons", "Patrons"),
-    ("/admin/policies", "Loan policies"),
-    ("/admin/branches", "Branches"),
-    ("/admin/staff", "Staff"),
-    ("/admin/tasks", "Carrier tasks & calls"),
-    ("/admin/labels", "Labels"),
-    ("/admin/jobs", "Jobs"),
-    ("/admin/imports", "Import"),
-    ("/admin/exports", "Export"),
-    ("/admin/reports", "Reports"),
-    ("/admin/audits", "Shelf audits"),
-    ("/admin/processing", "Return to service"),
+ADMIN_NAV: list[tuple[str, str, Action]] = [
+    ("/admin", "Dashboard", Action.REPORT_READ),
+    ("/admin/devices", "Devices", Action.DEVICE_READ),
+    ("/admin/patrons", "Patrons", Action.PATRON_READ),
+    ("/admin/policies", "Loan policies", Action.POLICY_READ),
+    ("/admin/branches", "Branches", Action.POLICY_READ),
+    ("/admin/staff", "Staff", Action.STAFF_MANAGE),
+    ("/admin/tasks", "Carrier tasks & calls", Action.LINE_MANAGE),
+    ("/admin/labels", "Labels", Action.LABEL_PRINT),
+    ("/admin/jobs", "Jobs", Action.JOB_RUN),
+    ("/admin/imports", "Import", Action.IMPORT),
+    ("/admin/exports", "Export", Action.EXPORT),
+    ("/admin/reports", "Reports", Action.REPORT_READ),
+    ("/admin/audits", "Shelf audits", Action.AUDIT_RUN),
+    ("/admin/inventory/not-seen", "Not seen", Action.DEVICE_READ),
+    ("/admin/processing", "Return to service", Action.PROCESSING_WORK),
 ]

@@ -10,12 +10,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ..circulation import Conflict, Invalid, NotFound, normalize_code
+from ..circulation.permissions import Action
 from ..services import patrons
 from ..services.branches import list_branches
 from ..services.charges import patron_charges
 from ..services.render import zone
 from .admin_fields import PAGE_SIZE, FormCheck, local_time, page_window
-from .pages import admin_page, read_form, render, see_other
+from .pages import read_form, render, requires_page, see_other
 from .sessions import page_actor
 
 __all__ = ["AdminPatronController"]
@@ -92,10 +93,9 @@ def _patron_values(check: FormCheck, *, new: bool) -> dict[str, Any]:
 
 class AdminPatronController(Controller):
     path = "/admin/patrons"
-    guards = [admin_page]
     include_in_schema = False
 
-    @get("/")
+    @get("/", guards=[requires_page(Action.PATRON_READ)])
     async def search(
         self, request: Request, q: FromQuery[str | None] = None, page: FromQuery[str | None] = None
     ) -> Template:
@@ -127,11 +127,11 @@ class AdminPatronController(Controller):
             languages=LANGUAGES,
         )
 
-    @get("/new")
+    @get("/new", guards=[requires_page(Action.PATRON_CREATE)])
     async def new_form(self, request: Request) -> Template:
         return await self._form(request, card=None, check=None)
 
-    @post("/new", status_code=200)
+    @post("/new", status_code=200, guards=[requires_page(Action.PATRON_CREATE)])
     async def create(self, request: Request) -> Template | Redirect:
         check = FormCheck(await read_form(request))
         values = _patron_values(check, new=True)
@@ -148,14 +148,14 @@ class AdminPatronController(Controller):
                 return see_other(request, f"/admin/patrons/{card}", flash="Patron added.")
         return await self._form(request, card=None, check=check, status=422)
 
-    @get("/{card:str}/edit")
+    @get("/{card:str}/edit", guards=[requires_page(Action.PATRON_EDIT)])
     async def edit_form(self, request: Request, card: FromPath[str]) -> Template:
         patron = await patrons.patron_by_card(_card(card))
         view = patrons.patron_view(patron)
         check = FormCheck({k: ("" if v is None else str(v)) for k, v in view.items()})
         return await self._form(request, card=view["card_number"], check=check)
 
-    @post("/{card:str}/edit", status_code=200)
+    @post("/{card:str}/edit", status_code=200, guards=[requires_page(Action.PATRON_EDIT)])
     async def update(self, request: Request, card: FromPath[str]) -> Template | Redirect:
         card = (await patrons.patron_by_card(_card(card)))["card_number"]
         check = FormCheck(await read_form(request))
@@ -202,11 +202,11 @@ class AdminPatronController(Controller):
             values=values or {},
         )
 
-    @get("/{card:str}")
+    @get("/{card:str}", guards=[requires_page(Action.PATRON_READ)])
     async def show(self, request: Request, card: FromPath[str]) -> Template:
         return await self._patron_page(request, _card(card))
 
-    @post("/{card:str}/block", status_code=200)
+    @post("/{card:str}/block", status_code=200, guards=[requires_page(Action.PATRON_BLOCK)])
     async def block(self, request: Request, card: FromPath[str]) -> Template | Redirect:
         card = _card(card)
         check = FormCheck(await read_form(request))
@@ -223,7 +223,7 @@ class AdminPatronController(Controller):
             request, card, errors=check.errors, values=check.values, status=422
         )
 
-    @post("/{card:str}/unblock", status_code=200)
+    @post("/{card:str}/unblock", status_code=200, guards=[requires_page(Action.PATRON_UNBLOCK)])
     async def unblock(self, request: Request, card: FromPath[str]) -> Redirect:
         card = _card(card)
         await patrons.update_patron(
@@ -231,7 +231,7 @@ class AdminPatronController(Controller):
         )
         return see_other(request, f"/admin/patrons/{card}", flash="Patron unblocked.")
 
-    @post("/{card:str}/pin", status_code=200)
+    @post("/{card:str}/pin", status_code=200, guards=[requires_page(Action.PATRON_SET_PIN)])
     async def reset_pin(self, request: Request, card: FromPath[str]) -> Template | Redirect:
         card = _card(card)
         form = await read_form(request)

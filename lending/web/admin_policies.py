@@ -11,9 +11,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ..circulation import KINDS, Invalid, NotFound
+from ..circulation.permissions import Action
 from ..services import policies
 from .admin_fields import FormCheck
-from .pages import admin_page, read_form, render, see_other
+from .pages import read_form, render, requires_page, see_other
 from .sessions import page_actor
 
 __all__ = ["AdminPolicyController"]
@@ -81,7 +82,6 @@ def _policy_values(check: FormCheck) -> dict[str, Any]:
 
 class AdminPolicyController(Controller):
     path = "/admin/policies"
-    guards = [admin_page]
     include_in_schema = False
 
     async def _page(
@@ -106,11 +106,11 @@ class AdminPolicyController(Controller):
             count_fields=COUNT_FIELDS,
         )
 
-    @get("/")
+    @get("/", guards=[requires_page(Action.POLICY_READ)])
     async def show(self, request: Request) -> Template:
         return await self._page(request)
 
-    @post("/{kind:str}", status_code=200)
+    @post("/{kind:str}", status_code=200, guards=[requires_page(Action.POLICY_EDIT)])
     async def save(self, request: Request, kind: FromPath[str]) -> Template | Redirect:
         kind = _kind(kind)
         check = FormCheck(await read_form(request))

@@ -15,10 +15,11 @@ from litestar.response import Redirect, Template
 
 from ..circulation import KINDS, Conflict, Invalid, NotFound
 from ..circulation.inventory import MAX_STEPS
+from ..circulation.permissions import Action
 from ..services import processing
 from .admin_fields import PAGE_SIZE, FormCheck, local_time, page_window
 from .desk_scan import MAX_CODE, clean_code
-from .pages import MAX_FIELD_CHARS, admin_page, render, see_other, staff_page
+from .pages import MAX_FIELD_CHARS, may, render, requires_page, see_other
 from .sessions import page_actor
 
 __all__ = ["AdminProcessingController", "DeskProcessingController"]
@@ -77,7 +78,7 @@ class _ProcessingPages(Controller):
             for step in item["steps"]:
                 step["when"] = local_time(step["done_at"], timezone)
         steps = []
-        if self.editor:
+        if self.editor and may(request, Action.POLICY_EDIT):
             for kind in KINDS:
                 if failed and failed.get("kind") == kind:
                     steps.append({"kind": kind, "text": failed["text"], "error": failed["error"]})
@@ -90,18 +91,18 @@ class _ProcessingPages(Controller):
             status=status,
             layout=self.layout,
             base=self.path,
-            editor=self.editor,
+            editor=self.editor and may(request, Action.POLICY_EDIT),
             queue=queue["items"],
             window=page_window(request, queue["total"], number),
             kinds_steps=steps,
             failed=failed or {},
         )
 
-    @get("/")
+    @get("/", guards=[requires_page(Action.PROCESSING_WORK)])
     async def index(self, request: Request, page: FromQuery[str | None] = None) -> Template:
         return await self._page(request, page)
 
-    @post("/{barcode:str}/steps", status_code=200)
+    @post("/{barcode:str}/steps", status_code=200, guards=[requires_page(Action.PROCESSING_WORK)])
     async def complete(self, request: Request, barcode: FromPath[str]) -> Template | Redirect:
         """Tick off the chosen steps of one device."""
         code, bad = clean_code(barcode[: MAX_CODE * 4])
@@ -136,10 +137,9 @@ class _ProcessingPages(Controller):
 
 class AdminProcessingController(_ProcessingPages):
     path = "/admin/processing"
-    guards = [admin_page]
     editor = True
 
-    @post("/steps/{kind:str}", status_code=200)
+    @post("/steps/{kind:str}", status_code=200, guards=[requires_page(Action.POLICY_EDIT)])
     async def save_steps(self, request: Request, kind: FromPath[str]) -> Template | Redirect:
         """A kind's steps, one per line (an empty box: no steps)."""
         kind = _kind(kind)
@@ -173,5 +173,4 @@ class AdminProcessingController(_ProcessingPages):
 
 class DeskProcessingController(_ProcessingPages):
     path = "/desk/processing"
-    guards = [staff_page]
     layout = "desk/layout.html"

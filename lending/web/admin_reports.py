@@ -14,10 +14,11 @@ from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
 from ..circulation import KINDS, LendingError, NotFound
+from ..circulation.permissions import Action
 from ..reports import chart_for, render_svg, report_csv
 from ..services import reports
 from .admin_devices import branch_options
-from .pages import MAX_FIELD_CHARS, admin_page, render
+from .pages import MAX_FIELD_CHARS, render, requires_page
 from .struct_form import errors_of
 
 __all__ = ["AdminReportController"]
@@ -89,7 +90,7 @@ async def _range(request: Request, typed: dict[str, str]) -> tuple[Any, dict[str
 
 class AdminReportController(Controller):
     path = "/admin/reports"
-    guards = [admin_page]
+    guards = [requires_page(Action.REPORT_READ)]
     include_in_schema = False
 
     @get("/")

@@ -8,10 +8,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ..circulation import Conflict, Invalid, LendingError
+from ..circulation.permissions import Action
 from ..services import staff
 from ..services.actors import STAFF_ROLES
 from .admin_fields import FormCheck
-from .pages import admin_page, read_form, render, see_other
+from .pages import read_form, render, requires_page, see_other
 from .sessions import page_actor
 
 __all__ = ["AdminStaffController"]
@@ -36,7 +37,7 @@ def _password(check: FormCheck, name: str = "password") -> str | None:
 
 class AdminStaffController(Controller):
     path = "/admin/staff"
-    guards = [admin_page]
+    guards = [requires_page(Action.STAFF_MANAGE)]
     include_in_schema = False
 
     async def _page(

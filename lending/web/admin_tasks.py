@@ -10,9 +10,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ..circulation import LendingError
+from ..circulation.permissions import Action
 from ..services import carrier, delivery
 from .admin_fields import local_time
-from .pages import admin_page, render, see_other
+from .pages import render, requires_page, see_other
 from .sessions import page_actor
 
 __all__ = ["AdminTaskController"]
@@ -29,7 +30,6 @@ def _id(raw: str) -> int | None:
 
 class AdminTaskController(Controller):
     path = "/admin/tasks"
-    guards = [admin_page]
     include_in_schema = False
 
     async def _page(
@@ -53,7 +53,7 @@ class AdminTaskController(Controller):
             problem=problem,
         )
 
-    @get("/")
+    @get("/", guards=[requires_page(Action.LINE_MANAGE)])
     async def index(self, request: Request) -> Template:
         return await self._page(request)
 
@@ -79,14 +79,20 @@ class AdminTaskController(Controller):
             return await self._page(request, problem=exc.detail, status=exc.status)
         return see_other(request, "/admin/tasks", flash=flash)
 
-    @post("/carrier/{task_id:str}/done", status_code=200)
+    @post(
+        "/carrier/{task_id:str}/done", status_code=200, guards=[requires_page(Action.LINE_MANAGE)]
+    )
     async def done(self, request: Request, task_id: FromPath[str]) -> Template | Redirect:
         return await self._act(request, task_id, "done")
 
-    @post("/carrier/{task_id:str}/retry", status_code=200)
+    @post(
+        "/carrier/{task_id:str}/retry", status_code=200, guards=[requires_page(Action.LINE_MANAGE)]
+    )
     async def retry(self, request: Request, task_id: FromPath[str]) -> Template | Redirect:
         return await self._act(request, task_id, "retry")
 
-    @post("/calls/{notice_id:str}/called", status_code=200)
+    @post(
+        "/calls/{notice_id:str}/called", status_code=200, guards=[requires_page(Action.NOTICE_CALL)]
+    )
     async def called(self, request: Request, notice_id: FromPath[str]) -> Template | Redirect:
         return await self._act(request, notice_id, "called")

@@ -15,6 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from ..circulation import NotFound, normalize_code
+from ..circulation.permissions import Action, require
 from ..http.common import MAX_ID
 from ..services.patrons import get_patron, patron_by_card
 from ..services.receipts import loan_receipt
@@ -31,7 +32,7 @@ from .desk_scan import (
     renew_loan,
     when,
 )
-from .pages import read_form, render, staff_page
+from .pages import read_form, render, requires_page
 from .sessions import page_actor
 
 __all__ = ["DeskController"]
@@ -130,19 +131,19 @@ _LANG = re.compile(r'<html lang="([a-z]{2})"')
 
 class DeskController(Controller):
     path = "/desk"
-    guards = [staff_page]
     include_in_schema = False
 
-    @get("/")
+    @get("/", guards=[requires_page(Action.CHECKOUT, Action.CHECKIN)])
     async def desk(self, request: Request, mode: str | None = None) -> Template:
         return render(request, "desk/index.html", mode=_mode(mode), result=None, panel=None)
 
-    @post("/scan", status_code=200)
+    @post("/scan", status_code=200, guards=[requires_page(Action.CHECKOUT, Action.CHECKIN)])
     async def scan(self, request: Request) -> Template:
         """One scan: mode, the selected patron's card (if any) and the scanned code."""
         form = await read_form(request)
         mode = _mode(form.get("mode"))
         actor = await page_actor(request)
+        require(actor.role, Action.CHECKOUT if mode == "checkout" else Action.CHECKIN)
         now = request.app.state.clock()
         patron = await _selected(form.get("patron"))
         code, result = clean_code(form.get("code", ""))
@@ -153,7 +154,7 @@ class DeskController(Controller):
                 result = await checkin_scan(actor, now, code)
         return await _answer(request, mode, result, patron)
 
-    @post("/renew", status_code=200)
+    @post("/renew", status_code=200, guards=[requires_page(Action.RENEW)])
     async def renew(self, request: Request) -> Template:
         """Renew one loan from the patron panel."""
         form = await read_form(request)
@@ -168,7 +169,7 @@ class DeskController(Controller):
             result = await renew_loan(actor, now, int(raw), patron, device)
         return await _answer(request, "checkout", result, patron)
 
-    @post("/kit", status_code=200)
+    @post("/kit", status_code=200, guards=[requires_page(Action.CHECKIN)])
     async def kit(self, request: Request) -> Template:
         """A checked-in loan's kit checklist: each part returned, missing or damaged, and
         whether the device itself is damaged (lending.web.desk_kit)."""
@@ -178,7 +179,7 @@ class DeskController(Controller):
         result = await record_kit(actor, request.app.state.clock(), form)  # type: ignore[arg-type]
         return await _answer(request, "checkin", result, patron)
 
-    @get("/receipt/{loans:str}")
+    @get("/receipt/{loans:str}", guards=[requires_page(Action.RECEIPT_PRINT)])
     async def receipt(self, request: Request, loans: str) -> Template:
         """Printable checkout receipts (lending/printing) for these loans, "12,13", in the
         patron's language, each with a link to its 80 mm PDF."""
@@ -196,7 +197,7 @@ class DeskController(Controller):
             request, "desk/receipt.html", receipts=parts, receipt_style=style, receipt_lang=lang
         )
 
-    @get("/receipt/{loan_id:int}/pdf")
+    @get("/receipt/{loan_id:int}/pdf", guards=[requires_page(Action.RECEIPT_PRINT)])
     async def receipt_pdf(self, request: Request, loan_id: int) -> Response[bytes]:
         if not 1 <= loan_id <= MAX_ID:
             raise NotFound("There is no receipt at this address.", "receipt_not_found")

@@ -12,13 +12,14 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ..circulation import Conflict, Invalid, LendingError, NotFound
+from ..circulation.permissions import Action
 from ..services import circulation, holds, patrons
 from ..services.actors import Actor
 from ..services.branches import list_branches
 from ..services.policies import all_policies
 from .dates import format_when
 from .i18n import translator
-from .pages import language_of, read_form, render, resident_page, see_other
+from .pages import language_of, read_form, render, requires_page, see_other
 from .sessions import page_actor
 
 __all__ = ["ResidentController", "refusal_text"]
@@ -136,7 +137,7 @@ class _Portal:
 
 async def _portal(request: Request) -> _Portal:
     actor = await page_actor(request)
-    assert actor is not None and actor.patron_id is not None  # resident_page guards this
+    assert actor is not None and actor.patron_id is not None  # the self_service guard
     now = request.app.state.clock()
     me = await patrons.get_patron_by_id(actor.patron_id, now)
     portal = _Portal(request, actor, me, now)
@@ -151,7 +152,7 @@ async def _reload(portal: _Portal) -> None:
 
 class ResidentController(Controller):
     path = "/my"
-    guards = [resident_page]
+    guards = [requires_page(Action.SELF_SERVICE)]
     include_in_schema = False
 
     @get("/")

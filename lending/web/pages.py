@@ -1,5 +1,6 @@
 """What every page handler shares: rendering with the common context, redirects that carry a
-one-time message, reading forms, and the role guards for pages."""
+one-time message, reading forms, and the page guards built from the permission table
+(lending/circulation/permissions.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect, Template
 
+from ..circulation.permissions import Action, Role, allows, allows_any, roles_for
 from ..services.actors import Actor
 from .admin_nav import ADMIN_NAV
 from .i18n import translator
@@ -19,14 +21,15 @@ from .sessions import page_actor, session_of, store_session
 __all__ = [
     "LoginRequired",
     "PageForbidden",
-    "admin_page",
+    "RequiresPage",
     "language_of",
     "local_path",
+    "may",
+    "nav_for",
     "read_form",
     "render",
-    "resident_page",
+    "requires_page",
     "see_other",
-    "staff_page",
 ]
 
 MAX_FIELD_CHARS = 10_000  # longer form values are cut here; services then refuse them by length
@@ -79,18 +82,20 @@ def render(
     session = session_of(request)
     lang = language or language_of(request)
     flash = session.get("f") if isinstance(session.get("f"), str) else None
+    actor: Actor | None = request.scope.get("lending_page_actor")  # type: ignore[assignment]
     response = Template(
         template_name=template,
         status_code=status,
         context={
             "request": request,
-            "actor": request.scope.get("lending_page_actor"),
+            "actor": actor,
             "library_name": request.app.state.settings.library_name,
             "lang": lang,
             "t": translator(lang),
             "flash": flash,
             "path": request.url.path,
-            "admin_nav": ADMIN_NAV,
+            "admin_nav": nav_for(actor),
+            "may": lambda action: may(request, Action(action)),
             **context,
         },
         headers={"cache-control": "no-store"},
@@ -134,20 +139,49 @@ async def _page_actor_or_login(connection: ASGIConnection, login: str) -> Actor:
     return actor
 
 
-async def staff_page(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if not (await _page_actor_or_login(connection, "/login")).is_staff:
-        raise PageForbidden("This page is for library staff.")
+_FOR_WHOM = {
+    frozenset({Role.ADMIN}): "This page is for administrators.",
+    frozenset({Role.ADMIN, Role.DESK}): "This page is for library staff.",
+    frozenset({Role.RESIDENT}): (
+        "This page is for residents: log in with your card number and PIN."
+    ),
+}
 
 
-async def admin_page(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    actor = await _page_actor_or_login(connection, "/login")
-    if actor.role != "admin":
-        raise PageForbidden("This page is for administrators.")
+class RequiresPage:
+    """A page guard: not logged in, a redirect to the login (the residents' one when only
+    residents may do any of `actions`); logged in with a role that may do none of them, the
+    403 page."""
+
+    def __init__(self, actions: tuple[Action, ...]) -> None:
+        self.actions = actions
+        self.roles = frozenset().union(*(roles_for(a) for a in actions))
+        self.login = "/my/login" if self.roles == {Role.RESIDENT} else "/login"
+
+    async def __call__(self, connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        actor = await _page_actor_or_login(connection, self.login)
+        if not allows_any(actor.role, self.actions):
+            raise PageForbidden(_FOR_WHOM.get(self.roles, "You do not have access to this page."))
+
+    def __repr__(self) -> str:
+        return f"requires_page({', '.join(a.value for a in self.actions)})"
 
 
-async def resident_page(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if (await _page_actor_or_login(connection, "/my/login")).role != "resident":
-        raise PageForbidden("This page is for residents: log in with your card number and PIN.")
+def requires_page(*actions: Action) -> RequiresPage:
+    return RequiresPage(actions)
+
+
+def may(request: Request, action: Action) -> bool:
+    """May the person logged in to the pages do this? (Templates: `may("patron.unblock")`.)"""
+    actor: Actor | None = request.scope.get("lending_page_actor")  # type: ignore[assignment]
+    return actor is not None and allows(actor.role, action)
+
+
+def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
+    """The admin console's sections this actor may open."""
+    if actor is None:
+        return []
+    return [(href, label) for href, label, action in ADMIN_NAV if allows(actor.role, action)]
 
 
 def login_redirect(error: LoginRequired) -> Redirect:

@@ -1,55 +1,113 @@
-"""Who may call what: the role matrix for every endpoint, tokens that are missing, garbage or
-expired, guards that run before the body is read, and the login lockout."""
+"""Who may call what: every API operation and every page, for anonymous callers, residents,
+desk staff and admins, answered as the permission table (lending/circulation/permissions.py)
+says; tokens that are missing, garbage or expired, guards that run before the body is read,
+and the login lockout."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+import httpx
 import pytest
 
-PUBLIC, RESIDENT, DESK, ADMIN = "public", "resident", "desk", "admin"
-STAFF = (DESK, ADMIN)
+from lending.circulation.permissions import Role, roles_for
 
-# (method, path, body, roles allowed): every endpoint of the contract plus the staff accounts.
-# Each body succeeds when sent once, in this order, by a role that is allowed.
-MATRIX: list[tuple[str, str, Any, tuple[str, ...]]] = [
-    ("GET", "/api/health", None, (PUBLIC,)),
-    ("POST", "/api/auth/token", {"card_number": "P002", "pin": "1234"}, (PUBLIC,)),
-    ("GET", "/api/branches", None, STAFF),
-    ("POST", "/api/branches", {"code": "WEST", "name": "West"}, (ADMIN,)),
-    ("POST", "/api/branches/MAIN/closures", {"date": "2026-12-24", "reason": "Eve"}, (ADMIN,)),
-    ("GET", "/api/devices", None, STAFF),
+PUBLIC, RESIDENT, DESK, ADMIN = "public", "resident", "desk", "admin"
+ROLES = (RESIDENT, DESK, ADMIN)
+
+# Routes anyone may use: logging in and out, the language switch, the start page, the health
+# check, the OpenAPI document and the static files. Every other route names its action.
+PUBLIC_ROUTES = {
+    ("GET", "/api/health"),
+    ("POST", "/api/auth/token"),
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/my/login"),
+    ("POST", "/my/login"),
+    ("POST", "/logout"),
+    ("POST", "/language"),
+}
+PUBLIC_PREFIXES = ("/schema", "/static/")
+
+# (method, path, body): an API call that succeeds when sent once, in this order, by a role
+# the permission table allows (who that is comes from the table, not from this list).
+MATRIX: list[tuple[str, str, Any]] = [
+    ("GET", "/api/health", None),
+    ("POST", "/api/auth/token", {"card_number": "P002", "pin": "1234"}),
+    ("GET", "/api/branches", None),
+    ("POST", "/api/branches", {"code": "WEST", "name": "West"}),
+    ("POST", "/api/branches/MAIN/closures", {"date": "2026-12-24", "reason": "Eve"}),
+    ("GET", "/api/devices", None),
     ("POST", "/api/devices", {"barcode": "DEV100", "kind": "hotspot", "model": "M",
-                              "serial_number": "S100", "branch": "MAIN"}, (ADMIN,)),
-    ("GET", "/api/devices/DEV001", None, STAFF),
-    ("PATCH", "/api/devices/DEV005", {"notes": "scratched"}, (ADMIN,)),
-    ("GET", "/api/patrons", None, STAFF),
-    ("POST", "/api/patrons", {"card_number": "P100", "name": "Dee"}, STAFF),
-    ("GET", "/api/patrons/P001", None, STAFF),
-    ("PATCH", "/api/patrons/P001", {"phone": "555-0100"}, STAFF),
-    ("GET", "/api/policies", None, STAFF),
-    ("PUT", "/api/policies/tablet", {"loan_days": 7}, (ADMIN,)),
-    ("POST", "/api/checkout", {"patron": "P002", "device": "DEV004"}, STAFF),
-    ("POST", "/api/checkin", {"device": "DEV004"}, STAFF),
-    ("POST", "/api/loans/{loan}/renew", None, STAFF),
-    ("GET", "/api/loans", None, STAFF),
-    ("POST", "/api/holds", {"patron": "P002", "kind": "tablet", "branch": "MAIN"}, STAFF),
-    ("GET", "/api/holds", None, STAFF),
-    ("DELETE", "/api/holds/{hold}", None, STAFF),
-    ("GET", "/api/me", None, (RESIDENT,)),
-    ("GET", "/api/me/loans", None, (RESIDENT,)),
-    ("POST", "/api/me/loans/{loan}/renew", None, (RESIDENT,)),
-    ("GET", "/api/me/holds", None, (RESIDENT,)),
-    ("POST", "/api/me/holds", {"kind": "hotspot", "branch": "MAIN"}, (RESIDENT,)),
-    ("DELETE", "/api/me/holds/{my_hold}", None, (RESIDENT,)),
-    ("GET", "/api/events", None, (ADMIN,)),
-    ("GET", "/api/staff", None, (ADMIN,)),
-    ("POST", "/api/staff", {"username": "desk2", "role": "desk", "password": "long-enough"},
-     (ADMIN,)),
+                              "serial_number": "S100", "branch": "MAIN"}),
+    ("GET", "/api/devices/DEV001", None),
+    ("PATCH", "/api/devices/DEV005", {"notes": "scratched"}),
+    ("GET", "/api/patrons", None),
+    ("POST", "/api/patrons", {"card_number": "P100", "name": "Dee"}),
+    ("GET", "/api/patrons/P001", None),
+    ("PATCH", "/api/patrons/P001", {"phone": "555-0100"}),
+    ("GET", "/api/policies", None),
+    ("PUT", "/api/policies/tablet", {"loan_days": 7}),
+    ("POST", "/api/checkout", {"patron": "P002", "device": "DEV004"}),
+    ("POST", "/api/checkin", {"device": "DEV004"}),
+    ("POST", "/api/loans/{loan}/renew", None),
+    ("GET", "/api/loans", None),
+    ("POST", "/api/holds", {"patron": "P002", "kind": "tablet", "branch": "MAIN"}),
+    ("GET", "/api/holds", None),
+    ("DELETE", "/api/holds/{hold}", None),
+    ("GET", "/api/me", None),
+    ("GET", "/api/me/loans", None),
+    ("POST", "/api/me/loans/{loan}/renew", None),
+    ("GET", "/api/me/holds", None),
+    ("POST", "/api/me/holds", {"kind": "hotspot", "branch": "MAIN"}),
+    ("DELETE", "/api/me/holds/{my_hold}", None),
+    ("GET", "/api/events", None),
+    ("GET", "/api/staff", None),
+    ("POST", "/api/staff", {"username": "desk2", "role": "desk", "password": "long-enough"}),
 ]  # fmt: skip
-PROTECTED = [row for row in MATRIX if PUBLIC not in row[3]]
-WITH_BODY = [row for row in PROTECTED if row[2] is not None]
+
+
+def is_public(method: str, template: str) -> bool:
+    return (method, template) in PUBLIC_ROUTES or template.startswith(PUBLIC_PREFIXES)
+
+
+def route_guards(app) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
+    """(method, path template) -> the actions of each permission guard on its handler (the
+    controller's and the handler's own; a request must pass all of them)."""
+    found: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            guards = [g.actions for g in handler.resolve_guards() if hasattr(g, "actions")]
+            for method in handler.http_methods:
+                if method not in ("OPTIONS", "HEAD"):
+                    found[(method, route.path_format)] = guards
+    return found
+
+
+def allowed_roles(guards: list[tuple[Any, ...]]) -> set[str]:
+    """The roles the permission table lets through every guard (each guard: any of its actions)."""
+    allowed = {r.value for r in Role}
+    for actions in guards:
+        allowed &= {r.value for action in actions for r in roles_for(action)}
+    return allowed
+
+
+def as_template(path: str) -> str:
+    for value, name in [("{loan}", "{loan_id}"), ("{hold}", "{hold_id}"),
+                        ("{my_hold}", "{hold_id}"), ("/MAIN/", "/{branch_code}/"),
+                        ("DEV001", "{barcode}"), ("DEV005", "{barcode}"),
+                        ("P001", "{card_number}"), ("/tablet", "/{kind}")]:  # fmt: skip
+        path = path.replace(value, name)
+    return path
+
+
+def expected_roles(app, method: str, path: str) -> set[str]:
+    template = as_template(path)
+    if is_public(method, template):
+        return {PUBLIC, *ROLES}
+    return allowed_roles(route_guards(app)[(method, template)])
 
 
 @pytest.fixture
@@ -74,6 +132,10 @@ async def world(api, library) -> dict[str, Any]:
     return {"loan": loan, "hold": other_hold, "my_hold": hold, "resident": resident}
 
 
+def protected(app) -> list[tuple[str, str, Any]]:
+    return [row for row in MATRIX if PUBLIC not in expected_roles(app, row[0], row[1])]
+
+
 def url(path: str, world: dict[str, Any]) -> str:
     return path.format(**world)
 
@@ -86,55 +148,110 @@ def assert_problem(response, status: int, code: str) -> None:
     assert (body["status"], body["code"]) == (status, code)
 
 
-def served_routes(app) -> set[tuple[str, str]]:
-    return {
-        (method, route.path_format)
-        for route in app.routes
-        if route.path.startswith("/api/")  # pages are tested in tests/web
-        for method in getattr(route, "methods", ())
-        if method not in ("OPTIONS", "HEAD")
-    }
+def filled(template: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", template)
 
 
-def as_template(path: str) -> str:
-    for value, name in [("{loan}", "{loan_id}"), ("{hold}", "{hold_id}"),
-                        ("{my_hold}", "{hold_id}"), ("/MAIN/", "/{branch_code}/"),
-                        ("DEV001", "{barcode}"), ("DEV005", "{barcode}"),
-                        ("P001", "{card_number}"), ("/tablet", "/{kind}")]:  # fmt: skip
-        path = path.replace(value, name)
-    return path
+async def test_every_route_handler_is_mapped_to_an_action_or_listed_as_public(app):
+    """A new endpoint or page without a permission fails here."""
+    unmapped = [
+        f"{method} {template}"
+        for (method, template), guards in sorted(route_guards(app).items())
+        if not guards and not is_public(method, template)
+    ]
+    assert not unmapped, "routes without a permission guard:\n" + "\n".join(unmapped)
+    guarded_public = [
+        f"{m} {t}" for (m, t), guards in route_guards(app).items() if guards and is_public(m, t)
+    ]
+    assert not guarded_public
 
 
 async def test_every_route_in_the_matrix_is_served(app):
-    listed = {(method, as_template(path)) for method, path, _, _ in MATRIX}
-    assert listed <= served_routes(app)
+    listed = {(method, as_template(path)) for method, path, _ in MATRIX}
+    assert listed <= set(route_guards(app))
 
 
-async def test_routes_outside_the_matrix_still_refuse_anonymous_callers_and_residents(
-    app, api, world
-):
-    """A safety net for endpoints added after this matrix was written (add them to MATRIX)."""
-    listed = {(method, as_template(path)) for method, path, _, _ in MATRIX}
+async def test_every_api_operation_answers_each_role_as_the_permission_table_says(app, api, world):
+    """Anonymous: 401. A role the table refuses: 403 `forbidden`. A role it allows: past the
+    guard (whatever the service then says about the placeholder ids and empty bodies)."""
     wrong = []
-    for method, template in sorted(served_routes(app) - listed):
-        path = re.sub(r"\{[^}]+\}", "1", template)
-        r = await api.client.request(method, path, json={})
-        if r.status_code != 401:
-            wrong.append(f"anonymous {method} {template}: {r.status_code}")
-        if not template.startswith("/api/me"):
-            r = await api.client.request(method, path, json={}, headers=world["resident"])
-            if r.status_code != 403:
-                wrong.append(f"resident {method} {template}: {r.status_code}")
+    callers = {PUBLIC: {}, RESIDENT: world["resident"], DESK: api.headers["desk"],
+               ADMIN: api.headers["admin"]}  # fmt: skip
+    for (method, template), guards in sorted(route_guards(app).items()):
+        if not template.startswith("/api/") or is_public(method, template):
+            continue
+        allowed = allowed_roles(guards)
+        for who, headers in callers.items():
+            r = await api.client.request(method, filled(template), json={}, headers=headers)
+            code = r.json().get("code") if r.headers.get("content-type", "").startswith(
+                "application/problem+json") else None  # fmt: skip
+            if who == PUBLIC:
+                ok = r.status_code == 401 and code == "unauthenticated"
+            elif who in allowed:
+                ok = r.status_code not in (401, 403) and r.status_code < 500
+            else:
+                ok = r.status_code == 403 and code == "forbidden"
+            if not ok:
+                wrong.append(f"{who} {method} {template} (allowed: {sorted(allowed)}): "
+                             f"{r.status_code} {r.text[:200]}")  # fmt: skip
+    assert not wrong, "\n".join(wrong)
+
+
+async def page_client(app, role: str | None) -> httpx.AsyncClient:
+    """A browser-like client logged in to the pages as `role` (None: nobody), with its CSRF
+    cookie sent back as the header on every request."""
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    await client.get("/login")
+    token = client.cookies.get("lending_csrf")
+    client.headers["x-csrftoken"] = token
+    if role == RESIDENT:
+        r = await client.post("/my/login", data={"card_number": "P001", "pin": "1234"})
+    elif role is not None:
+        r = await client.post("/login", data={"username": role, "password": "correct-horse"})
+    if role is not None:
+        assert r.status_code == 303, r.text
+    return client
+
+
+async def test_every_page_answers_each_role_as_the_permission_table_says(app, api, world):
+    """Anonymous: a redirect to the right login. A role the table refuses: the 403 page. A role
+    it allows: the page, a redirect, or a form or lookup error (422, 404), never 401/403/5xx."""
+    wrong = []
+    pages = {
+        key: guards
+        for key, guards in sorted(route_guards(app).items())
+        if not key[1].startswith("/api/") and not is_public(*key)
+    }
+    assert len(pages) > 50
+    for who in (PUBLIC, RESIDENT, DESK, ADMIN):
+        client = await page_client(app, None if who == PUBLIC else who)
+        try:
+            for (method, template), guards in pages.items():
+                allowed = allowed_roles(guards)
+                r = await client.request(method, filled(template))
+                login = "/my/login" if allowed == {RESIDENT} else "/login"
+                if who == PUBLIC:
+                    location = r.headers.get("location", "")
+                    ok = r.status_code == 303 and location.startswith(f"{login}?next=")
+                elif who in allowed:
+                    ok = r.status_code in (200, 303, 404, 422)
+                else:
+                    ok = r.status_code == 403 and "text/html" in r.headers["content-type"]
+                if not ok:
+                    wrong.append(f"{who} {method} {template} (allowed: {sorted(allowed)}): "
+                                 f"{r.status_code} {r.headers.get('location', '')}")  # fmt: skip
+        finally:
+            await client.aclose()
     assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize("role", [RESIDENT, DESK, ADMIN])
-async def test_each_role_reaches_exactly_its_endpoints(api, world, role):
+async def test_each_role_reaches_exactly_its_endpoints(app, api, world, role):
     headers = world["resident"] if role == RESIDENT else api.headers[role]
     wrong = []
-    for method, path, body, allowed in MATRIX:
+    for method, path, body in MATRIX:
         r = await api.client.request(method, url(path, world), json=body, headers=headers)
-        if role in allowed or PUBLIC in allowed:
+        if role in expected_roles(app, method, path):
             if not 200 <= r.status_code < 300:
                 wrong.append(f"{method} {path}: expected success, got {r.status_code} {r.text}")
         elif r.status_code != 403 or r.json().get("code") != "forbidden":
@@ -156,9 +273,9 @@ async def test_each_role_reaches_exactly_its_endpoints(api, world, role):
     ],
     ids=["none", "empty", "scheme-only", "blank", "garbage", "huge", "basic", "other-scheme"],
 )
-async def test_no_valid_token_means_401_on_every_protected_endpoint(api, world, authorization):
+async def test_no_valid_token_means_401_on_every_protected_endpoint(app, api, world, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
-    for method, path, body, _ in PROTECTED:
+    for method, path, body in protected(app):
         r = await api.client.request(method, url(path, world), json=body, headers=headers)
         assert_problem(r, 401, "unauthenticated")
         assert r.headers["www-authenticate"].startswith("Bearer")
@@ -171,11 +288,11 @@ async def test_public_endpoints_need_no_token(api, world):
     assert_problem(r, 401, "invalid_credentials")
 
 
-async def test_an_expired_staff_token_is_401_everywhere(api, world, clock):
+async def test_an_expired_staff_token_is_401_everywhere(app, api, world, clock):
     desk = api.headers["desk"]
     assert (await api.client.get("/api/devices", headers=desk)).status_code == 200
     clock.advance(hours=12, seconds=1)
-    for method, path, body, _ in PROTECTED:
+    for method, path, body in protected(app):
         r = await api.client.request(method, url(path, world), json=body, headers=desk)
         assert_problem(r, 401, "unauthenticated")
     assert (await api.client.get("/api/devices", headers=await api.login(
@@ -198,9 +315,12 @@ async def test_a_token_from_the_login_reply_is_accepted_with_any_case_of_bearer(
 
 
 @pytest.mark.parametrize("body", ['{"broken": ', "[]", "null"], ids=["malformed", "array", "null"])
-async def test_guards_run_before_the_body_is_read(api, world, body):
+async def test_guards_run_before_the_body_is_read(app, api, world, body):
     """Anonymous callers get 401 and callers with the wrong role 403, however bad the body."""
-    for method, path, _, allowed in WITH_BODY:
+    for method, path, given in protected(app):
+        if given is None:
+            continue
+        allowed = expected_roles(app, method, path)
         target = url(path, world)
         json_type = {"content-type": "application/json"}
         r = await api.client.request(method, target, content=body, headers=json_type)

@@ -372,7 +372,10 @@ async def test_blocking_a_patron_stores_the_reason(desk):
 async def test_unblocking_a_patron_clears_the_reason_and_allows_checkout(desk):
     await desk.patch_patron("P001", blocked=True, block_reason="Device not returned")
 
-    patron = await desk.patch_patron("P001", blocked=False)
+    # Lifting a block is a supervisor's action (patron.unblock): the admin does it.
+    r = await desk.client.patch("/api/patrons/P001", json={"blocked": False}, headers=desk.admin)
+    assert r.status_code == 200, r.text
+    patron = r.json()
 
     assert patron["blocked"] is False
     assert patron["block_reason"] is None
@@ -389,7 +392,9 @@ async def test_patching_contact_details_keeps_the_rest(desk):
 
 
 async def test_a_new_pin_replaces_the_old_one(desk):
-    await desk.patch_patron("P001", pin="8642")
+    # Setting a PIN is a supervisor's action (patron.set_pin): the admin does it.
+    r = await desk.client.patch("/api/patrons/P001", json={"pin": "8642"}, headers=desk.admin)
+    assert r.status_code == 200, r.text
 
     new = await desk.client.post("/api/auth/token", json={"card_number": "P001", "pin": "8642"})
     old = await desk.client.post("/api/auth/token", json={"card_number": "P001", "pin": "1234"})

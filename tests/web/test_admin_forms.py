@@ -335,9 +335,12 @@ async def test_desk_staff_get_a_403_page_and_anonymous_users_the_login(client, a
         r = await client.get(path)
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/admin")
     await page_login(client, "desk")
-    for path in ("/admin", "/admin/devices", "/admin/labels", "/admin/jobs"):
+    for path in ("/admin", "/admin/devices/new", "/admin/labels", "/admin/jobs"):
         r = await client.get(path)
         assert r.status_code == 403 and "for administrators" in r.text
+    # The permission table lets desk read the devices (as GET /api/devices does), not edit them.
+    r = await client.get("/admin/devices")
+    assert r.status_code == 200 and "/admin/devices/new" not in r.text
     token = csrf_of((await client.get("/login")).text)
     r = await client.post("/admin/jobs/expire_holds/run", data={"_csrf_token": token})
     assert r.status_code == 403

@@ -124,19 +124,31 @@ async def test_bad_kit_and_repair_values_show_field_errors_and_good_ones_show_on
     assert 'data-label="Part">Wall charger' not in (await client.get(base)).text
 
 
-async def test_desk_staff_cannot_edit_kits_or_repairs(client, api, library):
+async def test_desk_staff_cannot_edit_kits_or_resolve_repairs_but_can_report_damage(
+    client, api, library
+):
     token = await page_login(client, "desk")
     r = await client.post(
         "/admin/devices/DEV001/kit",
         data={"name": "Charger", "replacement_cost": "5", "_csrf_token": token},
     )
     assert r.status_code == 403
+    kit = await client.get("/api/devices/DEV001/kit", headers=api.headers["admin"])
+    assert kit.json()["total"] == 0
+    # Opening a repair is desk work (repair.open, as POST /api/devices/{barcode}/maintenance).
     r = await client.post(
         "/admin/devices/DEV001/maintenance", data={"problem": "Broken", "_csrf_token": token}
     )
+    assert r.status_code == 303, r.text
+    log = await client.get("/api/devices/DEV001/maintenance", headers=api.headers["admin"])
+    record = log.json()["items"][0]["id"]
+    r = await client.post(
+        f"/admin/devices/DEV001/maintenance/{record}/resolve",
+        data={"resolution": "Fixed", "_csrf_token": token},
+    )
     assert r.status_code == 403
-    kit = await client.get("/api/devices/DEV001/kit", headers=api.headers["admin"])
-    assert kit.json()["total"] == 0
+    device = await client.get("/api/devices/DEV001", headers=api.headers["admin"])
+    assert device.json()["status"] == "in_repair"
 
 
 async def test_the_desk_checklist_charges_ticked_parts_and_refuses_bad_values(client, api, library):
