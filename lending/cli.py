@@ -328,6 +328,27 @@ def cmd_labels(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    """A TCP port for --port: a whole number from 1 to 65535 (argparse explains a refusal)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use a number from 1 to 65535")
+    return port
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers") from None
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError(f"{count} workers: use a number from 1 to 64")
+    return count
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lending", description="Hotspot and laptop lending for public libraries."
@@ -336,8 +357,10 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the web app and API")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
-    serve.add_argument("--port", type=int, default=8000, help="port (%(default)s)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (%(default)s)")
+    serve.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (%(default)s)")
+    serve.add_argument(
+        "--workers", type=_workers, default=1, help="worker processes, 1-64 (%(default)s)"
+    )
     serve.add_argument("--log-level", default="info", help="uvicorn log level (%(default)s)")
     serve.add_argument(
         "--access-log",

@@ -11,21 +11,15 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 
 from ..circulation import LendingError
-from .pages import LoginRequired, PageForbidden, login_redirect, render
+from .i18n import translator
+from .pages import LoginRequired, PageForbidden, language_of, login_redirect, render
 
 __all__ = ["is_page_path", "with_page_errors"]
 
 log = logging.getLogger("lending.web")
 
 _API_PREFIXES = ("/api", "/schema")
-_MESSAGES = {
-    400: "The request could not be read.",
-    403: "You do not have access to this page.",
-    404: "There is no page at this address.",
-    405: "This page cannot be used that way.",
-    413: "What you sent is too large.",
-    500: "Something went wrong on our side. The problem has been logged.",
-}
+_TRANSLATED = {400, 401, 403, 404, 405, 413, 429, 500}  # statuses with an error_<status> text
 
 
 _PAGE_PREFIXES = ("/", "/desk", "/admin", "/my", "/login", "/logout", "/language", "/static")
@@ -47,6 +41,7 @@ def _answers_with_a_page(request: Request) -> bool:
 
 
 def _page_error(request: Request, exc: Exception) -> Response[Any]:
+    t = translator(language_of(request))
     if isinstance(exc, LoginRequired):
         return login_redirect(exc)
     if isinstance(exc, PageForbidden):
@@ -54,18 +49,15 @@ def _page_error(request: Request, exc: Exception) -> Response[Any]:
     elif isinstance(exc, LendingError):
         status, message = exc.status, exc.detail
     elif isinstance(exc, PermissionDeniedException) and "csrf" in str(exc.detail).lower():
-        status = 403
-        message = (
-            "This form has expired or was not sent from this site. Reload the page and try again."
-        )
+        status, message = 403, t("error_csrf")
     elif isinstance(exc, NotAuthorizedException):
-        status, message = 401, "Please log in."
+        status, message = 401, t("error_401")
     elif isinstance(exc, HTTPException):
         status = exc.status_code
-        message = _MESSAGES.get(status, str(exc.detail))
+        message = t(f"error_{status}") if status in _TRANSLATED else str(exc.detail)
     else:
         log.exception("page error on %s %s", request.method, request.url.path, exc_info=exc)
-        status, message = 500, _MESSAGES[500]
+        status, message = 500, t("error_500")
     return render(request, "error.html", status=status, status_code=status, message=message)
 
 

@@ -21,6 +21,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "required": "This field is required.",
         "error_title": "Something went wrong",
         "back_home": "Go to the start page",
+        "error_400": "The request could not be read.",
+        "error_401": "Please log in.",
+        "error_403": "You do not have access to this page.",
+        "error_404": "There is no page at this address.",
+        "error_405": "This page cannot be used that way.",
+        "error_413": "What you sent is too large.",
+        "error_429": "Too many requests. Wait a little, then try again.",
+        "error_500": "Something went wrong on our side. The problem has been logged.",
+        "error_csrf": "This form has expired or was not sent from this site. Reload the page and "
+        "try again.",
         # --- resident portal (/my): lending/web/my.py, templates/my/ ---
         "my_title": "My devices",
         "my_hello": "Hello, {name}",
@@ -95,6 +105,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "required": "Este campo es obligatorio.",
         "error_title": "Algo salió mal",
         "back_home": "Ir a la página de inicio",
+        "error_400": "No se pudo leer la solicitud.",
+        "error_401": "Inicie sesión.",
+        "error_403": "No tiene acceso a esta página.",
+        "error_404": "No hay ninguna página en esta dirección.",
+        "error_405": "Esta página no se puede usar de esa manera.",
+        "error_413": "Lo que envió es demasiado grande.",
+        "error_429": "Demasiadas solicitudes. Espere un poco y vuelva a intentarlo.",
+        "error_500": "Algo salió mal de nuestro lado. El problema quedó registrado.",
+        "error_csrf": "Este formulario venció o no se envió desde este sitio. Vuelva a cargar la "
+        "página e inténtelo de nuevo.",
         # --- portal de residentes (/my): lending/web/my.py, templates/my/ ---
         "my_title": "Mis equipos",
         "my_hello": "Hola, {name}",

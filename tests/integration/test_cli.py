@@ -199,6 +199,26 @@ def test_serve_refuses_a_database_that_was_never_migrated(unmigrated_url, tmp_pa
     assert "lending migrate" in refused(result)
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--port", "99999", "99999 is not a port: use a number from 1 to 65535"),
+        ("--port", "-5", "-5 is not a port"),
+        ("--port", "0", "0 is not a port"),
+        ("--port", "http", "'http' is not a port number"),
+        ("--workers", "0", "0 workers: use a number from 1 to 64"),
+    ],
+)
+def test_serve_refuses_a_port_or_worker_count_it_could_not_use(
+    migrated_url, tmp_path, option, value, said
+):
+    result = lending("serve", option, value, url=migrated_url, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert said in refused(result)
+    assert "Listening" not in result.stdout + result.stderr
+
+
 def test_serve_on_a_missing_sqlite_file_refuses_without_creating_it(tmp_path):
     path = tmp_path / "nothing-here.sqlite3"
 
