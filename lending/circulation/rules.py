@@ -68,6 +68,11 @@ class LoanFacts:
     patron_blocked: bool
 
 
+
+def _loans(count: int, kind: str) -> str:
+    """ "1 hotspot loan", "2 laptop loans" """
+    return f"{count} {kind} loan{'' if count == 1 else 's'}"
+
 def can_check_out(
     device: DeviceFacts, patron: PatronFacts, policy: LoanPolicy, today: date
 ) -> Refusal | None:
@@ -95,14 +100,14 @@ def can_check_out(
     if patron.active_loans_of_kind >= policy.max_active_loans_per_patron:
         return Refusal(
             "loan_limit_reached",
-            f"The patron already has {patron.active_loans_of_kind} {policy.kind} loan(s); "
+            f"The patron already has {_loans(patron.active_loans_of_kind, policy.kind)}; "
             f"the limit is {policy.max_active_loans_per_patron}.",
         )
     household = patron.household_active_loans_of_kind
     if household is not None and household >= policy.max_active_loans_per_household:
         return Refusal(
             "loan_limit_reached",
-            f"The patron's household already has {household} {policy.kind} loan(s); "
+            f"The patron's household already has {_loans(household, policy.kind)}; "
             f"the limit is {policy.max_active_loans_per_household}.",
         )
     return None

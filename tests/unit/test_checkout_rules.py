@@ -178,6 +178,22 @@ def test_checkout_refused_when_patron_has_reached_their_limit_for_the_kind():
     assert "limit is 1" in refusal.detail
 
 
+def test_a_limit_refusal_counts_loans_in_plain_words_one_or_many():
+    one = can_check_out(device(), patron(active_loans_of_kind=1), policy(), TODAY)
+    many = can_check_out(
+        device(), patron(active_loans_of_kind=3), policy(patron_limit=2, household_limit=5), TODAY
+    )
+    household = can_check_out(
+        device(),
+        patron(active_loans_of_kind=0, household_active_loans_of_kind=1),
+        policy(patron_limit=1, household_limit=1),
+        TODAY,
+    )
+    assert "already has 1 laptop loan;" in one.detail and "(s)" not in one.detail
+    assert "already has 3 laptop loans;" in many.detail
+    assert "household already has 1 laptop loan;" in household.detail
+
+
 def test_checkout_refused_when_patron_is_above_their_limit_for_the_kind():
     p = patron(active_loans_of_kind=3)
     assert refusal_code(device(), p, policy(patron_limit=2, household_limit=5)) == (
