@@ -5,7 +5,7 @@ Services gather the facts from the database and pass them in; these functions on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from .calendar import BranchCalendar, end_of_day_after, renewal_due_at
@@ -19,6 +19,7 @@ __all__ = [
     "PatronFacts",
     "Refusal",
     "can_check_out",
+    "can_place_hold",
     "can_renew",
     "checkout_due_at",
     "hold_ready_until",
@@ -68,10 +69,10 @@ class LoanFacts:
     patron_blocked: bool
 
 
-
 def _loans(count: int, kind: str) -> str:
     """ "1 hotspot loan", "2 laptop loans" """
     return f"{count} {kind} loan{'' if count == 1 else 's'}"
+
 
 def can_check_out(
     device: DeviceFacts, patron: PatronFacts, policy: LoanPolicy, today: date
@@ -89,6 +90,27 @@ def can_check_out(
             "device_unavailable",
             f"Device {device.barcode} is not available (status: {device.status}).",
         )
+    return _patron_refusal(patron, policy, today)
+
+
+def can_place_hold(
+    patron: PatronFacts, policy: LoanPolicy, today: date, *, has_open_hold: bool
+) -> Refusal | None:
+    """Why this patron may not join the waitlist for `policy.kind` today, or None: blocked,
+    expired, at their own loan limit for the kind (a device set aside for them could not be
+    lent), and one open hold per kind. The household limit is not checked: another member may
+    well have returned theirs by the time a device is set aside."""
+    refusal = _patron_refusal(replace(patron, household_active_loans_of_kind=None), policy, today)
+    if refusal is not None:
+        return refusal
+    if has_open_hold:
+        return Refusal(
+            "duplicate_hold", f"The patron already has an open hold for a {policy.kind}."
+        )
+    return None
+
+
+def _patron_refusal(patron: PatronFacts, policy: LoanPolicy, today: date) -> Refusal | None:
     if patron.blocked:
         reason = f": {patron.block_reason}" if patron.block_reason else ""
         return Refusal("patron_blocked", f"The patron's account is blocked{reason}.")

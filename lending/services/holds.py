@@ -6,9 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..circulation import Conflict, FieldError, Invalid, NotFound, hold_ready_until
+from ..circulation import (
+    Conflict,
+    FieldError,
+    Invalid,
+    NotFound,
+    PatronFacts,
+    can_place_hold,
+    hold_ready_until,
+)
 from ..database import is_postgres, write_transaction
-from ..tables import Device, Hold
+from ..tables import Device, Hold, Loan
 from . import audit
 from .actors import Actor
 from .branches import branch_by_code, calendar_for
@@ -133,16 +141,19 @@ async def place_hold(
     async with write_transaction():
         patron = await patron_by_card(card_number)
         branch = await branch_by_code(branch_code, field="branch")
-        if patron["blocked"]:
-            raise Conflict("The patron's account is blocked.", "patron_blocked")
         today = now.astimezone(zone(branch["timezone"])).date()
-        if patron["expires_on"] is not None and patron["expires_on"] < today:
-            raise Conflict("The patron's card has expired.", "patron_expired")
-        duplicate = Conflict(f"The patron already has an open hold for a {kind}.", "duplicate_hold")
-        if await Hold.exists().where(
+        has_open_hold = await Hold.exists().where(
             (Hold.patron == patron["id"]) & (Hold.kind == kind) & Hold.status.is_in(list(OPEN))
-        ):
-            raise duplicate
+        )
+        refusal = can_place_hold(
+            await _patron_facts(patron, kind),
+            await get_policy(kind),
+            today,
+            has_open_hold=has_open_hold,
+        )
+        if refusal:
+            raise refusal.error()
+        duplicate = Conflict(f"The patron already has an open hold for a {kind}.", "duplicate_hold")
         try:
             result = await Hold.insert(
                 Hold(
@@ -168,6 +179,29 @@ async def place_hold(
         )
         rows = await hold_rows(hold_id=hold_id)
     return hold_view(rows[0])
+
+
+async def _patron_facts(patron: dict[str, Any], kind: str) -> PatronFacts:
+    """What the rules need to know of a patron for a kind: their open loans of it, and their
+    household's (as the household is now)."""
+    own = await Loan.count().where(
+        (Loan.patron == patron["id"]) & (Loan.kind == kind) & Loan.returned_at.is_null()
+    )
+    household = None
+    if patron.get("household"):
+        household = await Loan.count().where(
+            (Loan.patron.household == patron["household"])
+            & (Loan.kind == kind)
+            & Loan.returned_at.is_null()
+        )
+    return PatronFacts(
+        id=patron["id"],
+        blocked=patron["blocked"],
+        block_reason=patron.get("block_reason"),
+        expires_on=patron["expires_on"],
+        active_loans_of_kind=own,
+        household_active_loans_of_kind=household,
+    )
 
 
 async def assign_device_to_next_hold(

@@ -111,8 +111,10 @@ class Desk:
             f"/api/devices/{barcode}", json={"status": status}, headers=self.admin
         )
 
-    async def patch_patron(self, card: str, **changes: Any) -> dict[str, Any]:
-        r = await self.client.patch(f"/api/patrons/{card}", json=changes, headers=self.desk)
+    async def patch_patron(self, card: str, *, by: str = "desk", **changes: Any) -> dict[str, Any]:
+        """Change a patron as the desk, or `by="admin"` for what needs a supervisor."""
+        headers = self.admin if by == "admin" else self.desk
+        r = await self.client.patch(f"/api/patrons/{card}", json=changes, headers=headers)
         assert r.status_code == 200, r.text
         return r.json()
 

@@ -440,3 +440,14 @@ async def test_cancelling_a_closed_hold_is_refused(desk):
     r = await desk.cancel_hold(hold["id"])
 
     assert desk.problem(r, 409) == "hold_not_open"
+
+
+async def test_a_patron_at_the_loan_limit_for_a_kind_cannot_join_its_waitlist(desk):
+    await desk.checked_out("P003", "DEV001")  # hotspot limit per patron is 1 by default
+
+    r = await desk.place_hold("P003", "hotspot")
+
+    assert desk.problem(r, 409) == "loan_limit_reached"
+    assert "already has 1 hotspot loan" in r.json()["detail"]
+    assert (await desk.holds(patron="P003"))["total"] == 0
+    assert (await desk.place_hold("P003", "laptop")).status_code == 201  # another kind is fine

@@ -12,6 +12,7 @@ from lending.circulation import (
     PatronFacts,
     Refusal,
     can_check_out,
+    can_place_hold,
 )
 
 TODAY = date(2026, 6, 1)
@@ -307,3 +308,29 @@ def test_facts_are_immutable():
         device().status = "on_loan"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         patron().blocked = True  # type: ignore[misc]
+
+
+# --- can_place_hold ---------------------------------------------------------------------------
+
+
+def test_a_patron_at_the_loan_limit_cannot_join_the_waitlist_for_that_kind():
+    refusal = can_place_hold(patron(active_loans_of_kind=1), policy(), TODAY, has_open_hold=False)
+    assert refusal is not None and refusal.code == "loan_limit_reached"
+
+
+def test_a_member_of_a_household_at_its_limit_may_still_join_the_waitlist():
+    p = patron(active_loans_of_kind=0, household_active_loans_of_kind=1)
+    refusal = can_place_hold(
+        p, policy(patron_limit=1, household_limit=1), TODAY, has_open_hold=False
+    )
+    assert refusal is None
+
+
+def test_a_blocked_or_expired_patron_or_a_second_hold_is_refused_and_a_free_patron_is_not():
+    blocked = patron(blocked=True, block_reason="lost device")
+    expired = patron(expires_on=TODAY - timedelta(days=1))
+    assert can_place_hold(blocked, policy(), TODAY, has_open_hold=False).code == "patron_blocked"
+    assert can_place_hold(expired, policy(), TODAY, has_open_hold=False).code == "patron_expired"
+    second = can_place_hold(patron(), policy(), TODAY, has_open_hold=True)
+    assert second.code == "duplicate_hold"
+    assert can_place_hold(patron(), policy(), TODAY, has_open_hold=False) is None
