@@ -10,6 +10,7 @@ from ..database import write_transaction
 from ..tables import Loan, Patron
 from . import audit
 from .actors import Actor
+from .auth import revoke_all
 from .branches import branch_by_code
 from .guards import unique_violation
 from .holds import hold_rows, hold_view
@@ -146,6 +147,8 @@ async def update_patron(
         row = await patron_by_card(card)
         if values:
             await Patron.update(values).where(Patron.id == row["id"])
+            if "pin_hash" in values:  # a new PIN ends the patron's sessions
+                await revoke_all(patron_id=row["id"])
             changed = sorted(k if k != "pin_hash" else "pin" for k in values)
             action = "patron_updated"
             if values.get("blocked") is True:

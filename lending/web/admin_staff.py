@@ -12,7 +12,7 @@ from ..services import staff
 from ..services.actors import STAFF_ROLES
 from .admin_fields import FormCheck
 from .pages import admin_page, read_form, render, see_other
-from .sessions import page_actor
+from .sessions import page_actor, session_of
 
 __all__ = ["AdminStaffController"]
 
@@ -107,6 +107,7 @@ class AdminStaffController(Controller):
                     request.app.state.clock(),
                     username,  # type: ignore[arg-type]
                     password,  # type: ignore[arg-type]
+                    token=session_of(request).token,
                 )
             except Invalid as exc:
                 for error in exc.errors:
