@@ -47,6 +47,8 @@ MATRIX: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("GET", "/api/staff", None, (ADMIN,)),
     ("POST", "/api/staff", {"username": "desk2", "role": "desk", "password": "long-enough"},
      (ADMIN,)),
+    # Last: it ends the session it is sent with.
+    ("POST", "/api/auth/logout", None, (RESIDENT, DESK, ADMIN)),
 ]  # fmt: skip
 PROTECTED = [row for row in MATRIX if PUBLIC not in row[3]]
 WITH_BODY = [row for row in PROTECTED if row[2] is not None]
