@@ -185,8 +185,9 @@ def test_the_api_docs_run_swagger_ui_under_their_own_policy(page, server):
     page.route(SWAGGER_CDN + "*", from_cdn)
     page.route("https://cdn.jsdelivr.net/gh/**", lambda route: route.fulfill(status=404))
     console = watch_csp(page)
-    # Swagger UI renders the whole OpenAPI document: slow on a busy machine, so wait longer.
-    response = page.goto(server.base_url + "/schema", wait_until="domcontentloaded")
+    # Swagger UI renders the whole OpenAPI document from a script that runs while the page
+    # loads: slow on a busy machine, so wait for the title rather than for "load".
+    response = page.goto(server.base_url + "/schema", wait_until="commit")
     assert response.status == 200
     title = page.locator(".swagger-ui .info .title")
     expect(title).to_contain_text("lending", timeout=60_000)
