@@ -7,7 +7,7 @@ found, so a 404 or 405 would go out bare, while `before_send` sees every respons
   no `<base>`, and `frame-ancestors 'none'` (no page can frame ours). The one inline stylesheet
   (the checkout receipt's, the same text on the desk page and the API's receipt.html) is
   allowed by its hash. The interactive API docs under /schema get their own policy: Swagger UI's
-  script and CSS from its CDN, and its inline script by a nonce made for that response.
+  script and CSS from its CDN (that release's folder only), and its inline script by a nonce made for that response.
 - `X-Frame-Options: DENY` for browsers without `frame-ancestors`, `X-Content-Type-Options:
   nosniff`, `Referrer-Policy: same-origin`.
 - `Strict-Transport-Security` only over HTTPS: the request's scheme (uvicorn sets it from
@@ -33,6 +33,8 @@ __all__ = ["DOCS_PREFIX", "NoncedSwaggerRenderPlugin", "csp_nonce", "security_he
 
 DOCS_PREFIX = "/schema"
 CDN = "https://cdn.jsdelivr.net"
+SWAGGER_VERSION = "5.18.2"  # Litestar 2.25's default; the policy names this one release
+SWAGGER_DIST = f"{CDN}/npm/swagger-ui-dist@{SWAGGER_VERSION}/"
 HSTS = "max-age=31536000; includeSubDomains"
 _NONCE_KEY = "lending_csp_nonce"
 
@@ -68,14 +70,14 @@ PAGE_POLICY = _policy(
 
 
 def _docs_policy(nonce: str | None) -> str:
-    scripts = [CDN] + ([f"'nonce-{nonce}'"] if nonce else [])
+    scripts = [SWAGGER_DIST] + ([f"'nonce-{nonce}'"] if nonce else [])
     return _policy(
         default_src=["'self'"],
         script_src=scripts,
         # Swagger UI's CSS from the CDN, its small inline stylesheet and the style attributes
         # its widgets set (no nonce here: a nonce would switch 'unsafe-inline' off).
-        style_src=["'self'", CDN, "'unsafe-inline'"],
-        img_src=["'self'", "data:", CDN],
+        style_src=["'self'", SWAGGER_DIST, "'unsafe-inline'"],
+        img_src=["'self'", "data:", CDN],  # Litestar's favicon
         form_action=["'self'"],
         **_COMMON,
     )
@@ -128,7 +130,11 @@ async def security_headers(message: Message, scope: Scope) -> None:
 
 class NoncedSwaggerRenderPlugin(SwaggerRenderPlugin):
     """Litestar's Swagger UI page with a CSP nonce on its inline script (the one that starts
-    Swagger UI with this app's OpenAPI document)."""
+    Swagger UI with this app's OpenAPI document), loading the Swagger UI release the policy
+    names."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(version=SWAGGER_VERSION, **kwargs)
 
     def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
         page = super().render(request, openapi_schema)
