@@ -7,12 +7,17 @@ found, so a 404 or 405 would go out bare, while `before_send` sees every respons
   no `<base>`, and `frame-ancestors 'none'` (no page can frame ours). The one inline stylesheet
   (the checkout receipt's, the same text on the desk page and the API's receipt.html) is
   allowed by its hash. The interactive API docs under /schema get their own policy: Swagger UI's
-  script and CSS from its CDN (that release's folder only), and its inline script by a nonce made for that response.
+  script and CSS from its CDN (that release's folder only), and its inline script by a nonce
+  made for that response.
 - `X-Frame-Options: DENY` for browsers without `frame-ancestors`, `X-Content-Type-Options:
   nosniff`, `Referrer-Policy: same-origin`.
 - `Strict-Transport-Security` only over HTTPS: the request's scheme (uvicorn sets it from
   `X-Forwarded-Proto` when the proxy is one it trusts, `FORWARDED_ALLOW_IPS`) or
   LENDING_SECURE_COOKIES=1, which says the site is served over HTTPS.
+
+Not PyPI `secure`: its ASGI middleware applies one fixed set of headers to every response,
+while these differ per request (HSTS by scheme, the docs' policy and nonce), and Litestar (2.25)
+has no security-headers option of its own; the headers themselves are a few constant strings.
 """
 
 from __future__ import annotations
