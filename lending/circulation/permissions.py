@@ -75,6 +75,7 @@ class Action(StrEnum):
     LINE_MANAGE = "line.manage"
     STAFF_MANAGE = "staff.manage"
     SELF_SERVICE = "self_service"
+    SESSION_END = "session.end"
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ PERMISSIONS: Mapping[Action, Permission] = {
     Action.STAFF_MANAGE: _row("add, deactivate and reset staff accounts", ADMIN),
     Action.SELF_SERVICE: _row("see and renew one's own loans and join or leave waitlists "
                               "(/api/me, /my)", RESIDENT),
+    Action.SESSION_END: _row("log out: end the session or token presented", *STAFF, RESIDENT),
 }
 # fmt: on
 
@@ -141,6 +143,7 @@ _WHO = {
     frozenset({ADMIN}): "administrators",
     frozenset(STAFF): "library staff",
     frozenset({RESIDENT}): "residents logged in with card number and PIN",
+    frozenset({*STAFF, RESIDENT}): "anyone logged in",
 }
 
 

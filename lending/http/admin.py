@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, patch, post, put
+from litestar import Controller, Request, get, patch, post, put
 from litestar.params import Parameter, QueryParameter
 
 from ..circulation.permissions import Action
 from ..database import current_engine
 from ..services import audit, staff
+from .auth import presented_token
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
 from .problems import problem
 from .schemas import (
@@ -84,10 +85,19 @@ class StaffController(Controller):
 
     @put("/{username:str}/password", responses=errors(400, 401, 403, 404, 422))
     async def reset_password(
-        self, username: Username, data: JSONBody[StaffPasswordIn], actor: ActorDep, now: Now
+        self,
+        request: Request,
+        username: Username,
+        data: JSONBody[StaffPasswordIn],
+        actor: ActorDep,
+        now: Now,
     ) -> StaffOut:
-        """A new password: the account's other sessions end and its failed logins are cleared."""
-        return await staff.reset_staff_password(actor, now, username, data.password)
+        """A new password: the account's other sessions end (its own, when an admin changes
+        their own password, all but the token of this request) and its failed logins are
+        cleared."""
+        return await staff.reset_staff_password(
+            actor, now, username, data.password, token=presented_token(request)
+        )
 
 
 @get("/api/health", tags=["health"], responses=errors(503), security=[{}])

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from .. import __version__
@@ -17,12 +16,19 @@ from ..database import bind_engine, close_database, make_engine, open_database
 from ..jobs.scheduler import JobScheduler
 from ..services.migrations import ensure_migrated
 from ..settings import Settings
-from ..web import csrf_config, page_handlers, template_config, with_page_errors
+from ..web import (
+    csrf_config,
+    csrf_cookie_secure,
+    page_handlers,
+    template_config,
+    with_page_errors,
+)
 from .admin import EventController, StaffController, health
 from .audits import AuditController, SightingController
 from .auth import AuthController
 from .circulation import CirculationController, HoldController
 from .exports import ExportController
+from .headers import DOCS_PREFIX, NoncedSwaggerRenderPlugin, security_headers
 from .imports import ImportController
 from .inventory import BranchController, DeviceController, PolicyController
 from .jobs import JobController
@@ -103,6 +109,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
         },
         before_request=strict_request,
+        before_send=[csrf_cookie_secure, security_headers],
         exception_handlers=with_page_errors(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
         template_config=template_config(),
         csrf_config=csrf_config(settings),
@@ -111,8 +118,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             title="lending",
             version=__version__,
             description="Hotspot and laptop lending for public libraries.",
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            path=DOCS_PREFIX,
+            render_plugins=[NoncedSwaggerRenderPlugin()],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="opaque")

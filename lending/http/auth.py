@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from litestar import Controller, Request, post
 
 from ..circulation import FieldError, Invalid
+from ..circulation.permissions import Action
 from ..services import auth
-from .common import JSONBody, Now, SettingsDep, code, errors
+from .common import ActorDep, JSONBody, Now, SettingsDep, code, errors
 from .schemas import TokenOut, TokenRequest
+from .security import requires
 
-__all__ = ["AuthController"]
+__all__ = ["AuthController", "presented_token"]
+
+
+def presented_token(request: Request) -> str:
+    """The bearer token the request came with (already checked by the `actor` dependency)."""
+    return request.headers.get("authorization", "").partition(" ")[2].strip()
 
 
 class AuthController(Controller):
@@ -35,3 +42,15 @@ class AuthController(Controller):
         raise Invalid(
             FieldError("body", "send either username and password, or card_number and pin")
         )
+
+    @post(
+        "/logout",
+        guards=[requires(Action.SESSION_END)],
+        status_code=204,
+        summary="Log out: the token presented stops working",
+        responses=errors(401),
+    )
+    async def logout(self, request: Request, actor: ActorDep) -> None:
+        """Revokes the bearer token sent with this request (staff or resident); other tokens of
+        the account keep working. Without a valid token: 401."""
+        await auth.revoke(presented_token(request))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,10 +14,12 @@ from ..database import write_transaction
 from ..settings import Settings
 from ..tables import ApiToken, LoginAttempt, Patron, StaffUser
 from .actors import Actor
+from .bulk import BATCH, rows_source
 from .passwords import verify_secret
 from .render import render_time
+from .sql import execute
 
-__all__ = ["authenticate", "log_in_resident", "log_in_staff", "revoke"]
+__all__ = ["authenticate", "log_in_resident", "log_in_staff", "revoke", "revoke_all"]
 
 
 def _digest(token: str) -> str:
@@ -143,3 +146,34 @@ async def authenticate(token: str, now: datetime) -> Actor:
 
 async def revoke(token: str) -> None:
     await ApiToken.delete().where(ApiToken.digest == _digest(token))
+
+
+async def revoke_all(
+    *,
+    patron_id: int | None = None,
+    staff_id: int | None = None,
+    patron_cards: Sequence[str] = (),
+    keep: str | None = None,
+) -> None:
+    """End every session of an account whose PIN or password changed: delete its tokens (page
+    sessions carry these tokens, so they end too), except `keep` (the token, as sent, of the
+    account changing its own secret). `patron_cards` does the same for many patrons at once (an
+    import). Call it inside the transaction that changes the secret."""
+    owners = []
+    if patron_id is not None:
+        owners.append(ApiToken.patron == patron_id)
+    if staff_id is not None:
+        owners.append(ApiToken.staff == staff_id)
+    for owner in owners:
+        query = ApiToken.delete().where(owner)
+        if keep is not None:
+            query = query.where(ApiToken.digest != _digest(keep))
+        await query
+    for start in range(0, len(patron_cards), BATCH):
+        batch = [(card,) for card in patron_cards[start : start + BATCH]]
+        source, params = rows_source([("card", "text")], batch)
+        await execute(
+            "DELETE FROM api_token WHERE patron IN "
+            f"(SELECT p.id FROM patron p JOIN ({source}) AS v ON p.card_number = v.card)",
+            *params,
+        )

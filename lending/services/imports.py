@@ -19,6 +19,7 @@ from ..circulation import Conflict, FieldError, Invalid
 from ..database import write_transaction
 from . import audit
 from .actors import Actor
+from .auth import revoke_all
 from .bulk import insert_rows, update_rows
 from .csv_read import ImportRejected, RowError, parse_csv
 from .csv_rows import SPECS, check_cells
@@ -89,6 +90,7 @@ async def import_csv(
             if pins:
                 plan.set_pins(pins)
             await _write(actor, now, plan, report)
+            await revoke_all(patron_cards=_new_pins(plan))
             await audit.record(
                 actor,
                 f"{kind}_imported",
@@ -121,6 +123,13 @@ def _repeats(
                 errors.append(RowError(line, column, f"{value} is also on line {first[value]}"))
             else:
                 first[value] = line
+
+
+def _new_pins(plan: Plan) -> list[str]:
+    """Card numbers of existing patrons the file gives a PIN: their sessions end."""
+    if plan.name != "patrons":
+        return []
+    return [new[plan.key] for _, new, changed in plan.updates if "pin_hash" in changed]
 
 
 async def _hash_pins(rows: list[tuple[int, dict[str, Any]]]) -> dict[int, str]:

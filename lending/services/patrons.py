@@ -11,6 +11,7 @@ from ..database import write_transaction
 from ..tables import Loan, Patron
 from . import audit
 from .actors import Actor
+from .auth import revoke_all
 from .branches import branch_by_code
 from .guards import unique_violation
 from .holds import hold_rows, hold_view
@@ -153,6 +154,8 @@ async def update_patron(
             require(actor.role, action)  # a refusal writes nothing
         if values:
             await Patron.update(values).where(Patron.id == row["id"])
+            if "pin_hash" in values:  # a new PIN ends the patron's sessions
+                await revoke_all(patron_id=row["id"])
             changed = sorted(k if k != "pin_hash" else "pin" for k in values)
             action = "patron_updated"
             if values.get("blocked") is True:

@@ -7,9 +7,10 @@ from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
 from ..database import write_transaction
-from ..tables import ApiToken, LoginAttempt, StaffUser
+from ..tables import LoginAttempt, StaffUser
 from . import audit
 from .actors import STAFF_ROLES, Actor
+from .auth import revoke_all
 from .guards import unique_violation
 from .passwords import hash_secret
 
@@ -88,23 +89,23 @@ async def set_staff_active(
         if row["active"] != active:
             await StaffUser.update({StaffUser.active: active}).where(StaffUser.id == row["id"])
             if not active:
-                await ApiToken.delete().where(ApiToken.staff == row["id"])
+                await revoke_all(staff_id=row["id"])
             action = "staff_reactivated" if active else "staff_deactivated"
             await audit.record(actor, action, username, now, {"role": row["role"]})
     return {"username": username, "role": row["role"], "active": active}
 
 
 async def reset_staff_password(
-    actor: Actor, now: datetime, username: str, password: str
+    actor: Actor, now: datetime, username: str, password: str, *, token: str | None = None
 ) -> dict[str, Any]:
     """Set a new password. The account's other sessions end and its failed-login count is
-    cleared (an admin resetting their own password keeps the session they are using)."""
+    cleared. `token` is the one the request came with: an admin resetting their own password
+    keeps that session, and only that one."""
     digest = hash_secret(valid_password(password))
     async with write_transaction():
         row = await _staff_row(username)
         await StaffUser.update({StaffUser.password_hash: digest}).where(StaffUser.id == row["id"])
-        if row["id"] != actor.staff_id:
-            await ApiToken.delete().where(ApiToken.staff == row["id"])
+        await revoke_all(staff_id=row["id"], keep=token if row["id"] == actor.staff_id else None)
         await LoginAttempt.delete().where(LoginAttempt.account == "staff:" + username)
         await audit.record(actor, "staff_password_reset", username, now, {})
     return {"username": username, "role": row["role"], "active": row["active"]}

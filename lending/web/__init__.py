@@ -11,6 +11,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 
 from ..settings import Settings
 from .admin_audits import AdminAuditController, AdminInventoryController
@@ -31,11 +32,12 @@ from .auth import PageAuthController
 from .desk import DeskController
 from .errors import is_page_path, with_page_errors
 from .my import ResidentController
-from .sessions import load_secret
+from .sessions import cookies_secure, load_secret
 
 __all__ = [
     "PAGE_CONTROLLERS",
     "csrf_config",
+    "csrf_cookie_secure",
     "is_page_path",
     "page_handlers",
     "template_config",
@@ -45,6 +47,7 @@ __all__ = [
 HERE = Path(__file__).parent
 CSRF_FIELD = "_csrf_token"
 CSRF_HEADER = "x-csrftoken"
+CSRF_COOKIE = "lending_csrf"
 
 # Each area adds its controllers here (desk, admin console, resident portal).
 PAGE_CONTROLLERS: list[Any] = [
@@ -87,13 +90,38 @@ def template_config() -> TemplateConfig:
 
 def csrf_config(settings: Settings) -> CSRFConfig:
     """Double-submit CSRF for every unsafe request to a page; the API (bearer tokens, no cookies)
-    is exempt."""
+    is exempt. Its cookie is Secure per request, like the session's: see csrf_cookie_secure."""
     return CSRFConfig(
         secret=load_secret(settings).decode(),
-        cookie_name="lending_csrf",
+        cookie_name=CSRF_COOKIE,
         cookie_httponly=True,
         cookie_samesite="lax",
         cookie_secure=bool(settings.secure_cookies),
         header_name=CSRF_HEADER,
         exclude=["^/api/", "^/schema"],
     )
+
+
+async def csrf_cookie_secure(message: Message, scope: Scope) -> None:
+    """`before_send` hook: mark the CSRF cookie `Secure` whenever the session cookie is.
+
+    Litestar's CSRFConfig takes one `cookie_secure` for the whole app, fixed at start-up, while
+    the session cookie is Secure per request (HTTPS, or a proxy saying so; see
+    sessions.cookies_secure). Always Secure would lose the cookie on plain HTTP and refuse every
+    form there; this adds the attribute to the cookie the CSRF middleware set, per request.
+    """
+    if message["type"] != "http.response.start" or not message.get("headers"):
+        return
+    prefix = CSRF_COOKIE.encode() + b"="
+    headers = list(message["headers"])
+    found = [
+        i
+        for i, (name, value) in enumerate(headers)
+        if bytes(name).lower() == b"set-cookie"
+        and bytes(value).startswith(prefix)
+        and b"; secure" not in bytes(value).lower()
+    ]
+    if found and cookies_secure(scope):
+        for i in found:
+            headers[i] = (headers[i][0], bytes(headers[i][1]) + b"; Secure")
+        message["headers"] = headers  # type: ignore[typeddict-item]

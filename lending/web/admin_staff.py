@@ -13,7 +13,7 @@ from ..services import staff
 from ..services.actors import STAFF_ROLES
 from .admin_fields import FormCheck
 from .pages import read_form, render, requires_page, see_other
-from .sessions import page_actor
+from .sessions import page_actor, session_of
 
 __all__ = ["AdminStaffController"]
 
@@ -108,6 +108,7 @@ class AdminStaffController(Controller):
                     request.app.state.clock(),
                     username,  # type: ignore[arg-type]
                     password,  # type: ignore[arg-type]
+                    token=session_of(request).token,
                 )
             except Invalid as exc:
                 for error in exc.errors:

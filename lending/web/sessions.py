@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response
+from litestar.datastructures import Headers
+from litestar.types import Scope
 
 from ..circulation import Unauthenticated
 from ..services.actors import Actor
@@ -32,6 +34,7 @@ __all__ = [
     "Session",
     "SessionCodec",
     "codec_for",
+    "cookies_secure",
     "load_secret",
     "page_actor",
     "session_of",
@@ -131,12 +134,16 @@ def session_of(request: Request) -> Session:
     return cached
 
 
-def _secure(request: Request) -> bool:
-    configured = request.app.state.settings.secure_cookies
+def cookies_secure(scope: Scope) -> bool:
+    """Whether this request's cookies (the session's and the CSRF token's) are `Secure`:
+    LENDING_SECURE_COOKIES when set, otherwise when the request arrived over HTTPS (directly or
+    through a proxy that says so)."""
+    configured = scope["app"].state.settings.secure_cookies
     if configured is not None:
         return configured
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return request.url.scheme == "https" or forwarded == "https"
+    headers = Headers.from_scope(scope)
+    forwarded = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return scope.get("scheme") == "https" or forwarded == "https"
 
 
 def store_session(request: Request, response: Response, data: dict[str, Any] | None) -> Response:
@@ -150,7 +157,7 @@ def store_session(request: Request, response: Response, data: dict[str, Any] | N
         path="/",
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=cookies_secure(request.scope),
     )
     return response
 
