@@ -12,16 +12,19 @@ from .errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from .policy import KINDS, LoanPolicy, default_policies
+from .policy import KINDS, OVERDUE_BLOCK_SCOPES, LoanPolicy, default_policies
 from .rules import (
     CheckinRoute,
     DeviceFacts,
     LoanFacts,
+    OverdueLoan,
     PatronFacts,
     Refusal,
+    blocking_overdue,
     can_check_out,
     can_renew,
     checkout_due_at,
+    days_overdue,
     hold_ready_until,
     renewed_due_at,
     route_checkin,
@@ -30,6 +33,7 @@ from .scan import luhn_check_digit, luhn_valid, normalize_code
 
 __all__ = [
     "KINDS",
+    "OVERDUE_BLOCK_SCOPES",
     "AuthError",
     "BranchCalendar",
     "CheckinRoute",
@@ -42,13 +46,16 @@ __all__ = [
     "LoanFacts",
     "LoanPolicy",
     "NotFound",
+    "OverdueLoan",
     "PatronFacts",
     "Refusal",
     "TooManyAttempts",
     "Unauthenticated",
+    "blocking_overdue",
     "can_check_out",
     "can_renew",
     "checkout_due_at",
+    "days_overdue",
     "default_policies",
     "end_of_day_after",
     "hold_ready_until",
