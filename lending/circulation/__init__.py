@@ -1,6 +1,7 @@
 """Pure circulation rules: policies, due dates and decisions. Standard library only."""
 
 from .calendar import BranchCalendar, end_of_day_after, renewal_due_at
+from .cards import EXPIRY_WARNING_DAYS, CardStanding, card_standing
 from .errors import (
     AuthError,
     Conflict,
@@ -32,10 +33,12 @@ from .rules import (
 from .scan import luhn_check_digit, luhn_valid, normalize_code
 
 __all__ = [
+    "EXPIRY_WARNING_DAYS",
     "KINDS",
     "OVERDUE_BLOCK_SCOPES",
     "AuthError",
     "BranchCalendar",
+    "CardStanding",
     "CheckinRoute",
     "Conflict",
     "DeviceFacts",
@@ -52,6 +55,7 @@ __all__ = [
     "TooManyAttempts",
     "Unauthenticated",
     "blocking_overdue",
+    "card_standing",
     "can_check_out",
     "can_renew",
     "checkout_due_at",

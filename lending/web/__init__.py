@@ -29,6 +29,7 @@ from .admin_staff import AdminStaffController
 from .admin_tasks import AdminTaskController
 from .auth import PageAuthController
 from .desk import DeskController
+from .desk_patrons import DeskPatronController
 from .errors import is_page_path, with_page_errors
 from .my import ResidentController
 from .sessions import load_secret
@@ -50,6 +51,7 @@ CSRF_HEADER = "x-csrftoken"
 PAGE_CONTROLLERS: list[Any] = [
     PageAuthController,
     DeskController,
+    DeskPatronController,
     ResidentController,
     AdminDashboardController,
     AdminDeviceController,
