@@ -95,6 +95,17 @@ def _labels(env: dict[str, str]) -> dict[str, str]:
     return {"barcode_symbology": symbology, "support_phone": phone, "labels_dir": labels_dir}
 
 
+HOLD_SLIP_NAMES = ("full", "initials")
+
+
+def _hold_slip_name(env: dict[str, str]) -> str:
+    """LENDING_HOLD_SLIP_NAME: how a hold slip on the hold shelf names the patron."""
+    value = (env.get("LENDING_HOLD_SLIP_NAME") or "initials").strip().lower()
+    if value not in HOLD_SLIP_NAMES:
+        raise SettingsError(f"LENDING_HOLD_SLIP_NAME must be full or initials, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -122,6 +133,7 @@ class Settings:
     barcode_symbology: str = "code128"
     support_phone: str = ""
     labels_dir: str = ""
+    hold_slip_name: str = "initials"  # the desk's hold slips: "full" name or "initials"
     schedules: dict[str, str] = field(default_factory=dict)  # job name -> seconds or crontab
     # Carrier gateway for hotspot lines (lending.carrier): manual staff tasks or a webhook.
     carrier_gateway: str = "manual"
@@ -177,6 +189,7 @@ class Settings:
             renew_url=_url(env, "LENDING_RENEW_URL"),
             admin_email=env.get("LENDING_ADMIN_EMAIL", "").strip(),
             **_labels(env),
+            hold_slip_name=_hold_slip_name(env),
             secret_key=env.get("LENDING_SECRET_KEY", ""),
             secret_file=env.get("LENDING_SECRET_FILE") or cls.secret_file,
             secure_cookies=_optional_bool(env, "LENDING_SECURE_COOKIES"),

@@ -115,6 +115,10 @@ class Policy(Table):
     overdue_notice_days = JSON(default="[]")
     suspend_line_after_days = Integer()
     lost_after_days = Integer()
+    overdue_blocks_checkout = Varchar(length=16, default="patron")
+    overdue_blocks_checkout_after_days = Integer(default=0)
+    staff_may_renew_overdue = Boolean(default=True)
+    resident_may_renew_overdue = Boolean(default=False)
 
 
 class Loan(Table):

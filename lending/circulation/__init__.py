@@ -1,6 +1,7 @@
 """Pure circulation rules: policies, due dates and decisions. Standard library only."""
 
 from .calendar import BranchCalendar, end_of_day_after, renewal_due_at
+from .cards import EXPIRY_WARNING_DAYS, CardStanding, card_standing
 from .errors import (
     AuthError,
     Conflict,
@@ -12,17 +13,20 @@ from .errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from .policy import KINDS, LoanPolicy, default_policies
+from .policy import KINDS, OVERDUE_BLOCK_SCOPES, LoanPolicy, default_policies
 from .rules import (
     CheckinRoute,
     DeviceFacts,
     LoanFacts,
+    OverdueLoan,
     PatronFacts,
     Refusal,
+    blocking_overdue,
     can_check_out,
     can_place_hold,
     can_renew,
     checkout_due_at,
+    days_overdue,
     hold_ready_until,
     renewed_due_at,
     route_checkin,
@@ -30,9 +34,12 @@ from .rules import (
 from .scan import check_digit_problem, luhn_check_digit, luhn_valid, normalize_code
 
 __all__ = [
+    "EXPIRY_WARNING_DAYS",
     "KINDS",
+    "OVERDUE_BLOCK_SCOPES",
     "AuthError",
     "BranchCalendar",
+    "CardStanding",
     "CheckinRoute",
     "Conflict",
     "DeviceFacts",
@@ -43,14 +50,18 @@ __all__ = [
     "LoanFacts",
     "LoanPolicy",
     "NotFound",
+    "OverdueLoan",
     "PatronFacts",
     "Refusal",
     "TooManyAttempts",
     "Unauthenticated",
+    "blocking_overdue",
+    "card_standing",
     "can_check_out",
     "can_place_hold",
     "can_renew",
     "checkout_due_at",
+    "days_overdue",
     "default_policies",
     "end_of_day_after",
     "hold_ready_until",

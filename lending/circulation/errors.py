@@ -6,6 +6,8 @@ Nothing here imports a framework.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AuthError",
     "Conflict",
@@ -26,10 +28,15 @@ class LendingError(Exception):
     title = "Bad request"
     default_code = "bad_request"
 
-    def __init__(self, detail: str, code: str | None = None) -> None:
+    def __init__(
+        self, detail: str, code: str | None = None, *, facts: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.code = code or self.default_code
+        # Machine-readable facts behind a refusal (sent as `facts` in the problem body), so an
+        # edge can word it in its own language without parsing `detail`.
+        self.facts = facts or {}
 
 
 class NotFound(LendingError):

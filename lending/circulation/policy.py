@@ -6,12 +6,22 @@ from dataclasses import dataclass, field
 
 from .errors import FieldError
 
-__all__ = ["KINDS", "LoanPolicy", "default_policies"]
+__all__ = ["KINDS", "OVERDUE_BLOCK_SCOPES", "LoanPolicy", "default_policies"]
 
 KINDS = ("hotspot", "laptop", "tablet")
+# Whose overdue loans keep a patron from borrowing a device of a kind: nobody's, their own, or
+# their own and their household's.
+OVERDUE_BLOCK_SCOPES = ("off", "patron", "household")
 
 # Fields whose value may be 0; every other count must be at least 1.
-_ZERO_ALLOWED = frozenset({"max_renewals", "reminder_days_before_due", "suspend_line_after_days"})
+_ZERO_ALLOWED = frozenset(
+    {
+        "max_renewals",
+        "reminder_days_before_due",
+        "suspend_line_after_days",
+        "overdue_blocks_checkout_after_days",
+    }
+)
 _COUNTS = (
     "loan_days",
     "renewal_days",
@@ -22,7 +32,9 @@ _COUNTS = (
     "reminder_days_before_due",
     "suspend_line_after_days",
     "lost_after_days",
+    "overdue_blocks_checkout_after_days",
 )
+_FLAGS = ("auto_renew", "staff_may_renew_overdue", "resident_may_renew_overdue")
 _MAX_COUNT = 3650
 
 
@@ -40,6 +52,14 @@ class LoanPolicy:
     overdue_notice_days: tuple[int, ...] = field(default=(1, 7, 14))
     suspend_line_after_days: int = 3
     lost_after_days: int = 30
+    # Overdue patrons: checkout of this kind is refused while the patron (or, with
+    # "household", anyone in their household) has a loan of any kind more than N days overdue
+    # (0: any overdue loan). Renewing an overdue loan of this kind: staff may, the resident
+    # may not (they are asked to bring it back).
+    overdue_blocks_checkout: str = "patron"
+    overdue_blocks_checkout_after_days: int = 0
+    staff_may_renew_overdue: bool = True
+    resident_may_renew_overdue: bool = False
 
     def problems(self) -> list[FieldError]:
         """Everything wrong with this policy, as field errors (empty when valid)."""
@@ -53,6 +73,15 @@ class LoanPolicy:
                 errors.append(FieldError(name, f"must be at least {low}"))
             elif value > _MAX_COUNT:
                 errors.append(FieldError(name, f"must be at most {_MAX_COUNT}"))
+        for name in _FLAGS:
+            if not isinstance(getattr(self, name), bool):
+                errors.append(FieldError(name, "must be true or false"))
+        if self.overdue_blocks_checkout not in OVERDUE_BLOCK_SCOPES:
+            errors.append(
+                FieldError(
+                    "overdue_blocks_checkout", f"must be one of {', '.join(OVERDUE_BLOCK_SCOPES)}"
+                )
+            )
         stages = self.overdue_notice_days
         if len(stages) > 20:
             errors.append(FieldError("overdue_notice_days", "at most 20 stages"))

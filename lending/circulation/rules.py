@@ -5,8 +5,9 @@ Services gather the facts from the database and pass them in; these functions on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from .calendar import BranchCalendar, end_of_day_after, renewal_due_at
 from .errors import Conflict
@@ -16,12 +17,15 @@ __all__ = [
     "CheckinRoute",
     "DeviceFacts",
     "LoanFacts",
+    "OverdueLoan",
     "PatronFacts",
     "Refusal",
+    "blocking_overdue",
     "can_check_out",
     "can_place_hold",
     "can_renew",
     "checkout_due_at",
+    "days_overdue",
     "hold_ready_until",
     "renewed_due_at",
     "route_checkin",
@@ -39,9 +43,12 @@ DEVICE_STATUSES = (AVAILABLE, ON_LOAN, ON_HOLD_SHELF, IN_PROCESSING, "in_repair"
 class Refusal:
     code: str
     detail: str
+    # What an edge needs to say it in its own words (the detail is English for logs and the
+    # API); e.g. the overdue loans behind `patron_has_overdue`.
+    facts: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def error(self) -> Conflict:
-        return Conflict(self.detail, self.code)
+        return Conflict(self.detail, self.code, facts=self.facts)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,16 @@ class DeviceFacts:
 
 
 @dataclass(frozen=True)
+class OverdueLoan:
+    """A loan still out whose due date has passed (the patron's own, or a household member's)."""
+
+    device: str
+    kind: str
+    due_at: datetime
+    own: bool = True
+
+
+@dataclass(frozen=True)
 class PatronFacts:
     id: int
     blocked: bool
@@ -59,6 +76,9 @@ class PatronFacts:
     expires_on: date | None
     active_loans_of_kind: int
     household_active_loans_of_kind: int | None  # None when the patron has no household
+    # Loans of any kind out past their due date: the patron's, and (when the policy looks at
+    # the household) their household's. Judged against the policy at `now`.
+    overdue_loans: tuple[OverdueLoan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,11 +94,41 @@ def _loans(count: int, kind: str) -> str:
     return f"{count} {kind} loan{'' if count == 1 else 's'}"
 
 
+def days_overdue(due_at: datetime, now: datetime) -> int:
+    """Whole days a loan is past its due date (0 in its first day overdue)."""
+    return max(0, (now - due_at) // timedelta(days=1))
+
+
+def blocking_overdue(
+    patron: PatronFacts, policy: LoanPolicy, now: datetime | None
+) -> list[OverdueLoan]:
+    """The overdue loans that keep this patron from borrowing a device of the policy's kind:
+    none when the policy says "off"; the patron's own ("patron") or also their household's
+    ("household"); each more than `overdue_blocks_checkout_after_days` days past due."""
+    scope = policy.overdue_blocks_checkout
+    if scope == "off" or not patron.overdue_loans:
+        return []
+    if now is None:
+        raise ValueError("judging overdue loans needs `now`")
+    limit = timedelta(days=policy.overdue_blocks_checkout_after_days)
+    return [
+        loan
+        for loan in patron.overdue_loans
+        if (loan.own or scope == "household") and now - loan.due_at > limit
+    ]
+
+
 def can_check_out(
-    device: DeviceFacts, patron: PatronFacts, policy: LoanPolicy, today: date
+    device: DeviceFacts,
+    patron: PatronFacts,
+    policy: LoanPolicy,
+    today: date,
+    *,
+    now: datetime | None = None,
 ) -> Refusal | None:
     """Why this patron may not borrow this device today, or None. First refusal wins:
-    device unavailable, patron blocked, card expired, loan limit."""
+    device unavailable, patron blocked, card expired, overdue loans (as the policy says),
+    loan limit. `now` judges the overdue loans (needed when the facts list any)."""
     if device.status == ON_HOLD_SHELF:
         if device.held_for_patron != patron.id:
             return Refusal(
@@ -90,7 +140,7 @@ def can_check_out(
             "device_unavailable",
             f"Device {device.barcode} is not available (status: {device.status}).",
         )
-    return _patron_refusal(patron, policy, today)
+    return _patron_refusal(patron, policy, today, now)
 
 
 def can_place_hold(
@@ -110,7 +160,9 @@ def can_place_hold(
     return None
 
 
-def _patron_refusal(patron: PatronFacts, policy: LoanPolicy, today: date) -> Refusal | None:
+def _patron_refusal(
+    patron: PatronFacts, policy: LoanPolicy, today: date, now: datetime | None = None
+) -> Refusal | None:
     if patron.blocked:
         reason = f": {patron.block_reason}" if patron.block_reason else ""
         return Refusal("patron_blocked", f"The patron's account is blocked{reason}.")
@@ -118,6 +170,31 @@ def _patron_refusal(patron: PatronFacts, policy: LoanPolicy, today: date) -> Ref
         return Refusal(
             "patron_expired",
             f"The patron's card expired on {patron.expires_on.isoformat()}; renew the card first.",
+        )
+    overdue = blocking_overdue(patron, policy, now)
+    if overdue:
+        assert now is not None  # blocking_overdue needs it
+        whose = "household" if any(not loan.own for loan in overdue) else "patron"
+        devices = ", ".join(loan.device for loan in overdue)
+        return Refusal(
+            "patron_has_overdue",
+            f"The {whose} has {len(overdue)} overdue loan{'s' if len(overdue) > 1 else ''} "
+            f"({devices}); "
+            f"return {'them' if len(overdue) > 1 else 'it'} before borrowing a {policy.kind}.",
+            {
+                "whose": whose,
+                "after_days": policy.overdue_blocks_checkout_after_days,
+                "loans": [
+                    {
+                        "device": loan.device,
+                        "kind": loan.kind,
+                        "due_at": loan.due_at.isoformat(),
+                        "days_overdue": days_overdue(loan.due_at, now),
+                        "own": loan.own,
+                    }
+                    for loan in overdue
+                ],
+            },
         )
     if patron.active_loans_of_kind >= policy.max_active_loans_per_patron:
         return Refusal(
@@ -144,14 +221,38 @@ def hold_ready_until(policy: LoanPolicy, calendar: BranchCalendar, now: datetime
 
 
 def can_renew(
-    loan: LoanFacts, policy: LoanPolicy, others_waiting: bool, available_of_kind: int
+    loan: LoanFacts,
+    policy: LoanPolicy,
+    others_waiting: bool,
+    available_of_kind: int,
+    *,
+    now: datetime,
+    by_resident: bool = False,
 ) -> Refusal | None:
     """Why this loan may not be renewed, or None. Order: not active, patron blocked,
+    overdue (when the policy refuses it for staff, or for the resident renewing it themself),
     renewal limit, others waiting with no device of the kind available."""
     if loan.status != "active":
         return Refusal("loan_not_active", f"This loan is {loan.status} and cannot be renewed.")
     if loan.patron_blocked:
         return Refusal("patron_blocked", "The patron's account is blocked.")
+    if now > loan.due_at:
+        allowed = (
+            policy.resident_may_renew_overdue if by_resident else policy.staff_may_renew_overdue
+        )
+        if not allowed:
+            who = "resident" if by_resident else "staff"
+            return Refusal(
+                "overdue_renewal_refused",
+                f"This {policy.kind} is overdue (due {loan.due_at.isoformat()}); the library "
+                f"does not let {'residents' if by_resident else 'staff'} renew an overdue loan: "
+                "it must be returned.",
+                {
+                    "due_at": loan.due_at.isoformat(),
+                    "days_overdue": days_overdue(loan.due_at, now),
+                    "by": who,
+                },
+            )
     if policy.has_reached_renewal_limit(loan.renewals):
         return Refusal(
             "renewal_limit_reached",

@@ -69,6 +69,8 @@ def _lending_error(_: Request, exc: LendingError) -> Response:
     extra: dict[str, Any] = {}
     if isinstance(exc, Invalid):
         extra["errors"] = [e.as_dict() for e in exc.errors]
+    if exc.facts:
+        extra["facts"] = exc.facts
     return problem(exc.status, exc.code, exc.detail, title=exc.title, **extra)
 
 

@@ -136,6 +136,18 @@ class PolicyIn(Input):
     ) = msgspec.UNSET
     suspend_line_after_days: Count | msgspec.UnsetType = msgspec.UNSET
     lost_after_days: Count | msgspec.UnsetType = msgspec.UNSET
+    overdue_blocks_checkout: (
+        Annotated[
+            Literal["off", "patron", "household"],
+            Meta(description="whose overdue loans refuse a checkout of this kind"),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    overdue_blocks_checkout_after_days: (
+        Annotated[int, Meta(ge=0, le=3650, description="0: any overdue loan")] | msgspec.UnsetType
+    ) = msgspec.UNSET
+    staff_may_renew_overdue: bool | msgspec.UnsetType = msgspec.UNSET
+    resident_may_renew_overdue: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class CheckoutIn(Input):
@@ -317,6 +329,10 @@ class PolicyOut(Out):
     overdue_notice_days: list[int]
     suspend_line_after_days: int
     lost_after_days: int
+    overdue_blocks_checkout: str
+    overdue_blocks_checkout_after_days: int
+    staff_may_renew_overdue: bool
+    resident_may_renew_overdue: bool
 
 
 class ChargeBriefOut(Out):

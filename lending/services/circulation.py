@@ -11,6 +11,7 @@ from ..circulation import (
     DeviceFacts,
     LoanFacts,
     NotFound,
+    OverdueLoan,
     PatronFacts,
     can_check_out,
     can_renew,
@@ -33,7 +34,7 @@ from .loans import loan_rows, loan_view
 from .policies import get_policy
 from .render import zone
 
-__all__ = ["check_in", "check_out", "renew"]
+__all__ = ["check_in", "check_out", "overdue_loans", "renew"]
 
 # Kinds with return-to-service steps: set per kind (services/processing.py, PUT
 # /api/policies/{kind}/steps); checkin asks `kind_has_steps`.
@@ -46,6 +47,34 @@ def _locked(query):
 async def _lock_household(household: str) -> None:
     if is_postgres():
         await Patron.raw("SELECT pg_advisory_xact_lock(hashtext({}))", "household:" + household)
+
+
+async def overdue_loans(
+    patron_id: int, household: str | None, now: datetime, *, with_household: bool = True
+) -> tuple[OverdueLoan, ...]:
+    """Loans of any kind still out past their due date: the patron's own and, when asked, those
+    of the rest of their household (the household as it is now)."""
+    whose = Loan.patron == patron_id
+    if household and with_household:
+        whose = whose | (Loan.patron.household == household)
+    rows = (
+        await Loan.select(
+            Loan.device.barcode.as_alias("device"), Loan.kind, Loan.due_at, Loan.patron
+        )
+        .where(whose & Loan.returned_at.is_null() & (Loan.due_at < now))
+        .order_by(Loan.due_at)
+    )
+    return tuple(
+        OverdueLoan(r["device"], r["kind"], r["due_at"], own=r["patron"] == patron_id) for r in rows
+    )
+
+
+async def _overdue_loans(patron_id: int, household: str | None, policy, now: datetime):
+    """The overdue facts checkout needs (none read when the kind's policy ignores them)."""
+    if policy.overdue_blocks_checkout == "off":
+        return ()
+    scope = policy.overdue_blocks_checkout == "household"
+    return await overdue_loans(patron_id, household, now, with_household=scope)
 
 
 @retry_on_conflict
@@ -107,6 +136,7 @@ async def check_out(
                 & (Loan.kind == kind)
                 & Loan.returned_at.is_null()
             )
+        policy = await get_policy(kind)
         facts = PatronFacts(
             id=patron["id"],
             blocked=patron["blocked"],
@@ -114,11 +144,15 @@ async def check_out(
             expires_on=patron["expires_on"],
             active_loans_of_kind=await open_loans,
             household_active_loans_of_kind=household_loans,
+            overdue_loans=await _overdue_loans(patron["id"], household, policy, now),
         )
-        policy = await get_policy(kind)
         today = now.astimezone(zone(branch["timezone"])).date()
         refusal = can_check_out(
-            DeviceFacts(device["barcode"], device["status"], held_for), facts, policy, today
+            DeviceFacts(device["barcode"], device["status"], held_for),
+            facts,
+            policy,
+            today,
+            now=now,
         )
         if refusal:
             raise refusal.error()
@@ -330,7 +364,14 @@ async def renew(
             due_at=loan["due_at"],
             patron_blocked=bool(loan["patron_blocked"]),
         )
-        refusal = can_renew(facts, policy, others_waiting, available)
+        refusal = can_renew(
+            facts,
+            policy,
+            others_waiting,
+            available,
+            now=now,
+            by_resident=actor.role == "resident",
+        )
         if refusal:
             raise refusal.error()
         branch = await Branch.select().where(Branch.id == loan["branch"]).first()

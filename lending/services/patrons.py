@@ -24,6 +24,7 @@ from .sql import contains
 __all__ = [
     "create_patron",
     "get_patron",
+    "households",
     "list_patrons",
     "patron_by_card",
     "patron_view",
@@ -179,3 +180,15 @@ async def list_patrons(q: str | None = None, limit: int = 50, offset: int = 0) -
         count = count.where(cond)
     rows = await query.limit(limit).offset(offset)
     return page_of([patron_view(r) for r in rows], await count)
+
+
+async def households(limit: int = 2000) -> list[str]:
+    """The households patrons belong to now, sorted (for picking one at the desk)."""
+    rows = await (
+        Patron.select(Patron.household)
+        .where(Patron.household.is_not_null() & (Patron.household != ""))
+        .distinct()
+        .order_by(Patron.household)
+        .limit(limit)
+    )
+    return [r["household"] for r in rows]

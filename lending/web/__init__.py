@@ -30,6 +30,7 @@ from .admin_staff import AdminStaffController
 from .admin_tasks import AdminTaskController
 from .auth import PageAuthController
 from .desk import DeskController
+from .desk_patrons import DeskPatronController
 from .errors import is_page_path, with_page_errors
 from .my import ResidentController
 from .sessions import cookies_secure, load_secret
@@ -53,6 +54,7 @@ CSRF_COOKIE = "lending_csrf"
 PAGE_CONTROLLERS: list[Any] = [
     PageAuthController,
     DeskController,
+    DeskPatronController,
     ResidentController,
     AdminDashboardController,
     AdminDeviceController,

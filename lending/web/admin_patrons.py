@@ -3,13 +3,14 @@ and unblock, and a new PIN, all through lending.services.patrons (so every chang
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from ..circulation import Conflict, Invalid, NotFound, normalize_code
+from ..circulation import Conflict, Invalid, NotFound, card_standing, normalize_code
 from ..circulation.permissions import Action
 from ..services import patrons
 from ..services.branches import list_branches
@@ -19,7 +20,7 @@ from .admin_fields import PAGE_SIZE, FormCheck, local_time, page_window
 from .pages import read_form, render, requires_page, see_other
 from .sessions import page_actor
 
-__all__ = ["AdminPatronController"]
+__all__ = ["AdminPatronController", "local_today", "search_page", "standing_of"]
 
 # The API's limits (lending/http/schemas.py PatronIn/PatronPatch).
 MAX_CARD = 64
@@ -42,6 +43,41 @@ FIELDS = (
     "pin",
 )
 LANGUAGES = (("en", "English"), ("es", "Spanish (español)"))
+
+
+def standing_of(patron: dict[str, Any], today: date) -> dict[str, Any]:
+    """A patron as a list or page shows them, with the card's warning: `standing` is blocked,
+    expired, expiring (within 30 days) or ok, and `days_left` the days to expiry."""
+    expires = patron["expires_on"]
+    if isinstance(expires, str):
+        expires = date.fromisoformat(expires)
+    standing = card_standing(patron["blocked"], expires, today)
+    return {**patron, "standing": standing.worst, "days_left": standing.days_left}
+
+
+async def search_page(
+    request: Request, template: str, q: str | None, page: str | None, *, list_all: bool
+) -> Template:
+    """A page of patrons matching `q` (every patron when `q` is empty and `list_all`), each
+    with its card's standing; shared by the admin list and the desk's search."""
+    query = (q or "").strip()[:200]
+    number = _page_number(page)
+    found: dict[str, Any] = {"items": [], "total": 0}
+    if query or list_all:
+        found = await patrons.list_patrons(query or None, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    today = local_today(request)
+    return render(
+        request,
+        template,
+        q=query,
+        patrons=[standing_of(p, today) for p in found["items"]],
+        window=page_window(request, found["total"], number),
+    )
+
+
+def local_today(request: Request) -> date:
+    settings = request.app.state.settings
+    return request.app.state.clock().astimezone(zone(settings.timezone)).date()
 
 
 def _card(raw: str) -> str:
@@ -99,16 +135,7 @@ class AdminPatronController(Controller):
     async def search(
         self, request: Request, q: FromQuery[str | None] = None, page: FromQuery[str | None] = None
     ) -> Template:
-        query = (q or "").strip()[:200]
-        number = _page_number(page)
-        found = await patrons.list_patrons(query or None, PAGE_SIZE, (number - 1) * PAGE_SIZE)
-        return render(
-            request,
-            "admin/patrons.html",
-            q=query,
-            patrons=found["items"],
-            window=page_window(request, found["total"], number),
-        )
+        return await search_page(request, "admin/patrons.html", q, page, list_all=True)
 
     # ---- add and edit ----------------------------------------------------------------------
 
@@ -193,7 +220,7 @@ class AdminPatronController(Controller):
             request,
             "admin/patron.html",
             status=status,
-            patron=patron,
+            patron=standing_of(patron, now.astimezone(zone(settings.timezone)).date()),
             charges=await patron_charges(card, timezone=settings.timezone),
             branch_time=branch_time,
             library_time=lambda v: local_time(v, settings.timezone),

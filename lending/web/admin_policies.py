@@ -45,8 +45,33 @@ COUNT_FIELDS: tuple[tuple[str, str, str], ...] = (
         "Hotspots: 0 suspends the line as soon as the loan is overdue.",
     ),
     ("lost_after_days", "Lost after days overdue", "The device is then marked lost."),
+    (
+        "overdue_blocks_checkout_after_days",
+        "Refuse checkout after days overdue",
+        "0: any overdue loan refuses a checkout of this kind.",
+    ),
 )
-FIELDS = (*(name for name, _, _ in COUNT_FIELDS), "auto_renew", "overdue_notice_days")
+# Overdue patrons (issue 12): whose overdue loans refuse a checkout of this kind, and who may
+# renew an overdue loan of this kind.
+OVERDUE_SCOPES = (
+    ("patron", "The patron's own overdue loans"),
+    ("household", "The overdue loans of anyone in the patron's household"),
+    ("off", "None: overdue loans never refuse a checkout"),
+)
+FLAGS = (
+    ("auto_renew", "Renew automatically when nobody is waiting"),
+    ("staff_may_renew_overdue", "Staff may renew an overdue loan"),
+    ("resident_may_renew_overdue", "Residents may renew an overdue loan themselves (at /my)"),
+)
+# Fields added after the first version of the form: a post without them (an older page still
+# open, a script) keeps their stored values.
+KEPT_WHEN_LEFT_OUT = frozenset({"overdue_blocks_checkout", "overdue_blocks_checkout_after_days"})
+FIELDS = (
+    *(name for name, _, _ in COUNT_FIELDS),
+    *(name for name, _ in FLAGS),
+    "overdue_notice_days",
+    "overdue_blocks_checkout",
+)
 
 
 def _kind(kind: str) -> str:
@@ -57,16 +82,27 @@ def _kind(kind: str) -> str:
 
 def _as_form(policy: dict[str, Any]) -> dict[str, str]:
     values = {name: str(policy[name]) for name, _, _ in COUNT_FIELDS}
-    values["auto_renew"] = "yes" if policy["auto_renew"] else ""
+    for name, _ in FLAGS:
+        values[name] = "yes" if policy[name] else ""
+    values["overdue_blocks_checkout"] = policy["overdue_blocks_checkout"]
     values["overdue_notice_days"] = ", ".join(str(d) for d in policy["overdue_notice_days"])
     return values
 
 
 def _policy_values(check: FormCheck) -> dict[str, Any]:
     values: dict[str, Any] = {
-        name: check.whole(name, low=0, high=MAX_COUNT) for name, _, _ in COUNT_FIELDS
+        name: check.whole(name, low=0, high=MAX_COUNT)
+        for name, _, _ in COUNT_FIELDS
+        if name in check.form or name not in KEPT_WHEN_LEFT_OUT
     }
-    values["auto_renew"] = check.form.get("auto_renew") == "yes"
+    for name, _ in FLAGS:
+        values[name] = check.form.get(name) == "yes"
+    if "overdue_blocks_checkout" in check.form:
+        values["overdue_blocks_checkout"] = check.choice(
+            "overdue_blocks_checkout",
+            [value for value, _ in OVERDUE_SCOPES],
+            "Choose whose overdue loans refuse a checkout.",
+        )
     raw = check.form.get("overdue_notice_days", "").replace(";", ",")
     parts = [p.strip() for p in raw.split(",") if p.strip()]
     if len(parts) > MAX_STAGES:
@@ -104,6 +140,8 @@ class AdminPolicyController(Controller):
             status=status,
             forms=forms,
             count_fields=COUNT_FIELDS,
+            flags=FLAGS,
+            overdue_scopes=OVERDUE_SCOPES,
         )
 
     @get("/", guards=[requires_page(Action.POLICY_READ)])

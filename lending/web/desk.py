@@ -14,22 +14,26 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
-from ..circulation import NotFound, normalize_code
+from ..circulation import NotFound, card_standing, normalize_code
 from ..circulation.permissions import Action, require
 from ..http.common import MAX_ID
+from ..services.circulation import overdue_loans
+from ..services.holds import hold_rows
 from ..services.patrons import get_patron, patron_by_card
 from ..services.receipts import loan_receipt
-from ..services.render import zone
+from ..services.render import render_time, zone
 from .dates import format_date
 from .desk_kit import record_kit
 from .desk_scan import (
     MAX_CODE,
     MODES,
+    TODO_LABELS,
     Result,
     checkin_scan,
     checkout_scan,
     clean_code,
     renew_loan,
+    slip_name,
     when,
 )
 from .pages import read_form, render, requires_page
@@ -66,6 +70,7 @@ async def _panel(patron: dict[str, Any] | None, now: datetime, timezone: str) ->
         return None
     today = now.astimezone(zone(timezone)).date()
     expires = patron["expires_on"]
+    standing = card_standing(patron["blocked"], expires, today)
     loans = [
         {
             "id": loan["id"],
@@ -86,7 +91,16 @@ async def _panel(patron: dict[str, Any] | None, now: datetime, timezone: str) ->
         "block_reason": view["block_reason"],
         "language": view["language"],
         "expires": format_date(expires, "en", today=today) if expires else None,
-        "expired": bool(expires and expires < today),
+        "expired": standing.expired,
+        "expiring": standing.expiring,
+        "days_left": standing.days_left,
+        "overdue": [loan for loan in loans if loan["overdue"]],
+        # Overdue loans of others in the household (they can refuse a checkout, by policy).
+        "household_overdue": [
+            {"device": loan.device, "kind": loan.kind, "due": when(loan.due_at.isoformat())}
+            for loan in await overdue_loans(patron["id"], patron["household"], now)
+            if not loan.own
+        ],
         "loans": loans,
         "ready": [
             {"device": h["device"], "kind": h["kind"], "until": when(h["ready_until"])}
@@ -106,7 +120,7 @@ async def _answer(
     now = request.app.state.clock()
     panel = await _panel(patron, now, request.app.state.settings.timezone)
     template = "desk/_scan.html" if request.headers.get(FRAGMENT_HEADER) else "desk/index.html"
-    return render(request, template, mode=mode, result=result, panel=panel)
+    return render(request, template, mode=mode, result=result, panel=panel, todo_labels=TODO_LABELS)
 
 
 def _small_id(text: str) -> bool:
@@ -134,8 +148,24 @@ class DeskController(Controller):
     include_in_schema = False
 
     @get("/", guards=[requires_page(Action.CHECKOUT, Action.CHECKIN)])
-    async def desk(self, request: Request, mode: str | None = None) -> Template:
-        return render(request, "desk/index.html", mode=_mode(mode), result=None, panel=None)
+    async def desk(
+        self, request: Request, mode: str | None = None, patron: str | None = None
+    ) -> Template:
+        """The desk; `?patron=CARD` (from the patron search or a new registration) selects
+        that patron, as scanning their card would."""
+        selected = await _selected(patron) if patron else None
+        panel = None
+        if selected is not None:
+            now = request.app.state.clock()
+            panel = await _panel(selected, now, request.app.state.settings.timezone)
+        return render(
+            request,
+            "desk/index.html",
+            mode=_mode(mode),
+            result=None,
+            panel=panel,
+            todo_labels=TODO_LABELS,
+        )
 
     @post("/scan", status_code=200, guards=[requires_page(Action.CHECKOUT, Action.CHECKIN)])
     async def scan(self, request: Request) -> Template:
@@ -147,11 +177,12 @@ class DeskController(Controller):
         now = request.app.state.clock()
         patron = await _selected(form.get("patron"))
         code, result = clean_code(form.get("code", ""))
+        settings = request.app.state.settings
         if result is None:
             if mode == "checkout":
-                result, patron = await checkout_scan(actor, now, code, patron)
+                result, patron = await checkout_scan(actor, now, code, patron, settings.timezone)
             else:
-                result = await checkin_scan(actor, now, code)
+                result = await checkin_scan(actor, now, code, settings.hold_slip_name)
         return await _answer(request, mode, result, patron)
 
     @post("/renew", status_code=200, guards=[requires_page(Action.RENEW)])
@@ -178,6 +209,25 @@ class DeskController(Controller):
         actor = await page_actor(request)
         result = await record_kit(actor, request.app.state.clock(), form)  # type: ignore[arg-type]
         return await _answer(request, "checkin", result, patron)
+
+    @get("/hold-slip/{hold_id:int}", guards=[requires_page(Action.HOLD_MANAGE)])
+    async def hold_slip(self, request: Request, hold_id: int) -> Template:
+        """A printable slip for a device set aside on the hold shelf: the patron as the library
+        names them on slips (LENDING_HOLD_SLIP_NAME), the device, and the pickup deadline in
+        the branch's time zone."""
+        rows = await hold_rows(hold_id=hold_id, open_only=False) if 1 <= hold_id <= MAX_ID else []
+        if not rows or rows[0]["status"] != "ready":
+            raise NotFound("This hold is not on the hold shelf.", "hold_not_found")
+        hold = rows[0]
+        patron = await patron_by_card(hold["patron_card"])
+        slip = {
+            "hold": hold_id,
+            "device": hold["device_barcode"],
+            "kind": hold["kind"],
+            "name": slip_name(patron["name"], request.app.state.settings.hold_slip_name),
+            "until": when(render_time(hold["ready_until"], hold["branch_timezone"])),
+        }
+        return render(request, "desk/hold_slip.html", slip=slip)
 
     @get("/receipt/{loans:str}", guards=[requires_page(Action.RECEIPT_PRINT)])
     async def receipt(self, request: Request, loans: str) -> Template:

@@ -95,6 +95,7 @@ async def record_kit(actor: Actor, now: datetime, form: dict[str, str]) -> Resul
 
     lines = []
     total = 0.0
+    short = [i["name"] for i in reply["items"] if i["outcome"] in ("missing", "damaged")]
     for item in reply["items"]:
         charge = item.get("charge")
         if item["outcome"] in ("missing", "damaged") and charge:
@@ -115,4 +116,11 @@ async def record_kit(actor: Actor, now: datetime, form: dict[str, str]) -> Resul
             lines.append(f"Not sent to repair: {exc.detail}")
         else:
             lines.append("The device is damaged: set it aside, it has been sent to repair.")
-    return Result(kind, f"Kit recorded: {code}", lines, code, "kit", loan_id=loan_id)
+    result = Result(kind, f"Kit recorded: {code}", lines, code, "kit", loan_id=loan_id)
+    if damaged:
+        result.needs_action("repair", f"{code}: set it aside for repair.")
+    elif short:
+        result.needs_action(
+            "kit", f"{code}: kit part missing or damaged ({', '.join(short)}): charged to the loan."
+        )
+    return result

@@ -17,17 +17,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..circulation import LendingError, NotFound, normalize_code
+from ..circulation import LendingError, NotFound, card_standing, days_overdue, normalize_code
 from ..services.actors import Actor
-from ..services.circulation import check_in, check_out, renew
+from ..services.circulation import check_in, check_out, overdue_loans, renew
 from ..services.devices import device_by_barcode
 from ..services.patrons import patron_by_card
-from .dates import format_when
+from ..services.render import zone
+from .dates import format_date, format_when
 
 __all__ = [
     "MAX_CODE",
     "MODES",
+    "TODO_LABELS",
     "Result",
+    "card_warnings",
     "checkin_scan",
     "checkout_scan",
     "clean_code",
@@ -42,6 +45,8 @@ MAX_CODE = 64  # the API's limit for a barcode or card number
 _WHAT_TO_DO = {
     "patron_expired": "Renew the library card first, then lend the device.",
     "loan_limit_reached": "Check in one of their devices first, or ask a librarian.",
+    "patron_has_overdue": "Check in the overdue device(s) first, then lend.",
+    "overdue_renewal_refused": "The library does not renew overdue loans: check it in instead.",
     "renewal_limit_reached": "It cannot be renewed again: it must come back by the due date.",
     "renewal_blocked_by_holds": "Others are waiting: it must come back by the due date.",
     "loan_not_active": "Only a loan that is out can be renewed.",
@@ -57,9 +62,19 @@ _DEVICE_STATUS_ADVICE = {
 }
 
 
+# Check-in routings that need the clerk to do something with the device in their hands: each
+# gets its own colour, icon and words, and stays in the desk's to-do list until acknowledged.
+TODO_LABELS = {
+    "hold_shelf": "Hold shelf",
+    "processing": "Return to service",
+    "repair": "Repair",
+    "kit": "Kit part missing",
+}
+
+
 @dataclass
 class Result:
-    kind: str  # ok, warn, bad
+    kind: str  # ok, warn, bad, act (a routing the clerk must act on: see `todo`)
     title: str
     lines: list[str] = field(default_factory=list)
     code: str = ""  # what was scanned (cleaned)
@@ -70,10 +85,18 @@ class Result:
     # for each, whether the device is damaged and why, and an error per field.
     kit: list[dict[str, Any]] = field(default_factory=list)
     kit_form: dict[str, Any] = field(default_factory=dict)
+    todo: str = ""  # a key of TODO_LABELS: the routing the clerk must act on
+    todo_text: str = ""  # what to do, in one line (the to-do list's entry)
+    slip: dict[str, Any] | None = None  # a hold slip: hold id, patron as named on it, pickup by
 
     @property
     def label(self) -> str:  # read out before the title (colour is never the only signal)
-        return {"ok": "Done", "warn": "Note", "bad": "Not done"}[self.kind]
+        if self.todo:
+            return f"Action needed ({TODO_LABELS[self.todo]})"
+        return {"ok": "Done", "warn": "Note", "bad": "Not done", "act": "Action needed"}[self.kind]
+
+    def needs_action(self, todo: str, text: str) -> None:
+        self.kind, self.todo, self.todo_text = "act", todo, text
 
 
 def clean_code(raw: str) -> tuple[str, Result | None]:
@@ -132,19 +155,49 @@ async def _refusal(
     return Result("bad", title, lines, code, "refused")
 
 
+async def card_warnings(patron: dict[str, Any], now: datetime, timezone: str) -> list[str]:
+    """What the desk must see at once when a card is scanned: a block, an expired card or one
+    expiring within 30 days, and loans overdue (the patron's own, then their household's)."""
+    today = now.astimezone(zone(timezone)).date()
+    standing = card_standing(patron["blocked"], patron["expires_on"], today)
+    lines = []
+    if standing.blocked:
+        reason = patron["block_reason"] or "no reason recorded"
+        lines.append(f"Blocked: {reason}. Ask the patron to see a librarian.")
+    expires = patron["expires_on"]
+    if standing.expired:
+        lines.append(
+            f"Card expired on {format_date(expires, 'en', today=today)}: "
+            "renew the card before lending."
+        )
+    elif standing.expiring:
+        days = standing.days_left
+        left = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+        lines.append(
+            f"Card expires {left} ({format_date(expires, 'en', today=today)}): offer to renew it."
+        )
+    overdue = await overdue_loans(patron["id"], patron["household"], now)
+    for loan in overdue:
+        late = days_overdue(loan.due_at, now)
+        since = f"{late} day{'s' if late != 1 else ''} late" if late else "since today"
+        whose = "" if loan.own else "Household member's loan "
+        lines.append(
+            f"{whose}Overdue: {loan.device} ({loan.kind}), due {when(loan.due_at.isoformat())}"
+            f" ({since})."
+        )
+    return lines
+
+
 async def checkout_scan(
-    actor: Actor, now: datetime, code: str, patron: dict[str, Any] | None
+    actor: Actor, now: datetime, code: str, patron: dict[str, Any] | None, timezone: str = "UTC"
 ) -> tuple[Result, dict[str, Any] | None]:
     """A checkout-mode scan: a card selects its patron; a device is lent to `patron`.
     Returns the result and the patron selected afterwards."""
     scanned = await _patron_or_none(code)
     if scanned is not None:
-        lines = [f"Card {scanned['card_number']}. Now scan each device to lend."]
-        kind = "ok"
-        if scanned["blocked"]:
-            kind = "warn"
-            reason = scanned["block_reason"] or "no reason recorded"
-            lines = [f"Blocked: {reason}. Ask the patron to see a librarian."]
+        warnings = await card_warnings(scanned, now, timezone)
+        lines = warnings or [f"Card {scanned['card_number']}. Now scan each device to lend."]
+        kind = "warn" if warnings else "ok"
         return Result(kind, f"Patron: {scanned['name']}", lines, code, "patron"), scanned
     if patron is None:
         try:
@@ -191,7 +244,9 @@ def _unknown(code: str, title: str) -> Result:
     )
 
 
-async def checkin_scan(actor: Actor, now: datetime, code: str) -> Result:
+async def checkin_scan(
+    actor: Actor, now: datetime, code: str, slip_name: str = "initials"
+) -> Result:
     try:
         reply = await check_in(actor, now, barcode=code)
     except LendingError as exc:
@@ -214,10 +269,19 @@ async def checkin_scan(actor: Actor, now: datetime, code: str) -> Result:
                 )
             return _unknown(code, f"No device has the code {code}")
         return await _refusal(exc, f"Not checked in: {code}", code)
-    return await _checkin_result(code, reply, now)
+    return await _checkin_result(code, reply, now, slip_name)
 
 
-async def _checkin_result(code: str, reply: dict[str, Any], now: datetime) -> Result:
+def slip_name(name: str, style: str) -> str:
+    """The patron as a hold slip names them: "full", or "initials" (J. A. for James Ali)."""
+    if style == "full":
+        return name
+    return " ".join(f"{part[0].upper()}." for part in name.split() if part[:1].isalnum()) or "?"
+
+
+async def _checkin_result(
+    code: str, reply: dict[str, Any], now: datetime, slip_style: str = "initials"
+) -> Result:
     loan, device, hold = reply["loan"], reply["device"], reply.get("hold")
     borrower = await _patron_or_none(loan.get("patron"))
     title = f"Returned: {code} ({device['kind']}) from {_name(borrower, loan.get('patron'))}"
@@ -226,17 +290,30 @@ async def _checkin_result(code: str, reply: dict[str, Any], now: datetime) -> Re
     if due and datetime.fromisoformat(due) < now:
         lines.append(f"It was late: due {when(due)}.")
     shelf_for = None
+    todo: tuple[str, str] | None = None
+    slip = None
     if hold:
         waiting = await _patron_or_none(hold.get("patron"))
-        shelf_for = f"Put on hold shelf for {_name(waiting, hold.get('patron'))}"
+        name = _name(waiting, hold.get("patron"))
+        shelf_for = f"Put on hold shelf for {name}"
         if hold.get("ready_until"):
             lines.append(f"Held for them until {when(hold['ready_until'])}.")
+        todo = ("hold_shelf", f"{code}: {shelf_for}, with its hold slip.")
+        slip = {
+            "hold": hold["id"],
+            "device": code,
+            "kind": device["kind"],
+            "name": slip_name(waiting["name"], slip_style) if waiting else name,
+            "until": when(hold.get("ready_until")),
+        }
     elif reply.get("repair"):
         lines.append("Set it aside for repair: it has been sent to repair.")
+        todo = ("repair", f"{code}: set it aside for repair.")
     elif device.get("status") == "in_processing":
         steps = [s.get("name", "") for s in (reply.get("processing") or {}).get("steps", [])]
-        todo = f" ({', '.join(steps)})" if steps else ""
-        lines.append(f"Set it aside for its return-to-service steps{todo}.")
+        todo_steps = f" ({', '.join(steps)})" if steps else ""
+        lines.append(f"Set it aside for its return-to-service steps{todo_steps}.")
+        todo = ("processing", f"{code}: set it aside for return to service{todo_steps}.")
     else:
         lines.append("Put it back on the shelf.")
     kit = reply.get("kit") or []
@@ -246,6 +323,7 @@ async def _checkin_result(code: str, reply: dict[str, Any], now: datetime) -> Re
         short = [i.get("name") for i in kit if i.get("outcome") in ("missing", "damaged")]
         if short:
             lines.append(f"Recorded as missing or damaged: {', '.join(short)}.")
+            todo = todo or ("kit", f"{code}: kit part missing or damaged ({', '.join(short)}).")
     line = reply.get("line")
     if line and line.get("restore_queued"):
         number = line.get("phone_number") or line.get("iccid") or ""
@@ -253,9 +331,13 @@ async def _checkin_result(code: str, reply: dict[str, Any], now: datetime) -> Re
     waived = reply.get("charges_waived")
     if waived:
         lines.append(f"It had been recorded as lost: {waived} charge(s) waived.")
-    return Result(
+    result = Result(
         "ok", title, lines, code, "checkin", loan_id=loan["id"], shelf_for=shelf_for, kit=kit
     )
+    result.slip = slip
+    if todo:
+        result.needs_action(*todo)
+    return result
 
 
 async def renew_loan(

@@ -85,6 +85,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "refusal_loan_not_found": "We could not find that loan on your account.",
         "refusal_hold_not_found": "We could not find that waitlist place on your account.",
         "refusal_hold_not_open": "This waitlist place has already ended.",
+        "refusal_overdue_renewal_refused": "It is overdue, so it can't be renewed here. "
+        "Please return it to the library as soon as you can.",
+        "refusal_patron_has_overdue": "You have a device that is overdue. Please return it "
+        "before borrowing another.",
         "refusal_other": "This could not be done. Please ask library staff for help.",
         # --- end of resident portal ---
     },
@@ -170,6 +174,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "refusal_loan_not_found": "No encontramos ese préstamo en su cuenta.",
         "refusal_hold_not_found": "No encontramos ese lugar en la lista de espera en su cuenta.",
         "refusal_hold_not_open": "Ese lugar en la lista de espera ya terminó.",
+        "refusal_overdue_renewal_refused": "Está atrasado, así que no se puede renovar aquí. "
+        "Devuélvalo a la biblioteca lo antes posible.",
+        "refusal_patron_has_overdue": "Tiene un equipo atrasado. Devuélvalo antes de pedir "
+        "otro prestado.",
         "refusal_other": "No se pudo hacer. Pida ayuda al personal de la biblioteca.",
         # --- fin del portal de residentes ---
     },

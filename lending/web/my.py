@@ -76,13 +76,18 @@ class _Portal:
 
     def loan(self, loan: dict[str, Any]) -> dict[str, Any]:
         policy = self.policies.get(loan["kind"])
+        overdue_refused = bool(
+            loan["status"] == "overdue" and policy and not policy.resident_may_renew_overdue
+        )
         return {
             **loan,
             "kind_label": self.kind(loan["kind"]),
             "branch_label": self.branch(loan["branch"]),
             "due_text": self.when(loan["due_at"]),
             "max_renewals": policy.max_renewals if policy else None,
-            "renewable": loan["status"] in RENEWABLE,
+            "renewable": loan["status"] in RENEWABLE and not overdue_refused,
+            # The library does not let residents renew an overdue loan: say so, no button.
+            "renew_refused": self.t("refusal_overdue_renewal_refused") if overdue_refused else "",
         }
 
     def hold(self, hold: dict[str, Any]) -> dict[str, Any]:

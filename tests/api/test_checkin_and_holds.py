@@ -210,6 +210,10 @@ async def test_a_hold_for_another_kind_does_not_take_the_returned_device(desk):
 
 
 async def test_checkin_serves_the_queue_in_the_order_holds_were_placed(desk):
+    # Two hotspots each, so P003 may wait for a second one while borrowing the first.
+    await desk.set_policy(
+        "hotspot", max_active_loans_per_patron=2, max_active_loans_per_household=2
+    )
     await desk.checked_out("P001", "DEV001")
     await desk.checked_out("P003", "DEV002")
     await desk.travel(minutes=1)

@@ -565,8 +565,15 @@ async def test_putting_a_policy_stores_and_returns_it(desk):
     r = await desk.client.put("/api/policies/tablet", json=values, headers=desk.admin)
 
     assert r.status_code == 200, r.text
-    assert r.json() == {"kind": "tablet", **values}
-    assert (await _policies(desk))["tablet"] == {"kind": "tablet", **values}
+    # The overdue settings (issue 12) were left out: they keep their defaults.
+    overdue = {
+        "overdue_blocks_checkout": "patron",
+        "overdue_blocks_checkout_after_days": 0,
+        "staff_may_renew_overdue": True,
+        "resident_may_renew_overdue": False,
+    }
+    assert r.json() == {"kind": "tablet", **values, **overdue}
+    assert (await _policies(desk))["tablet"] == {"kind": "tablet", **values, **overdue}
 
 
 async def test_putting_part_of_a_policy_keeps_the_other_values(desk):

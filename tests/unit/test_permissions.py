@@ -46,8 +46,11 @@ def test_an_admin_may_do_everything_but_act_as_a_resident():
         assert allows("admin", action) is (action is not Action.SELF_SERVICE)
 
 
-def test_a_resident_may_only_use_self_service():
-    assert [a for a in Action if allows("resident", a)] == [Action.SELF_SERVICE]
+def test_a_resident_may_only_use_self_service_and_log_out():
+    assert [a for a in Action if allows("resident", a)] == [
+        Action.SELF_SERVICE,
+        Action.SESSION_END,
+    ]
 
 
 def test_desk_does_circulation_and_patrons_but_needs_a_supervisor_for_the_rest():

@@ -7,6 +7,7 @@ import pytest
 from lending.circulation import Conflict, LendingError, LoanFacts, LoanPolicy, can_renew
 
 DUE = datetime(2026, 6, 23, 4, 59, 59, tzinfo=UTC)
+BEFORE_DUE = datetime(2026, 6, 20, 15, 0, tzinfo=UTC)
 
 
 def loan(status: str = "active", renewals: int = 0, patron_blocked: bool = False) -> LoanFacts:
@@ -20,7 +21,7 @@ def policy(max_renewals: int = 2) -> LoanPolicy:
 def code(
     facts: LoanFacts, pol: LoanPolicy | None = None, *, waiting: bool = False, available: int = 0
 ) -> str | None:
-    refusal = can_renew(facts, pol or policy(), waiting, available)
+    refusal = can_renew(facts, pol or policy(), waiting, available, now=BEFORE_DUE)
     return None if refusal is None else refusal.code
 
 
@@ -28,7 +29,7 @@ def code(
 
 
 def test_renewal_allowed_for_an_active_loan_with_renewals_left_and_nobody_waiting():
-    assert can_renew(loan(), policy(), False, 0) is None
+    assert can_renew(loan(), policy(), False, 0, now=BEFORE_DUE) is None
 
 
 @pytest.mark.parametrize("renewals", [0, 1])
@@ -58,7 +59,7 @@ def test_renewal_of_an_overdue_loan_is_allowed_because_its_stored_status_is_acti
 
 @pytest.mark.parametrize("status", ["returned", "lost"])
 def test_renewal_refused_when_loan_is_not_active(status):
-    refusal = can_renew(loan(status=status), policy(), False, 1)
+    refusal = can_renew(loan(status=status), policy(), False, 1, now=BEFORE_DUE)
     assert refusal is not None
     assert refusal.code == "loan_not_active"
     assert status in refusal.detail
@@ -68,7 +69,7 @@ def test_renewal_refused_when_loan_is_not_active(status):
 
 
 def test_renewal_refused_when_patron_is_blocked():
-    refusal = can_renew(loan(patron_blocked=True), policy(), False, 1)
+    refusal = can_renew(loan(patron_blocked=True), policy(), False, 1, now=BEFORE_DUE)
     assert refusal is not None
     assert refusal.code == "patron_blocked"
     assert refusal.detail == "The patron's account is blocked."
@@ -78,7 +79,7 @@ def test_renewal_refused_when_patron_is_blocked():
 
 
 def test_renewal_refused_when_renewals_reach_max_renewals():
-    refusal = can_renew(loan(renewals=2), policy(max_renewals=2), False, 1)
+    refusal = can_renew(loan(renewals=2), policy(max_renewals=2), False, 1, now=BEFORE_DUE)
     assert refusal is not None
     assert refusal.code == "renewal_limit_reached"
     assert "2 time(s)" in refusal.detail
@@ -102,7 +103,7 @@ def test_renewal_allowed_exactly_once_when_max_renewals_is_one():
 
 
 def test_renewal_blocked_by_holds_when_others_wait_and_no_device_of_the_kind_is_available():
-    refusal = can_renew(loan(), policy(), True, 0)
+    refusal = can_renew(loan(), policy(), True, 0, now=BEFORE_DUE)
     assert refusal is not None
     assert refusal.code == "renewal_blocked_by_holds"
     assert "laptop" in refusal.detail
@@ -149,7 +150,7 @@ def test_renewal_limit_is_reported_before_holds():
     ],
 )
 def test_each_renewal_refusal_becomes_a_409_conflict_with_its_code(facts, waiting, expected):
-    refusal = can_renew(facts, policy(), waiting, 0)
+    refusal = can_renew(facts, policy(), waiting, 0, now=BEFORE_DUE)
     assert refusal is not None
     error = refusal.error()
     assert isinstance(error, Conflict)

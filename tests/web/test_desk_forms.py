@@ -158,7 +158,8 @@ async def test_checkout_refusals_in_plain_words_and_checkin_to_the_hold_shelf(de
     assert r.status_code == 201, r.text
     # DEV002 and DEV003 are available, so the hold waits; DEV001 comes back to it.
     kind, text = outcome(await desk.scan("DEV001", mode="checkin"))
-    assert kind == "ok"
+    assert kind == "act"  # not the green of a plain return: the clerk has to act (issue 12)
+    assert "Action needed (Hold shelf)" in text
     assert "Returned: DEV001 (hotspot) from Cy" in text
     assert "Put on hold shelf for Ana" in text
     kind, text = outcome(await desk.scan("DEV001", mode="checkin"))

@@ -22,6 +22,8 @@
     checkin: "Scan a device to check in",
   };
   var MAX_LOG = 100;
+  var todoList = document.getElementById("todo-list");
+  var TODO_KEY = "lending-desk-todo";
 
   function mode() {
     var checked = form.querySelector('input[name="mode"]:checked');
@@ -131,13 +133,44 @@
     refocus();
   }
 
+  // The to-do list: check-in routings the clerk must act on (hold shelf, return to service,
+  // repair, kit part missing). Each stays until its Done button is used, whatever is scanned
+  // after it; the list is kept in sessionStorage so a reload does not lose it.
+  function saveTodo() {
+    var count = todoList.children.length;
+    document.getElementById("todo-count").textContent = "(" + count + ")";
+    document.getElementById("todo-empty").hidden = count > 0;
+    try { sessionStorage.setItem(TODO_KEY, todoList.innerHTML); } catch (err) { /* private mode */ }
+  }
+
+  function addTodo(result) {
+    var entry = result.querySelector("template.todo-entry");
+    if (!entry) return;
+    todoList.appendChild(entry.content.cloneNode(true));
+    entry.remove();
+    saveTodo();
+  }
+
+  function restoreTodo() {
+    var saved = null;
+    try { saved = sessionStorage.getItem(TODO_KEY); } catch (err) { saved = null; }
+    // A page that was itself the answer to a scan (no JS) already lists that scan's entry.
+    var fresh = todoList.innerHTML;
+    if (saved) {
+      todoList.innerHTML = saved;
+      todoList.insertAdjacentHTML("beforeend", fresh);
+    }
+    saveTodo();
+  }
+
   function show(result) {
+    addTodo(result);
     resultArea.replaceChildren(result);
     var item = document.createElement("li");
     var copy = result.cloneNode(true);
     copy.classList.add("logged");
     // The log keeps what happened, not the kit checklist's form (its fields stay unique).
-    copy.querySelectorAll("form").forEach(function (f) { f.remove(); });
+    copy.querySelectorAll("form, template").forEach(function (f) { f.remove(); });
     item.appendChild(copy);
     log.insertBefore(item, log.firstChild);
     while (log.children.length > MAX_LOG) log.removeChild(log.lastChild);
@@ -204,6 +237,16 @@
     refocus();
   });
 
+  // Done on a to-do entry: it leaves the list and the scan field has the focus again.
+  document.addEventListener("submit", function (event) {
+    var done = event.target.closest && event.target.closest(".todo-form");
+    if (!done) return;
+    event.preventDefault();
+    done.closest(".todo-item").remove();
+    saveTodo();
+    refocus();
+  });
+
   // A click anywhere that is not a form control or link gives the focus back to the field.
   document.addEventListener("click", function (event) {
     if (!isControl(event.target)) refocus();
@@ -227,6 +270,9 @@
     field.value += event.key;
   });
 
+  restoreTodo();
+  var first = resultArea.querySelector("template.todo-entry");
+  if (first) first.remove();  // the full page (no JS answer) already listed it
   form.setAttribute("data-mode", mode());
   refocus();
 })();
