@@ -4,8 +4,11 @@ A run works in batches of patrons: claim their due notices (a short write transa
 `next_attempt_at` forward, so a second instance or run skips them), render and send one message per
 patron outside any transaction, then record the outcome (another short transaction). A notice is
 never lost: a failed send leaves it pending with `attempts` + 1 and a later `next_attempt_at`,
-until MAX_ATTEMPTS failures make it `failed`. Patrons with neither email nor phone are on the call
-list for staff (`list_call_list`, `mark_called`)."""
+until MAX_ATTEMPTS failures make it `failed`. Patrons with neither email nor phone, and patrons
+whose only channels are not set up, are on the call list for staff (`list_call_list`,
+`mark_called`). When email/SMS is not set up and LENDING_OUTBOX_DIR is, messages are written to
+that local outbox instead (lending.notify.outbox): status sent, channel `outbox`, the patron not
+told. A run that left notices undelivered reports why (`run_problem`), so it is recorded failing."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any
 from ..circulation import Conflict, LoanPolicy, NotFound
 from ..database import write_transaction
 from ..notify.channels import Channels, DeliveryError
+from ..notify.outbox import Outbox
 from ..notify.render import (
     KINDS_WITH_TEMPLATES,
     DeviceInfo,
@@ -40,8 +44,11 @@ __all__ = [
     "MAX_ATTEMPTS",
     "deliver_notices",
     "list_call_list",
+    "held_condition",
     "mark_called",
     "retry_delay",
+    "run_problem",
+    "setup_problems",
 ]
 
 MAX_ATTEMPTS = 8
@@ -83,9 +90,18 @@ async def deliver_notices(now: datetime, settings: Settings) -> dict[str, int]:
     """Send pending email/SMS notices due at `now`, one message per patron (or recipient).
 
     Returns counts of notices `sent`, `failed` (given up), `retrying` (still pending), `skipped`
-    (no longer true: the device came back, the loan was renewed, the hold ended) and `messages`
-    (messages that went out)."""
-    counts = {"sent": 0, "failed": 0, "retrying": 0, "skipped": 0, "messages": 0}
+    (no longer true: the device came back, the loan was renewed, the hold ended), `not_set_up`
+    (held: no channel of theirs is set up), `outbox` (written only to the local outbox) and
+    `messages` (messages that went out, to patrons or to the outbox)."""
+    counts = {
+        "sent": 0,
+        "failed": 0,
+        "retrying": 0,
+        "skipped": 0,
+        "not_set_up": 0,
+        "outbox": 0,
+        "messages": 0,
+    }
     policies = {p.kind: p for p in await all_policies()}
     async with Channels(settings) as channels:
         run = _Run(now, settings, channels, policies, counts)
@@ -142,6 +158,7 @@ class _Run:
         self.policies = policies
         self.counts = counts
         self.library = Library.from_settings(settings)
+        self.outbox = Outbox(settings.outbox_dir)
 
     async def patron_batch(self, notices: list[dict[str, Any]]) -> None:
         by_patron: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -186,10 +203,11 @@ class _Run:
             )
             return
         usable = [(c, a) for c, a in options if not self.channels.problem(c)]
-        if not usable:
-            await self.release(live, self.channels.problem(options[0][0]) or "")
+        why = "" if usable else self.channels.problem(options[0][0]) or ""
+        if why and not self.outbox.on:
+            await self.release(live, why)
             return
-        channel, address = usable[0]
+        channel, address = (usable or options)[0]
         language = language_of(live[-1]["language"])
         subject = body = ""
         try:
@@ -199,6 +217,9 @@ class _Run:
             else:
                 subject = bundle_subject(rendered, self.library, language)
                 body = render_sms(rendered, self.library, language)
+            if why:
+                await self.to_outbox(live, channel, address, subject, body, why)
+                return
             await self.send(channel, address, subject, body, language)
         except DeliveryError as exc:
             await self.failed(live, str(exc), subject, body)
@@ -206,6 +227,23 @@ class _Run:
             await self.failed(live, f"Could not send: {type(exc).__name__}: {exc}")
         else:
             await self.sent(live, channel, subject, body)
+
+    async def to_outbox(
+        self,
+        notices: list[dict[str, Any]],
+        channel: str,
+        address: str,
+        subject: str,
+        body: str,
+        why: str,
+    ) -> None:
+        """Write the message to the local outbox: sent there, never to the patron."""
+        ids = [n["id"] for n in notices]
+        path = self.outbox.write(ids, channel, address, subject, body, self.now, why)
+        note = f"Only in the local outbox ({path.name}), not sent to {address}: {why}"
+        await self.sent(notices, "outbox", subject, body, note=note)
+        self.counts["sent"] -= len(notices)
+        self.counts["outbox"] += len(notices)
 
     def rendered(self, notice: dict[str, Any], fact: NoticeFacts) -> Rendered:
         if _as_is(notice):
@@ -227,7 +265,7 @@ class _Run:
                 await self.release(group, "No recipient: set LENDING_ADMIN_EMAIL.")
                 continue
             problem = self.channels.problem(channel)
-            if problem:
+            if problem and not self.outbox.on:
                 await self.release(group, problem)
                 continue
             if len(group) == 1:
@@ -236,6 +274,9 @@ class _Run:
                 subject = f"{len(group)} notices from {self.library.name}"
                 body = "\n\n----------\n\n".join(f"{n['subject']}\n\n{n['body']}" for n in group)
             try:
+                if problem:
+                    await self.to_outbox(group, channel, address, subject, body, problem)
+                    continue
                 await self.send(channel, address, subject, body, "en")
             except DeliveryError as exc:
                 await self.failed(group, str(exc))
@@ -251,13 +292,19 @@ class _Run:
             await self.channels.sms.send(address, body)
 
     async def sent(
-        self, notices: list[dict[str, Any]], channel: str, subject: str = "", body: str = ""
+        self,
+        notices: list[dict[str, Any]],
+        channel: str,
+        subject: str = "",
+        body: str = "",
+        *,
+        note: str = "",
     ) -> None:
         values: dict[Any, Any] = {
             Notice.status: "sent",
             Notice.sent_at: self.now,
             Notice.channel: channel,
-            Notice.last_error: "",
+            Notice.last_error: note[:2000],
         }
         async with write_transaction():
             await _update(notices, values, transaction=False)
@@ -291,11 +338,37 @@ class _Run:
     async def release(self, notices: list[dict[str, Any]], problem: str) -> None:
         """Not sendable for now (a setting is missing): pending, due again, with the reason."""
         await _update(notices, {Notice.next_attempt_at: self.now, Notice.last_error: problem})
-        self.counts["retrying"] += len(notices)
+        self.counts["not_set_up"] += len(notices)
 
     async def skip(self, notice: dict[str, Any], reason: str) -> None:
         await _update([notice], {Notice.status: "failed", Notice.last_error: reason})
         self.counts["skipped"] += 1
+
+
+def setup_problems(settings: Settings) -> list[str]:
+    """What is missing for real email and SMS (empty when both are set up)."""
+    channels = Channels(settings)
+    return [p for p in (channels.email.problem, channels.sms.problem) if p]
+
+
+def run_problem(counts: dict[str, int], settings: Settings) -> str:
+    """Why a delivery run did not deliver everything it tried, in words for the job record;
+    "" when every notice due went out (or was rightly skipped)."""
+    parts = []
+    held = counts.get("not_set_up", 0)
+    if held:
+        parts.append(f"{held} notice{'s' * (held != 1)} waiting: no channel of theirs is set up")
+    if counts.get("outbox"):
+        n = counts["outbox"]
+        parts.append(f"{n} notice{'s' * (n != 1)} written only to the local outbox")
+    if counts.get("retrying"):
+        parts.append(f"{counts['retrying']} failed to send and will be retried")
+    if counts.get("failed"):
+        parts.append(f"{counts['failed']} given up after {MAX_ATTEMPTS} attempts")
+    if not parts:
+        return ""
+    missing = setup_problems(settings) if held or counts.get("outbox") else []
+    return "; ".join(parts) + "." + "".join(f" {m}" for m in missing)
 
 
 def _as_is(notice: dict[str, Any]) -> bool:
@@ -457,8 +530,36 @@ def _stale(
     return None
 
 
-def _call_conditions() -> list[Any]:
-    return [Notice.status == "pending", Notice.channel == "call"]
+def _blank(column: Any) -> Any:
+    return column.is_null() | (column == "")
+
+
+def held_condition(settings: Settings) -> Any | None:
+    """Pending patron notices that cannot go out now: none of the patron's channels is set up
+    (None when email and SMS both are)."""
+    channels = Channels(settings)
+    email_ok, sms_ok = not channels.email.problem, not channels.sms.problem
+    if email_ok and sms_ok:
+        return None
+    held = (
+        (Notice.status == "pending") & Notice.channel.is_in(SENDABLE) & Notice.patron.is_not_null()
+    )
+    if email_ok:
+        return held & _blank(Notice.patron.email)
+    if sms_ok:
+        return held & _blank(Notice.patron.phone)
+    return held
+
+
+def _call_condition(settings: Settings) -> Any:
+    """Notices staff must phone about: patrons with neither email nor phone; patrons whose
+    channels are not set up (held, or written only to the local outbox), until they are."""
+    condition = (Notice.status == "pending") & (Notice.channel == "call")
+    held = held_condition(settings)
+    if held is not None:
+        condition = condition | held
+    outboxed = (Notice.status == "sent") & (Notice.channel == "outbox")
+    return condition | (outboxed & Notice.patron.is_not_null())
 
 
 async def list_call_list(
@@ -468,10 +569,11 @@ async def list_call_list(
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> Page:
-    """Pending notices for patrons with neither email nor phone, for staff to call: who, their
-    card, what to tell them (in their language), oldest patron first."""
+    """Notices for staff to call about (`_call_condition`): who, their card, what to tell them
+    (in their language) and why they are on the list, oldest patron first."""
     settings = settings or Settings()
     now = now or datetime.now(UTC)
+    condition = _call_condition(settings)
     rows = await (
         Notice.select(
             *Notice.all_columns(),
@@ -479,23 +581,24 @@ async def list_call_list(
             Notice.patron.name.as_alias("patron_name"),
             Notice.patron.phone.as_alias("patron_phone"),
         )
-        .where(*_call_conditions())
+        .where(condition)
         .order_by(Notice.patron)
         .order_by(Notice.id)
         .limit(limit)
         .offset(offset)
     )
-    total = await Notice.count().where(*_call_conditions())
+    total = await Notice.count().where(condition)
     facts = await load_facts(rows, now, settings)
     library = Library.from_settings(settings)
     items = []
     for row in rows:
         fact = facts.get(row["id"])
-        if isinstance(fact, NoticeFacts):
-            text = render_notice(fact, library, now) if not _as_is(row) else _as_is_rendered(row)
-            subject, body, note = text.subject, text.body, ""
+        if row["status"] == "sent" or not isinstance(fact, NoticeFacts):
+            subject, body = row["subject"], row["body"]
+            note = row["last_error"] if isinstance(fact, NoticeFacts) else fact or ""
         else:
-            subject, body, note = row["subject"], row["body"], fact or ""
+            text = render_notice(fact, library, now) if not _as_is(row) else _as_is_rendered(row)
+            subject, body, note = text.subject, text.body, row["last_error"]
         items.append(
             {
                 "id": row["id"],
@@ -518,6 +621,7 @@ async def mark_called(
 ) -> dict[str, Any]:
     """Staff called the patron about this notice: it is sent (by call), with an audit event."""
     settings = settings or Settings()
+    condition = _call_condition(settings)
     row = await (
         Notice.select(*Notice.all_columns(), Notice.patron.card_number.as_alias("card_number"))
         .where(Notice.id == notice_id)
@@ -529,25 +633,31 @@ async def mark_called(
         f"Notice {notice_id} is not on the call list (it is {row['status']}, by {row['channel']}).",
         "notice_not_on_call_list",
     )
-    if row["status"] != "pending" or row["channel"] != "call":
+    if not await Notice.exists().where(Notice.id == notice_id, condition):
         raise refusal
-    fact = (await load_facts([row], now, settings)).get(notice_id)
     subject, body = row["subject"], row["body"]
-    if isinstance(fact, NoticeFacts) and not _as_is(row):
-        text = render_notice(fact, Library.from_settings(settings), now)
-        subject, body = text.subject, text.body
+    if row["status"] == "pending":
+        fact = (await load_facts([row], now, settings)).get(notice_id)
+        if isinstance(fact, NoticeFacts) and not _as_is(row):
+            text = render_notice(fact, Library.from_settings(settings), now)
+            subject, body = text.subject, text.body
     async with write_transaction():
         done = await (
             Notice.update(
                 {
                     Notice.status: "sent",
+                    Notice.channel: "call",
                     Notice.sent_at: now,
                     Notice.subject: subject,
                     Notice.body: body,
                     Notice.last_error: "",
                 }
             )
-            .where(Notice.id == notice_id, *_call_conditions())
+            .where(
+                Notice.id == notice_id,
+                Notice.status == row["status"],
+                Notice.channel == row["channel"],
+            )
             .returning(Notice.id)
         )
         if not done:
@@ -557,7 +667,7 @@ async def mark_called(
             "notice_called",
             row["card_number"] or f"notice {notice_id}",
             now,
-            {"notice": notice_id, "kind": row["kind"]},
+            {"notice": notice_id, "kind": row["kind"], "was": row["channel"]},
             patron_card=row["card_number"],
             loan=row["loan"],
         )

@@ -21,6 +21,7 @@ from .admin_imports import AdminExportController, AdminImportController
 from .admin_jobs import AdminJobController
 from .admin_kits import AdminKitController
 from .admin_labels import AdminLabelController
+from .admin_notices import AdminNoticeController
 from .admin_patrons import AdminPatronController
 from .admin_policies import AdminPolicyController
 from .admin_processing import AdminProcessingController, DeskProcessingController
@@ -61,6 +62,7 @@ PAGE_CONTROLLERS: list[Any] = [
     AdminBranchController,
     AdminStaffController,
     AdminTaskController,
+    AdminNoticeController,
     AdminAuditController,
     AdminInventoryController,
     AdminImportController,

@@ -1,4 +1,5 @@
-"""The admin console's start page: devices, loans due, waitlists, suspended lines, jobs."""
+"""The admin console's start page: devices, loans due, waitlists, suspended lines, jobs, and
+the warning when email/SMS is not set up."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from litestar import Controller, Request, get
 from litestar.response import Template
 
 from ..services.dashboard import dashboard
+from ..services.notice_queue import notice_health
 from .pages import admin_page, render
 
 __all__ = ["AdminDashboardController"]
@@ -20,4 +22,5 @@ class AdminDashboardController(Controller):
     async def show(self, request: Request) -> Template:
         state = request.app.state
         figures = await dashboard(state.clock(), state.settings.timezone)
-        return render(request, "admin/dashboard.html", **figures)
+        health = await notice_health(state.settings)
+        return render(request, "admin/dashboard.html", notice_health=health, **figures)

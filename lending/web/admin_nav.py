@@ -12,6 +12,7 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/branches", "Branches"),
     ("/admin/staff", "Staff"),
     ("/admin/tasks", "Carrier tasks & calls"),
+    ("/admin/notices", "Notices"),
     ("/admin/labels", "Labels"),
     ("/admin/jobs", "Jobs"),
     ("/admin/imports", "Import"),
