@@ -21,6 +21,7 @@ from .admin_imports import AdminExportController, AdminImportController
 from .admin_jobs import AdminJobController
 from .admin_kits import AdminKitController
 from .admin_labels import AdminLabelController
+from .admin_lines import AdminLineController, AdminPlanController
 from .admin_notices import AdminNoticeController
 from .admin_patrons import AdminPatronController
 from .admin_policies import AdminPolicyController
@@ -63,6 +64,8 @@ PAGE_CONTROLLERS: list[Any] = [
     AdminStaffController,
     AdminTaskController,
     AdminNoticeController,
+    AdminLineController,
+    AdminPlanController,
     AdminAuditController,
     AdminInventoryController,
     AdminImportController,

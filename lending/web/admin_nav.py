@@ -7,6 +7,7 @@ __all__ = ["ADMIN_NAV"]
 ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin", "Dashboard"),
     ("/admin/devices", "Devices"),
+    ("/admin/lines", "Lines & plans"),
     ("/admin/patrons", "Patrons"),
     ("/admin/policies", "Loan policies"),
     ("/admin/branches", "Branches"),
