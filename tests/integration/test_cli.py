@@ -292,6 +292,25 @@ def test_demo_if_empty_seeds_an_empty_database(tmp_path):
     assert demo_logins(output)[0]
 
 
+def test_demo_on_a_fresh_sqlite_database_has_plans_lines_and_notices_in_the_outbox(tmp_path):
+    # `make run` from a fresh clone: carrier pages, a suspended line and notices to read.
+    url = f"sqlite:///{tmp_path / 'lending.sqlite3'}"
+    succeeded(lending("migrate", url=url, cwd=tmp_path))
+
+    output = succeeded(lending("demo", url=url, cwd=tmp_path))
+
+    assert "notices in the local outbox" in output
+    assert sql(url, "SELECT count(*) FROM data_plan")[0][0] == 2
+    hotspots = sql(url, "SELECT count(*) FROM device WHERE kind = 'hotspot'")[0][0]
+    in_hotspots = sql(url, "SELECT count(*) FROM service_line WHERE device IS NOT NULL")[0][0]
+    assert in_hotspots == hotspots - 2  # two hotspots show "Install a line"
+    assert sql(url, "SELECT count(*) FROM service_line WHERE status = 'suspended'")[0][0] == 1
+    outboxed = sql(url, "SELECT count(*) FROM notice WHERE channel = 'outbox'")[0][0]
+    assert outboxed >= 1
+    files = sorted((tmp_path / "outbox").iterdir())
+    assert files and any("ready for pickup" in f.read_text() for f in files)
+
+
 def test_demo_if_empty_on_a_real_library_adds_nothing_and_prints_no_demo_logins(
     migrated_url, tmp_path
 ):
