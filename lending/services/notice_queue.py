@@ -55,6 +55,11 @@ class NoticeHealth:
         return bool(self.problems) and (everything_missing or self.waiting or self.in_outbox)
 
     @property
+    def undelivered(self) -> int:
+        """Notices no patron has received: waiting, or only in the local outbox."""
+        return self.waiting + self.in_outbox
+
+    @property
     def settings(self) -> tuple[str, ...]:
         return SETUP_SETTINGS
 

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from ..circulation import LendingError
 from ..services.notice_queue import NOTICE_STATES, list_notices, notice_health, resend_notice
 from .admin_fields import local_time, page_window
-from .admin_tasks import _id
+from .admin_tasks import row_id
 from .pages import admin_page, render, see_other
 from .sessions import page_actor
 
@@ -71,7 +71,7 @@ class AdminNoticeController(Controller):
 
     @post("/{notice_id:str}/resend", status_code=200)
     async def resend(self, request: Request, notice_id: FromPath[str]) -> Template | Redirect:
-        item = _id(notice_id)
+        item = row_id(notice_id)
         state = request.app.state
         try:
             if item is None:

@@ -15,13 +15,14 @@ from .admin_fields import local_time
 from .pages import admin_page, render, see_other
 from .sessions import page_actor
 
-__all__ = ["AdminTaskController"]
+__all__ = ["AdminTaskController", "row_id"]
 
 LIST_SIZE = 50
 MAX_ID = 2**31 - 1  # row ids are 32-bit serials (as the API's Id)
 
 
-def _id(raw: str) -> int | None:
+def row_id(raw: str) -> int | None:
+    """A row id typed into an address, or None when it cannot be one."""
     if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID:
         return int(raw)
     return None
@@ -58,7 +59,7 @@ class AdminTaskController(Controller):
         return await self._page(request)
 
     async def _act(self, request: Request, raw_id: str, what: str) -> Template | Redirect:
-        item = _id(raw_id)
+        item = row_id(raw_id)
         actor = await page_actor(request)
         now = request.app.state.clock()
         settings = request.app.state.settings
