@@ -5,18 +5,18 @@ A run works in batches of patrons: claim their due notices (a short write transa
 patron outside any transaction, then record the outcome (another short transaction). A notice is
 never lost: a failed send leaves it pending with `attempts` + 1 and a later `next_attempt_at`,
 until MAX_ATTEMPTS failures make it `failed`. Patrons with neither email nor phone, and patrons
-whose only channels are not set up, are on the call list for staff (`list_call_list`,
-`mark_called`). When email/SMS is not set up and LENDING_OUTBOX_DIR is, messages are written to
+whose only channels are not set up, are on the call list for staff (lending.services.call_list).
+When email/SMS is not set up and LENDING_OUTBOX_DIR is, messages are written to
 that local outbox instead (lending.notify.outbox): status sent, channel `outbox`, the patron not
 told. A run that left notices undelivered reports why (`run_problem`), so it is recorded failing."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from ..circulation import Conflict, LoanPolicy, NotFound
+from ..circulation import LoanPolicy
 from ..database import write_transaction
 from ..notify.channels import Channels, DeliveryError
 from ..notify.outbox import Outbox
@@ -34,18 +34,11 @@ from ..notify.render import (
 )
 from ..settings import Settings
 from ..tables import Charge, Hold, Loan, Notice, Patron
-from . import audit
-from .actors import Actor
-from .paging import Page, page_of
 from .policies import all_policies
-from .render import render_time
 
 __all__ = [
     "MAX_ATTEMPTS",
     "deliver_notices",
-    "list_call_list",
-    "held_condition",
-    "mark_called",
     "retry_delay",
     "run_problem",
     "setup_problems",
@@ -246,8 +239,8 @@ class _Run:
         self.counts["outbox"] += len(notices)
 
     def rendered(self, notice: dict[str, Any], fact: NoticeFacts) -> Rendered:
-        if _as_is(notice):
-            return _as_is_rendered(notice)
+        if as_is(notice):
+            return as_is_rendered(notice)
         return render_notice(fact, self.library, self.now)
 
     async def recipient_batch(self, notices: list[dict[str, Any]]) -> None:
@@ -371,14 +364,14 @@ def run_problem(counts: dict[str, int], settings: Settings) -> str:
     return "; ".join(parts) + "." + "".join(f" {m}" for m in missing)
 
 
-def _as_is(notice: dict[str, Any]) -> bool:
+def as_is(notice: dict[str, Any]) -> bool:
     """Notices filled in when queued (admin digests, kinds without a template) go out as they are."""
     if notice["patron"] is None or notice["kind"] == "plan_digest":
         return True
     return notice["kind"] not in KINDS_WITH_TEMPLATES and bool(notice["body"])
 
 
-def _as_is_rendered(notice: dict[str, Any]) -> Rendered:
+def as_is_rendered(notice: dict[str, Any]) -> Rendered:
     subject = notice["subject"] or notice["kind"]
     body = notice["body"] or subject
     return Rendered(notice["kind"], subject, subject, " ".join(body.split()), body)
@@ -400,7 +393,7 @@ async def _update(
 
 async def _store_text(notices: list[dict[str, Any]], subject: str, body: str) -> None:
     """The message that carried them, on every rendered notice (as-is ones keep their text)."""
-    rendered = [n for n in notices if not _as_is(n)]
+    rendered = [n for n in notices if not as_is(n)]
     if rendered and (subject or body):
         ids = [n["id"] for n in rendered]
         await Notice.update({Notice.subject: subject, Notice.body: body}).where(
@@ -528,156 +521,3 @@ def _stale(
         if hold["status"] != "ready":
             return f"not sent: the hold is now {hold['status']}"
     return None
-
-
-def _blank(column: Any) -> Any:
-    return column.is_null() | (column == "")
-
-
-def held_condition(settings: Settings) -> Any | None:
-    """Pending patron notices that cannot go out now: none of the patron's channels is set up
-    (None when email and SMS both are)."""
-    channels = Channels(settings)
-    email_ok, sms_ok = not channels.email.problem, not channels.sms.problem
-    if email_ok and sms_ok:
-        return None
-    held = (
-        (Notice.status == "pending") & Notice.channel.is_in(SENDABLE) & Notice.patron.is_not_null()
-    )
-    if email_ok:
-        return held & _blank(Notice.patron.email)
-    if sms_ok:
-        return held & _blank(Notice.patron.phone)
-    return held
-
-
-def _call_condition(settings: Settings) -> Any:
-    """Notices staff must phone about: patrons with neither email nor phone; patrons whose
-    channels are not set up (held, or written only to the local outbox), until they are."""
-    condition = (Notice.status == "pending") & (Notice.channel == "call")
-    held = held_condition(settings)
-    if held is not None:
-        condition = condition | held
-    outboxed = (Notice.status == "sent") & (Notice.channel == "outbox")
-    return condition | (outboxed & Notice.patron.is_not_null())
-
-
-async def list_call_list(
-    limit: int = 50,
-    offset: int = 0,
-    *,
-    settings: Settings | None = None,
-    now: datetime | None = None,
-) -> Page:
-    """Notices for staff to call about (`_call_condition`): who, their card, what to tell them
-    (in their language) and why they are on the list, oldest patron first."""
-    settings = settings or Settings()
-    now = now or datetime.now(UTC)
-    condition = _call_condition(settings)
-    rows = await (
-        Notice.select(
-            *Notice.all_columns(),
-            Notice.patron.card_number.as_alias("card_number"),
-            Notice.patron.name.as_alias("patron_name"),
-            Notice.patron.phone.as_alias("patron_phone"),
-        )
-        .where(condition)
-        .order_by(Notice.patron)
-        .order_by(Notice.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    total = await Notice.count().where(condition)
-    facts = await load_facts(rows, now, settings)
-    library = Library.from_settings(settings)
-    items = []
-    for row in rows:
-        fact = facts.get(row["id"])
-        if row["status"] == "sent" or not isinstance(fact, NoticeFacts):
-            subject, body = row["subject"], row["body"]
-            note = row["last_error"] if isinstance(fact, NoticeFacts) else fact or ""
-        else:
-            text = render_notice(fact, library, now) if not _as_is(row) else _as_is_rendered(row)
-            subject, body, note = text.subject, text.body, row["last_error"]
-        items.append(
-            {
-                "id": row["id"],
-                "kind": row["kind"],
-                "patron": row["card_number"],
-                "name": row["patron_name"],
-                "phone": row["patron_phone"],
-                "language": row["language"],
-                "queued_at": render_time(row["created_at"], settings.timezone),
-                "subject": subject,
-                "body": body,
-                "note": note,
-            }
-        )
-    return page_of(items, total)
-
-
-async def mark_called(
-    notice_id: int, actor: Actor, now: datetime, *, settings: Settings | None = None
-) -> dict[str, Any]:
-    """Staff called the patron about this notice: it is sent (by call), with an audit event."""
-    settings = settings or Settings()
-    condition = _call_condition(settings)
-    row = await (
-        Notice.select(*Notice.all_columns(), Notice.patron.card_number.as_alias("card_number"))
-        .where(Notice.id == notice_id)
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"There is no notice {notice_id}.", "notice_not_found")
-    refusal = Conflict(
-        f"Notice {notice_id} is not on the call list (it is {row['status']}, by {row['channel']}).",
-        "notice_not_on_call_list",
-    )
-    if not await Notice.exists().where(Notice.id == notice_id, condition):
-        raise refusal
-    subject, body = row["subject"], row["body"]
-    if row["status"] == "pending":
-        fact = (await load_facts([row], now, settings)).get(notice_id)
-        if isinstance(fact, NoticeFacts) and not _as_is(row):
-            text = render_notice(fact, Library.from_settings(settings), now)
-            subject, body = text.subject, text.body
-    async with write_transaction():
-        done = await (
-            Notice.update(
-                {
-                    Notice.status: "sent",
-                    Notice.channel: "call",
-                    Notice.sent_at: now,
-                    Notice.subject: subject,
-                    Notice.body: body,
-                    Notice.last_error: "",
-                }
-            )
-            .where(
-                Notice.id == notice_id,
-                Notice.status == row["status"],
-                Notice.channel == row["channel"],
-            )
-            .returning(Notice.id)
-        )
-        if not done:
-            raise refusal
-        await audit.record(
-            actor,
-            "notice_called",
-            row["card_number"] or f"notice {notice_id}",
-            now,
-            {"notice": notice_id, "kind": row["kind"], "was": row["channel"]},
-            patron_card=row["card_number"],
-            loan=row["loan"],
-        )
-    return {
-        "id": notice_id,
-        "kind": row["kind"],
-        "patron": row["card_number"],
-        "status": "sent",
-        "channel": "call",
-        "sent_at": render_time(now, settings.timezone),
-        "subject": subject,
-        "body": body,
-    }

@@ -14,7 +14,8 @@ from ..settings import Settings
 from ..tables import Notice, Patron
 from . import audit
 from .actors import Actor
-from .delivery import held_condition, setup_problems
+from .call_list import held_condition
+from .delivery import setup_problems
 from .paging import Page, page_of
 from .render import render_time
 

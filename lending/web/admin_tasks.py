@@ -10,7 +10,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ..circulation import LendingError
-from ..services import carrier, delivery
+from ..services import call_list, carrier
 from .admin_fields import local_time
 from .pages import admin_page, render, see_other
 from .sessions import page_actor
@@ -40,7 +40,7 @@ class AdminTaskController(Controller):
         zone = settings.timezone
         tasks = await carrier.list_tasks("task", LIST_SIZE, 0, timezone=zone)
         failing = await carrier.list_failing_lines(LIST_SIZE, 0, timezone=zone)
-        calls = await delivery.list_call_list(
+        calls = await call_list.list_call_list(
             LIST_SIZE, 0, settings=settings, now=request.app.state.clock()
         )
         return render(
@@ -73,7 +73,7 @@ class AdminTaskController(Controller):
                 await carrier.retry_action(item, actor, now, timezone=settings.timezone)
                 flash = "Queued to be sent to the carrier again."
             else:
-                called = await delivery.mark_called(item, actor, now, settings=settings)
+                called = await call_list.mark_called(item, actor, now, settings=settings)
                 flash = f"Marked as called: patron {called['patron']}."
         except LendingError as exc:
             # Someone else may have done it already: say so on the page, with the lists as now.
