@@ -82,6 +82,7 @@ async def list_call_list(
     total = await Notice.count().where(condition)
     facts = await load_facts(rows, now, settings)
     library = Library.from_settings(settings)
+    channels = Channels(settings)
     items = []
     for row in rows:
         fact = facts.get(row["id"])
@@ -91,6 +92,8 @@ async def list_call_list(
         else:
             text = render_notice(fact, library, now) if not as_is(row) else as_is_rendered(row)
             subject, body, note = text.subject, text.body, row["last_error"]
+            if not note and row["channel"] in SENDABLE:  # held, before any delivery run
+                note = channels.problem(row["channel"]) or ""
         items.append(
             {
                 "id": row["id"],

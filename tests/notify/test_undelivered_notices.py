@@ -149,3 +149,18 @@ async def test_outbox_writes_each_message_as_a_file_and_still_warns(
     assert health.alarm and health.in_outbox == 1 and health.outbox_dir
     # Nobody told Ana: she is on the call list too.
     assert (await list_call_list(50, 0, settings=outbox, now=clock.now))["total"] == 1
+
+
+async def test_call_list_api_has_the_patrons_whose_email_is_not_set_up(seed, clock, api):
+    # The app under test has no SMTP server or SMS gateway set up.
+    await reminder_for_ana(seed, clock)
+    await seed.relogin()
+
+    r = await api.client.get("/api/notices/calls", headers=api.headers["desk"])
+
+    assert r.status_code == 200, r.text
+    [item] = r.json()["items"]
+    assert item["patron"] == "P001" and "LENDING_SMTP_HOST" in item["note"]
+    r = await api.client.post(f"/api/notices/{item['id']}/called", headers=api.headers["desk"])
+    assert r.status_code == 200, r.text
+    assert r.json()["channel"] == "call"
