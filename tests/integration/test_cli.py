@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +310,14 @@ def test_demo_on_a_fresh_sqlite_database_has_plans_lines_and_notices_in_the_outb
     assert outboxed >= 1
     files = sorted((tmp_path / "outbox").iterdir())
     assert files and any("ready for pickup" in f.read_text() for f in files)
+    # Weeks later, without the outbox and without email: the delivery run fails, and says why.
+    later = (datetime.now(UTC) + timedelta(days=20)).isoformat()
+    succeeded(lending("jobs", "run", "overdue", "--now", later, url=url, cwd=tmp_path))
+    result = lending(
+        "jobs", "run", "deliver_notices", "--now", later, url=url, cwd=tmp_path,
+        LENDING_OUTBOX_DIR="",
+    )  # fmt: skip
+    assert "LENDING_SMTP_HOST" in refused(result) and "recorded failing" in result.stderr
 
 
 def test_demo_if_empty_on_a_real_library_adds_nothing_and_prints_no_demo_logins(
