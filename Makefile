@@ -44,10 +44,11 @@ $(STAMP): pyproject.toml requirements.lock | $(UV)
 
 venv install: $(STAMP)
 
+# A trial install writes notices to the local outbox folder outbox/ (LENDING_OUTBOX_DIR= turns it off).
 run: $(STAMP)
 	$(BIN)/lending migrate
-	$(BIN)/lending demo --if-empty
-	$(BIN)/lending serve --host $(HOST) --port $(PORT)
+	LENDING_OUTBOX_DIR="$${LENDING_OUTBOX_DIR-outbox}" $(BIN)/lending demo --if-empty
+	LENDING_OUTBOX_DIR="$${LENDING_OUTBOX_DIR-outbox}" $(BIN)/lending serve --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when it collected no tests: that is a failure, said plainly.
 test: $(STAMP)

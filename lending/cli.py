@@ -175,6 +175,9 @@ def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
     result = asyncio.run(_with_database(settings, work))
     counts = ", ".join(f"{k}: {v}" for k, v in result["summary"].items()) or "nothing to do"
     print(f"{args.name} (run {result['run']}, as of {now.isoformat()}): {counts}")
+    if result.get("error"):  # ran, but could not do all its work: recorded failing
+        print(f"lending: job {args.name} is recorded failing: {result['error']}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -129,6 +129,9 @@ class Settings:
     library_phone: str = ""
     renew_url: str = ""
     admin_email: str = ""
+    # A local outbox (LENDING_OUTBOX_DIR): notices whose email/SMS is not set up are written there
+    # as files instead, for trying the system (`make run`); patrons receive nothing from it.
+    outbox_dir: str = ""
     # Labels (lending.printing): symbology, hotspot support phone, template folder ("" = labels/).
     barcode_symbology: str = "code128"
     support_phone: str = ""
@@ -188,6 +191,7 @@ class Settings:
             library_phone=env.get("LENDING_LIBRARY_PHONE", "").strip(),
             renew_url=_url(env, "LENDING_RENEW_URL"),
             admin_email=env.get("LENDING_ADMIN_EMAIL", "").strip(),
+            outbox_dir=env.get("LENDING_OUTBOX_DIR", "").strip(),
             **_labels(env),
             hold_slip_name=_hold_slip_name(env),
             secret_key=env.get("LENDING_SECRET_KEY", ""),

@@ -76,6 +76,7 @@ class Action(StrEnum):
     STAFF_MANAGE = "staff.manage"
     SELF_SERVICE = "self_service"
     SESSION_END = "session.end"
+    NOTICE_MANAGE = "notice.manage"
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ PERMISSIONS: Mapping[Action, Permission] = {
     Action.STAFF_MANAGE: _row("add, deactivate and reset staff accounts", ADMIN),
     Action.SELF_SERVICE: _row("see and renew one's own loans and join or leave waitlists "
                               "(/api/me, /my)", RESIDENT),
+    Action.NOTICE_MANAGE: _row("see the notice queue and send a notice again", ADMIN),
     Action.SESSION_END: _row("log out: end the session or token presented", *STAFF, RESIDENT),
 }
 # fmt: on

@@ -45,6 +45,7 @@ class JobRunReply(Out):
     run: int
     now: str
     summary: dict[str, Any]
+    error: str | None = None  # the run could not do all its work (recorded as failing)
 
 
 class JobController(Controller):

@@ -27,7 +27,7 @@ from .common import (
 from .schemas import Input, Out
 from .security import requires
 
-__all__ = ["LineController", "PlanController"]
+__all__ = ["LineController", "LineIn", "LinePatch", "PlanController", "PlanIn", "PlanPatch"]
 
 Words = Annotated[str, Meta(min_length=1, max_length=100)]
 Number = Annotated[str, Meta(min_length=1, max_length=40)]
@@ -73,6 +73,7 @@ class LineIn(Input):
     plan: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
     device: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
     status: Annotated[str, Meta(max_length=16)] = "active"
+    imei: Annotated[str, Meta(min_length=1, max_length=40)] | None = None  # set on `device`
 
 
 class LinePatch(Input):

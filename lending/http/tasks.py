@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 
 from ..circulation.permissions import Action
-from ..services import carrier, delivery
+from ..services import call_list, carrier
 from .common import ActorDep, Id, Limit, Now, Offset, SettingsDep, errors
 from .schemas import Out
 from .security import requires
@@ -122,10 +122,10 @@ class CallListController(Controller):
     async def calls(
         self, settings: SettingsDep, now: Now, limit: Limit = 50, offset: Offset = 0
     ) -> CallList:
-        return await delivery.list_call_list(limit, offset, settings=settings, now=now)
+        return await call_list.list_call_list(limit, offset, settings=settings, now=now)
 
     @post("/{notice_id:int}/called", status_code=200, responses=errors(401, 403, 404, 409, 422))
     async def called(
         self, notice_id: Id, actor: ActorDep, now: Now, settings: SettingsDep
     ) -> CalledOut:
-        return await delivery.mark_called(notice_id, actor, now, settings=settings)
+        return await call_list.mark_called(notice_id, actor, now, settings=settings)

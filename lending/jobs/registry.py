@@ -14,9 +14,18 @@ from ..services import carrier, delivery, hold_expiry, overdue, plan_digest, pri
 from ..settings import Settings
 from ..tables import JobRun
 
-__all__ = ["JOBS", "Job", "run_job"]
+__all__ = ["JOBS", "Job", "Unfinished", "run_job"]
 
 Job = Callable[[datetime, Settings], Awaitable[dict[str, Any]]]
+
+
+class Unfinished(Exception):  # noqa: N818 - a run's outcome, not a programming error
+    """A job ran to its end but could not do all its work (notices it could not deliver): the
+    run is recorded as failing, with its summary and this message, and is not re-raised."""
+
+    def __init__(self, message: str, summary: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 async def due_soon(now: datetime, settings: Settings) -> dict[str, Any]:
@@ -45,8 +54,13 @@ async def anonymize(now: datetime, settings: Settings) -> dict[str, Any]:
 
 
 async def deliver_notices(now: datetime, settings: Settings) -> dict[str, Any]:
-    """Send pending notices: one email or SMS per patron per run, failures retried later."""
-    return await delivery.deliver_notices(now, settings)
+    """Send pending notices: one email or SMS per patron per run, failures retried later. A run
+    that left notices undelivered (email/SMS not set up, send failures) is recorded failing."""
+    counts = await delivery.deliver_notices(now, settings)
+    problem = delivery.run_problem(counts, settings)
+    if problem:
+        raise Unfinished(problem, counts)
+    return counts
 
 
 async def auto_renew(now: datetime, settings: Settings) -> dict[str, Any]:
@@ -81,7 +95,8 @@ INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
 async def run_job(
     name: str, now: datetime, settings: Settings, trigger: str = "schedule"
 ) -> dict[str, Any]:
-    """Run job `name` for `now` and record the run. Errors are recorded and re-raised."""
+    """Run job `name` for `now` and record the run. Errors are recorded and re-raised; a run
+    that is `Unfinished` is recorded as failing and its reply carries the `error`."""
     job = JOBS.get(name)
     if job is None:
         raise NotFound(f"No job named {name!r}; jobs: {', '.join(sorted(JOBS))}.", "job_not_found")
@@ -95,6 +110,8 @@ async def run_job(
     error = ""
     try:
         summary = await job(now, settings)
+    except Unfinished as exc:
+        summary, error = exc.summary, str(exc)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         raise
@@ -107,4 +124,5 @@ async def run_job(
                     JobRun.error: error,
                 }
             ).where(JobRun.id == run_id)
-    return {"job": name, "run": run_id, "now": now.isoformat(), "summary": summary}
+    reply: dict[str, Any] = {"job": name, "run": run_id, "now": now.isoformat()}
+    return {**reply, "summary": summary, "error": error or None}

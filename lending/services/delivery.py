@@ -4,18 +4,22 @@ A run works in batches of patrons: claim their due notices (a short write transa
 `next_attempt_at` forward, so a second instance or run skips them), render and send one message per
 patron outside any transaction, then record the outcome (another short transaction). A notice is
 never lost: a failed send leaves it pending with `attempts` + 1 and a later `next_attempt_at`,
-until MAX_ATTEMPTS failures make it `failed`. Patrons with neither email nor phone are on the call
-list for staff (`list_call_list`, `mark_called`)."""
+until MAX_ATTEMPTS failures make it `failed`. Patrons with neither email nor phone, and patrons
+whose only channels are not set up, are on the call list for staff (lending.services.call_list).
+When email/SMS is not set up and LENDING_OUTBOX_DIR is, messages are written to
+that local outbox instead (lending.notify.outbox): status sent, channel `outbox`, the patron not
+told. A run that left notices undelivered reports why (`run_problem`), so it is recorded failing."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from ..circulation import Conflict, LoanPolicy, NotFound
+from ..circulation import LoanPolicy
 from ..database import write_transaction
 from ..notify.channels import Channels, DeliveryError
+from ..notify.outbox import Outbox
 from ..notify.render import (
     KINDS_WITH_TEMPLATES,
     DeviceInfo,
@@ -30,18 +34,14 @@ from ..notify.render import (
 )
 from ..settings import Settings
 from ..tables import Charge, Hold, Loan, Notice, Patron
-from . import audit
-from .actors import Actor
-from .paging import Page, page_of
 from .policies import all_policies
-from .render import render_time
 
 __all__ = [
     "MAX_ATTEMPTS",
     "deliver_notices",
-    "list_call_list",
-    "mark_called",
     "retry_delay",
+    "run_problem",
+    "setup_problems",
 ]
 
 MAX_ATTEMPTS = 8
@@ -83,9 +83,18 @@ async def deliver_notices(now: datetime, settings: Settings) -> dict[str, int]:
     """Send pending email/SMS notices due at `now`, one message per patron (or recipient).
 
     Returns counts of notices `sent`, `failed` (given up), `retrying` (still pending), `skipped`
-    (no longer true: the device came back, the loan was renewed, the hold ended) and `messages`
-    (messages that went out)."""
-    counts = {"sent": 0, "failed": 0, "retrying": 0, "skipped": 0, "messages": 0}
+    (no longer true: the device came back, the loan was renewed, the hold ended), `not_set_up`
+    (held: no channel of theirs is set up), `outbox` (written only to the local outbox) and
+    `messages` (messages that went out, to patrons or to the outbox)."""
+    counts = {
+        "sent": 0,
+        "failed": 0,
+        "retrying": 0,
+        "skipped": 0,
+        "not_set_up": 0,
+        "outbox": 0,
+        "messages": 0,
+    }
     policies = {p.kind: p for p in await all_policies()}
     async with Channels(settings) as channels:
         run = _Run(now, settings, channels, policies, counts)
@@ -142,6 +151,7 @@ class _Run:
         self.policies = policies
         self.counts = counts
         self.library = Library.from_settings(settings)
+        self.outbox = Outbox(settings.outbox_dir)
 
     async def patron_batch(self, notices: list[dict[str, Any]]) -> None:
         by_patron: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -186,10 +196,11 @@ class _Run:
             )
             return
         usable = [(c, a) for c, a in options if not self.channels.problem(c)]
-        if not usable:
-            await self.release(live, self.channels.problem(options[0][0]) or "")
+        why = "" if usable else self.channels.problem(options[0][0]) or ""
+        if why and not self.outbox.on:
+            await self.release(live, why)
             return
-        channel, address = usable[0]
+        channel, address = (usable or options)[0]
         language = language_of(live[-1]["language"])
         subject = body = ""
         try:
@@ -199,6 +210,9 @@ class _Run:
             else:
                 subject = bundle_subject(rendered, self.library, language)
                 body = render_sms(rendered, self.library, language)
+            if why:
+                await self.to_outbox(live, channel, address, subject, body, why)
+                return
             await self.send(channel, address, subject, body, language)
         except DeliveryError as exc:
             await self.failed(live, str(exc), subject, body)
@@ -207,9 +221,26 @@ class _Run:
         else:
             await self.sent(live, channel, subject, body)
 
+    async def to_outbox(
+        self,
+        notices: list[dict[str, Any]],
+        channel: str,
+        address: str,
+        subject: str,
+        body: str,
+        why: str,
+    ) -> None:
+        """Write the message to the local outbox: sent there, never to the patron."""
+        ids = [n["id"] for n in notices]
+        path = self.outbox.write(ids, channel, address, subject, body, self.now, why)
+        note = f"Only in the local outbox ({path.name}), not sent to {address}: {why}"
+        await self.sent(notices, "outbox", subject, body, note=note)
+        self.counts["sent"] -= len(notices)
+        self.counts["outbox"] += len(notices)
+
     def rendered(self, notice: dict[str, Any], fact: NoticeFacts) -> Rendered:
-        if _as_is(notice):
-            return _as_is_rendered(notice)
+        if as_is(notice):
+            return as_is_rendered(notice)
         return render_notice(fact, self.library, self.now)
 
     async def recipient_batch(self, notices: list[dict[str, Any]]) -> None:
@@ -227,7 +258,7 @@ class _Run:
                 await self.release(group, "No recipient: set LENDING_ADMIN_EMAIL.")
                 continue
             problem = self.channels.problem(channel)
-            if problem:
+            if problem and not self.outbox.on:
                 await self.release(group, problem)
                 continue
             if len(group) == 1:
@@ -236,6 +267,9 @@ class _Run:
                 subject = f"{len(group)} notices from {self.library.name}"
                 body = "\n\n----------\n\n".join(f"{n['subject']}\n\n{n['body']}" for n in group)
             try:
+                if problem:
+                    await self.to_outbox(group, channel, address, subject, body, problem)
+                    continue
                 await self.send(channel, address, subject, body, "en")
             except DeliveryError as exc:
                 await self.failed(group, str(exc))
@@ -251,13 +285,19 @@ class _Run:
             await self.channels.sms.send(address, body)
 
     async def sent(
-        self, notices: list[dict[str, Any]], channel: str, subject: str = "", body: str = ""
+        self,
+        notices: list[dict[str, Any]],
+        channel: str,
+        subject: str = "",
+        body: str = "",
+        *,
+        note: str = "",
     ) -> None:
         values: dict[Any, Any] = {
             Notice.status: "sent",
             Notice.sent_at: self.now,
             Notice.channel: channel,
-            Notice.last_error: "",
+            Notice.last_error: note[:2000],
         }
         async with write_transaction():
             await _update(notices, values, transaction=False)
@@ -291,21 +331,47 @@ class _Run:
     async def release(self, notices: list[dict[str, Any]], problem: str) -> None:
         """Not sendable for now (a setting is missing): pending, due again, with the reason."""
         await _update(notices, {Notice.next_attempt_at: self.now, Notice.last_error: problem})
-        self.counts["retrying"] += len(notices)
+        self.counts["not_set_up"] += len(notices)
 
     async def skip(self, notice: dict[str, Any], reason: str) -> None:
         await _update([notice], {Notice.status: "failed", Notice.last_error: reason})
         self.counts["skipped"] += 1
 
 
-def _as_is(notice: dict[str, Any]) -> bool:
+def setup_problems(settings: Settings) -> list[str]:
+    """What is missing for real email and SMS (empty when both are set up)."""
+    channels = Channels(settings)
+    return [p for p in (channels.email.problem, channels.sms.problem) if p]
+
+
+def run_problem(counts: dict[str, int], settings: Settings) -> str:
+    """Why a delivery run did not deliver everything it tried, in words for the job record;
+    "" when every notice due went out (or was rightly skipped)."""
+    parts = []
+    held = counts.get("not_set_up", 0)
+    if held:
+        parts.append(f"{held} notice{'s' * (held != 1)} waiting: no channel of theirs is set up")
+    if counts.get("outbox"):
+        n = counts["outbox"]
+        parts.append(f"{n} notice{'s' * (n != 1)} written only to the local outbox")
+    if counts.get("retrying"):
+        parts.append(f"{counts['retrying']} failed to send and will be retried")
+    if counts.get("failed"):
+        parts.append(f"{counts['failed']} given up after {MAX_ATTEMPTS} attempts")
+    if not parts:
+        return ""
+    missing = setup_problems(settings) if held or counts.get("outbox") else []
+    return "; ".join(parts) + "." + "".join(f" {m}" for m in missing)
+
+
+def as_is(notice: dict[str, Any]) -> bool:
     """Notices filled in when queued (admin digests, kinds without a template) go out as they are."""
     if notice["patron"] is None or notice["kind"] == "plan_digest":
         return True
     return notice["kind"] not in KINDS_WITH_TEMPLATES and bool(notice["body"])
 
 
-def _as_is_rendered(notice: dict[str, Any]) -> Rendered:
+def as_is_rendered(notice: dict[str, Any]) -> Rendered:
     subject = notice["subject"] or notice["kind"]
     body = notice["body"] or subject
     return Rendered(notice["kind"], subject, subject, " ".join(body.split()), body)
@@ -327,7 +393,7 @@ async def _update(
 
 async def _store_text(notices: list[dict[str, Any]], subject: str, body: str) -> None:
     """The message that carried them, on every rendered notice (as-is ones keep their text)."""
-    rendered = [n for n in notices if not _as_is(n)]
+    rendered = [n for n in notices if not as_is(n)]
     if rendered and (subject or body):
         ids = [n["id"] for n in rendered]
         await Notice.update({Notice.subject: subject, Notice.body: body}).where(
@@ -455,119 +521,3 @@ def _stale(
         if hold["status"] != "ready":
             return f"not sent: the hold is now {hold['status']}"
     return None
-
-
-def _call_conditions() -> list[Any]:
-    return [Notice.status == "pending", Notice.channel == "call"]
-
-
-async def list_call_list(
-    limit: int = 50,
-    offset: int = 0,
-    *,
-    settings: Settings | None = None,
-    now: datetime | None = None,
-) -> Page:
-    """Pending notices for patrons with neither email nor phone, for staff to call: who, their
-    card, what to tell them (in their language), oldest patron first."""
-    settings = settings or Settings()
-    now = now or datetime.now(UTC)
-    rows = await (
-        Notice.select(
-            *Notice.all_columns(),
-            Notice.patron.card_number.as_alias("card_number"),
-            Notice.patron.name.as_alias("patron_name"),
-            Notice.patron.phone.as_alias("patron_phone"),
-        )
-        .where(*_call_conditions())
-        .order_by(Notice.patron)
-        .order_by(Notice.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    total = await Notice.count().where(*_call_conditions())
-    facts = await load_facts(rows, now, settings)
-    library = Library.from_settings(settings)
-    items = []
-    for row in rows:
-        fact = facts.get(row["id"])
-        if isinstance(fact, NoticeFacts):
-            text = render_notice(fact, library, now) if not _as_is(row) else _as_is_rendered(row)
-            subject, body, note = text.subject, text.body, ""
-        else:
-            subject, body, note = row["subject"], row["body"], fact or ""
-        items.append(
-            {
-                "id": row["id"],
-                "kind": row["kind"],
-                "patron": row["card_number"],
-                "name": row["patron_name"],
-                "phone": row["patron_phone"],
-                "language": row["language"],
-                "queued_at": render_time(row["created_at"], settings.timezone),
-                "subject": subject,
-                "body": body,
-                "note": note,
-            }
-        )
-    return page_of(items, total)
-
-
-async def mark_called(
-    notice_id: int, actor: Actor, now: datetime, *, settings: Settings | None = None
-) -> dict[str, Any]:
-    """Staff called the patron about this notice: it is sent (by call), with an audit event."""
-    settings = settings or Settings()
-    row = await (
-        Notice.select(*Notice.all_columns(), Notice.patron.card_number.as_alias("card_number"))
-        .where(Notice.id == notice_id)
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"There is no notice {notice_id}.", "notice_not_found")
-    refusal = Conflict(
-        f"Notice {notice_id} is not on the call list (it is {row['status']}, by {row['channel']}).",
-        "notice_not_on_call_list",
-    )
-    if row["status"] != "pending" or row["channel"] != "call":
-        raise refusal
-    fact = (await load_facts([row], now, settings)).get(notice_id)
-    subject, body = row["subject"], row["body"]
-    if isinstance(fact, NoticeFacts) and not _as_is(row):
-        text = render_notice(fact, Library.from_settings(settings), now)
-        subject, body = text.subject, text.body
-    async with write_transaction():
-        done = await (
-            Notice.update(
-                {
-                    Notice.status: "sent",
-                    Notice.sent_at: now,
-                    Notice.subject: subject,
-                    Notice.body: body,
-                    Notice.last_error: "",
-                }
-            )
-            .where(Notice.id == notice_id, *_call_conditions())
-            .returning(Notice.id)
-        )
-        if not done:
-            raise refusal
-        await audit.record(
-            actor,
-            "notice_called",
-            row["card_number"] or f"notice {notice_id}",
-            now,
-            {"notice": notice_id, "kind": row["kind"]},
-            patron_card=row["card_number"],
-            loan=row["loan"],
-        )
-    return {
-        "id": notice_id,
-        "kind": row["kind"],
-        "patron": row["card_number"],
-        "status": "sent",
-        "channel": "call",
-        "sent_at": render_time(now, settings.timezone),
-        "subject": subject,
-        "body": body,
-    }

@@ -1,20 +1,25 @@
 """Demo data: three branches, the three policies, ~60 devices, ~40 patrons, a few loans and
-holds, and demo staff accounts. Written through the services, so it is all audited."""
+holds, demo staff accounts, data plans and a line in each hotspot (one suspended for an overdue
+loan), and notices in the local outbox (a hold ready, an overdue hotspot). Written through the
+services and jobs, so it is all audited and the runs are recorded."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from ..circulation import luhn_check_digit
 from ..database import write_transaction
 from ..settings import Settings
 from ..tables import Branch, Device, Patron, StaffUser
-from . import audit, branches, circulation, devices, holds, policies, staff
+from . import audit, branches, carrier, circulation, devices, holds, lines, policies, staff
 from .actors import Actor
 from .passwords import hash_secret, verify_secret
 
-__all__ = ["DEMO_LOGINS", "database_is_empty", "has_demo_logins", "seed_demo"]
+__all__ = ["DEMO_LOGINS", "DEMO_OUTBOX", "database_is_empty", "has_demo_logins", "seed_demo"]
+
+DEMO_OUTBOX = "outbox"  # the local outbox folder when LENDING_OUTBOX_DIR is not set
 
 DEMO_ACTOR = Actor("cli:demo", "system")
 DEMO_PIN = "1234"
@@ -47,6 +52,17 @@ MODELS = {
 COSTS = {"hotspot": 120.0, "laptop": 350.0, "tablet": 250.0}
 FIRST = ["Maria", "James", "Aisha", "Luis", "Mei", "Olga", "DeShawn", "Rosa", "Tran", "Fatima"]
 LAST = ["Garcia", "Johnson", "Nguyen", "Lopez", "Smith", "Hernandez", "Brown", "Ali"]
+
+
+PLANS = [
+    ("Mobile Beacon", "Unlimited library plan", 10.0, None),
+    ("T-Mobile", "Education 50 GB", 15.0, 50),
+]
+
+
+def iccid_for(n: int) -> str:
+    body = f"8901260{n:012d}"
+    return body + str(luhn_check_digit(body))
 
 
 def imei_for(n: int) -> str:
@@ -162,7 +178,68 @@ async def seed_demo(now: datetime, settings: Settings) -> str:
         await holds.place_hold(
             DEMO_ACTOR, now, card_number=cards[30 + j], kind="laptop", branch_code="MAIN"
         )
+    # A hotspot five weeks out: overdue long enough for its line to be suspended.
+    late = barcodes["hotspot"][len(barcodes["hotspot"]) - 1]
+    await circulation.check_out(
+        DEMO_ACTOR, now - timedelta(days=35), card_number=cards[10], barcode=late
+    )
+    loans += 1
+    line_count = await _plans_and_lines(now, settings, barcodes["hotspot"])
+    # A laptop comes back at MAIN: the first patron waiting gets a hold-ready notice.
+    await circulation.check_in(DEMO_ACTOR, now, barcode=main_laptops[0])
+    notices = await _notices(now, settings)
     return (
         f"Seeded {len(BRANCHES)} branches, 3 policies, {n} devices, {len(cards)} patrons, "
-        f"{loans} loans and 3 holds."
+        f"{loans} loans, 3 holds, {len(PLANS)} data plans, {line_count} lines and "
+        f"{notices} notices in the local outbox."
     )
+
+
+async def _plans_and_lines(now: datetime, settings: Settings, hotspots: list[str]) -> int:
+    """Two plans, a line in every hotspot but two (those lines are spares), and the
+    overdue hotspot's line suspended through the carrier task a coordinator would do."""
+    from ..jobs import run_job
+
+    plan_ids = []
+    for carrier_name, name, cost, cap in PLANS:
+        plan = await lines.create_plan(
+            DEMO_ACTOR,
+            now,
+            {"carrier": carrier_name, "name": name, "monthly_cost": cost, "data_cap_gb": cap},
+        )
+        plan_ids.append(plan["id"])
+    count = 0
+    for i, hotspot in enumerate(hotspots):
+        carrier_name = PLANS[i % len(PLANS)][0]
+        # Two hotspots without a line ("Install a line" shows), their lines kept as spares.
+        barcode = None if hotspot in hotspots[-3:-1] else hotspot
+        await lines.create_line(
+            DEMO_ACTOR,
+            now,
+            {
+                "iccid": iccid_for(i + 1),
+                "phone_number": f"+1555020{i + 1:04d}",
+                "carrier": carrier_name,
+                "plan": plan_ids[i % len(plan_ids)],
+                "device": barcode,
+            },
+            settings.timezone,
+        )
+        count += 1
+    for job in ("suspend_lines", "carrier_actions"):
+        await run_job(job, now, settings, trigger="demo")
+    tasks = await carrier.list_tasks("task", 10, 0, timezone=settings.timezone)
+    for task in tasks["items"][:1]:
+        await carrier.complete_task(task["id"], DEMO_ACTOR, now, timezone=settings.timezone)
+    return count
+
+
+async def _notices(now: datetime, settings: Settings) -> int:
+    """Queue the overdue notices and deliver: with no email/SMS set up they go to the local
+    outbox (LENDING_OUTBOX_DIR, else ./outbox), where staff can read them."""
+    from ..jobs import run_job
+
+    outbox = replace(settings, outbox_dir=settings.outbox_dir or DEMO_OUTBOX)
+    await run_job("overdue", now, outbox, trigger="demo")
+    reply = await run_job("deliver_notices", now, outbox, trigger="demo")
+    return int(reply["summary"].get("outbox", 0))

@@ -1,5 +1,5 @@
 """Carrier service lines (SIM cards) and data plans: create, edit, move between devices
-(SIM swaps, with history), list and filter."""
+(SIM swaps, with history), swap the line in a device, retire a line, list and filter."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
-from ..circulation.identifiers import valid_iccid, valid_msisdn
+from ..circulation.identifiers import valid_iccid, valid_imei, valid_msisdn
 from ..database import write_transaction
 from ..tables import DataPlan, Device, LineMove, ServiceLine
 from . import audit
@@ -27,6 +27,8 @@ __all__ = [
     "list_lines",
     "list_plans",
     "move_line",
+    "retire_line",
+    "swap_line",
     "update_line",
     "update_plan",
 ]
@@ -179,14 +181,36 @@ async def _ensure_device_free(device_id: int | None, line_id: int | None, barcod
 async def create_line(
     actor: Actor, now: datetime, data: dict[str, Any], timezone: str
 ) -> dict[str, Any]:
+    """A new line; `device` installs it there, and `imei` (optional, with a device) records the
+    hotspot's IMEI on that device in the same transaction."""
+    errors = []
+    for name, check in (
+        ("iccid", valid_iccid),
+        ("phone_number", valid_msisdn),
+        ("imei", valid_imei),
+    ):
+        try:
+            if data.get(name) is not None:
+                check(data[name])
+        except Invalid as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise Invalid(errors)
     iccid = valid_iccid(data["iccid"])
     msisdn = valid_msisdn(data["phone_number"])
+    imei = valid_imei(data["imei"]) if data.get("imei") else None
     status = data.get("status") or "active"
     if status not in LINE_STATUSES:
         raise Invalid(FieldError("status", f"must be one of {', '.join(LINE_STATUSES)}"))
     barcode = data.get("device")
+    if imei and not barcode:
+        raise Invalid(
+            FieldError("imei", "an IMEI is the device's: give the device the line goes in")
+        )
     async with write_transaction():
         device_id = await _device_id(barcode)
+        if imei and device_id is not None:
+            await Device.update({Device.imei: imei}).where(Device.id == device_id)
         plan_id = await _plan_id(data.get("plan"))
         if await ServiceLine.exists().where(ServiceLine.iccid == iccid):
             raise Conflict(f"A line with ICCID {iccid} already exists.", "duplicate_iccid")
@@ -228,7 +252,7 @@ async def create_line(
             "line_created",
             iccid,
             now,
-            {"phone_number": msisdn, "carrier": data["carrier"], "device": barcode},
+            {"phone_number": msisdn, "carrier": data["carrier"], "device": barcode, "imei": imei},
         )
     return await get_line(iccid, timezone)
 
@@ -273,24 +297,81 @@ async def move_line(
         if to_device == row["device"]:
             raise Conflict("The line is already in that device.", "line_already_there")
         await _ensure_device_free(to_device, row["id"], to_barcode or "")
-        await ServiceLine.update(
-            {ServiceLine.device: to_device, ServiceLine.updated_at: now}
-        ).where(ServiceLine.id == row["id"])
-        await LineMove.insert(
-            LineMove(
-                line=row["id"],
-                from_device=row["device"],
-                to_device=to_device,
-                at=now,
-                actor=actor.name,
-            )
-        )
+        await _record_move(actor, now, row["id"], row["device"], to_device)
         await audit.record(
             actor,
             "line_moved",
             row["iccid"],
             now,
             {"from_device": row["device_barcode"], "to_device": to_barcode},
+        )
+    return await get_line(row["iccid"], timezone)
+
+
+async def _record_move(
+    actor: Actor, now: datetime, line_id: int, from_device: int | None, to_device: int | None
+) -> None:
+    await ServiceLine.update({ServiceLine.device: to_device, ServiceLine.updated_at: now}).where(
+        ServiceLine.id == line_id
+    )
+    await LineMove.insert(
+        LineMove(
+            line=line_id, from_device=from_device, to_device=to_device, at=now, actor=actor.name
+        )
+    )
+
+
+async def swap_line(
+    actor: Actor, now: datetime, barcode: str, iccid: str, timezone: str
+) -> dict[str, Any]:
+    """Put line `iccid` in device `barcode`, taking out the line that was there (a SIM swap):
+    one transaction, both moves in the history."""
+    iccid = valid_iccid(iccid)
+    async with write_transaction():
+        device_id = await _device_id(barcode)
+        row = await _line_row(iccid)
+        if row["device"] == device_id:
+            raise Conflict("The line is already in that device.", "line_already_there")
+        if row["status"] == "cancelled":
+            raise Conflict(
+                f"Line {iccid} is retired (cancelled); a retired line cannot be installed.",
+                "line_retired",
+            )
+        old = (
+            await ServiceLine.select(ServiceLine.id, ServiceLine.iccid)
+            .where(ServiceLine.device == device_id)
+            .first()
+        )
+        if old is not None:
+            await _record_move(actor, now, old["id"], device_id, None)
+        await _record_move(actor, now, row["id"], row["device"], device_id)
+        await audit.record(
+            actor,
+            "line_swapped",
+            iccid,
+            now,
+            {
+                "device": barcode,
+                "out": old["iccid"] if old else None,
+                "from_device": row["device_barcode"],
+            },
+        )
+    return await get_line(iccid, timezone)
+
+
+async def retire_line(actor: Actor, now: datetime, iccid: str, timezone: str) -> dict[str, Any]:
+    """Retire a line: out of its device (in the history) and cancelled, in one transaction."""
+    async with write_transaction():
+        row = await _line_row(valid_iccid(iccid))
+        if row["status"] == "cancelled" and row["device"] is None:
+            raise Conflict(f"Line {row['iccid']} is already retired.", "line_retired")
+        if row["device"] is not None:
+            await _record_move(actor, now, row["id"], row["device"], None)
+        await ServiceLine.update(
+            {ServiceLine.status: "cancelled", ServiceLine.updated_at: now}
+        ).where(ServiceLine.id == row["id"])
+        await audit.record(
+            actor, "line_retired", row["iccid"], now, {"from_device": row["device_barcode"]}
         )
     return await get_line(row["iccid"], timezone)
 
@@ -352,10 +433,13 @@ async def list_lines(
     plan: int | None = None,
     unassigned: bool | None = None,
     q: str | None = None,
+    device: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page:
     conditions: list[Any] = []
+    if device:
+        conditions.append(ServiceLine.device.barcode == device)
     if status:
         conditions.append(ServiceLine.status == status)
     if carrier:

@@ -22,6 +22,8 @@ from .admin_imports import AdminExportController, AdminImportController
 from .admin_jobs import AdminJobController
 from .admin_kits import AdminKitController
 from .admin_labels import AdminLabelController
+from .admin_lines import AdminLineController, AdminPlanController
+from .admin_notices import AdminNoticeController
 from .admin_patrons import AdminPatronController
 from .admin_policies import AdminPolicyController
 from .admin_processing import AdminProcessingController, DeskProcessingController
@@ -66,6 +68,9 @@ PAGE_CONTROLLERS: list[Any] = [
     AdminBranchController,
     AdminStaffController,
     AdminTaskController,
+    AdminNoticeController,
+    AdminLineController,
+    AdminPlanController,
     AdminAuditController,
     AdminInventoryController,
     AdminImportController,

@@ -1,4 +1,5 @@
-"""The admin console's start page: devices, loans due, waitlists, suspended lines, jobs."""
+"""The admin console's start page: devices, loans due, waitlists, suspended lines, jobs, and
+the warning when email/SMS is not set up."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from litestar.response import Template
 
 from ..circulation.permissions import Action
 from ..services.dashboard import dashboard
+from ..services.notice_queue import notice_health
 from .pages import render, requires_page
 
 __all__ = ["AdminDashboardController"]
@@ -21,4 +23,5 @@ class AdminDashboardController(Controller):
     async def show(self, request: Request) -> Template:
         state = request.app.state
         figures = await dashboard(state.clock(), state.settings.timezone)
-        return render(request, "admin/dashboard.html", **figures)
+        health = await notice_health(state.settings)
+        return render(request, "admin/dashboard.html", notice_health=health, **figures)

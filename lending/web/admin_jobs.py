@@ -14,6 +14,7 @@ from ..circulation import LendingError, NotFound
 from ..circulation.permissions import Action
 from ..jobs import JOBS, run_job
 from ..services.job_runs import list_runs
+from ..services.notice_queue import notice_health
 from .pages import render, requires_page, see_other
 
 __all__ = ["AdminJobController"]
@@ -53,6 +54,7 @@ class AdminJobController(Controller):
         return render(
             request,
             "admin/jobs.html",
+            notice_health=await notice_health(request.app.state.settings),
             jobs=sorted(JOBS),
             job_options=[(j, j.replace("_", " ")) for j in sorted(JOBS)],
             runs=result["items"],
@@ -79,8 +81,9 @@ class AdminJobController(Controller):
             return see_other(
                 request, "/admin/jobs", flash=f"Job {name} failed: {type(exc).__name__}: {exc}"
             )
-        return see_other(
-            request,
-            "/admin/jobs?" + urlencode({"job": name}),
-            flash=f"Job {name} ran (run {reply['run']}): {_summary(reply['summary'])}.",
-        )
+        outcome = f"Job {name} ran (run {reply['run']}): {_summary(reply['summary'])}."
+        if reply.get("error"):
+            outcome = (
+                f"Job {name} ran (run {reply['run']}) but is recorded failing: {reply['error']}"
+            )
+        return see_other(request, "/admin/jobs?" + urlencode({"job": name}), flash=outcome)

@@ -10,11 +10,13 @@ __all__ = ["ADMIN_NAV"]
 ADMIN_NAV: list[tuple[str, str, Action]] = [
     ("/admin", "Dashboard", Action.REPORT_READ),
     ("/admin/devices", "Devices", Action.DEVICE_READ),
+    ("/admin/lines", "Lines & plans", Action.LINE_MANAGE),
     ("/admin/patrons", "Patrons", Action.PATRON_READ),
     ("/admin/policies", "Loan policies", Action.POLICY_READ),
     ("/admin/branches", "Branches", Action.POLICY_READ),
     ("/admin/staff", "Staff", Action.STAFF_MANAGE),
     ("/admin/tasks", "Carrier tasks & calls", Action.LINE_MANAGE),
+    ("/admin/notices", "Notices", Action.NOTICE_MANAGE),
     ("/admin/labels", "Labels", Action.LABEL_PRINT),
     ("/admin/jobs", "Jobs", Action.JOB_RUN),
     ("/admin/imports", "Import", Action.IMPORT),

@@ -11,18 +11,19 @@ from litestar.response import Redirect, Template
 
 from ..circulation import LendingError
 from ..circulation.permissions import Action
-from ..services import carrier, delivery
+from ..services import call_list, carrier
 from .admin_fields import local_time
 from .pages import render, requires_page, see_other
 from .sessions import page_actor
 
-__all__ = ["AdminTaskController"]
+__all__ = ["AdminTaskController", "row_id"]
 
 LIST_SIZE = 50
 MAX_ID = 2**31 - 1  # row ids are 32-bit serials (as the API's Id)
 
 
-def _id(raw: str) -> int | None:
+def row_id(raw: str) -> int | None:
+    """A row id typed into an address, or None when it cannot be one."""
     if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID:
         return int(raw)
     return None
@@ -39,7 +40,7 @@ class AdminTaskController(Controller):
         zone = settings.timezone
         tasks = await carrier.list_tasks("task", LIST_SIZE, 0, timezone=zone)
         failing = await carrier.list_failing_lines(LIST_SIZE, 0, timezone=zone)
-        calls = await delivery.list_call_list(
+        calls = await call_list.list_call_list(
             LIST_SIZE, 0, settings=settings, now=request.app.state.clock()
         )
         return render(
@@ -58,7 +59,7 @@ class AdminTaskController(Controller):
         return await self._page(request)
 
     async def _act(self, request: Request, raw_id: str, what: str) -> Template | Redirect:
-        item = _id(raw_id)
+        item = row_id(raw_id)
         actor = await page_actor(request)
         now = request.app.state.clock()
         settings = request.app.state.settings
@@ -72,7 +73,7 @@ class AdminTaskController(Controller):
                 await carrier.retry_action(item, actor, now, timezone=settings.timezone)
                 flash = "Queued to be sent to the carrier again."
             else:
-                called = await delivery.mark_called(item, actor, now, settings=settings)
+                called = await call_list.mark_called(item, actor, now, settings=settings)
                 flash = f"Marked as called: patron {called['patron']}."
         except LendingError as exc:
             # Someone else may have done it already: say so on the page, with the lists as now.

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -310,6 +311,33 @@ def test_demo_if_empty_seeds_an_empty_database(tmp_path):
 
     assert counts(url)["branch"] == 3
     assert demo_logins(output)[0]
+
+
+def test_demo_on_a_fresh_sqlite_database_has_plans_lines_and_notices_in_the_outbox(tmp_path):
+    # `make run` from a fresh clone: carrier pages, a suspended line and notices to read.
+    url = f"sqlite:///{tmp_path / 'lending.sqlite3'}"
+    succeeded(lending("migrate", url=url, cwd=tmp_path))
+
+    output = succeeded(lending("demo", url=url, cwd=tmp_path))
+
+    assert "notices in the local outbox" in output
+    assert sql(url, "SELECT count(*) FROM data_plan")[0][0] == 2
+    hotspots = sql(url, "SELECT count(*) FROM device WHERE kind = 'hotspot'")[0][0]
+    in_hotspots = sql(url, "SELECT count(*) FROM service_line WHERE device IS NOT NULL")[0][0]
+    assert in_hotspots == hotspots - 2  # two hotspots show "Install a line"
+    assert sql(url, "SELECT count(*) FROM service_line WHERE status = 'suspended'")[0][0] == 1
+    outboxed = sql(url, "SELECT count(*) FROM notice WHERE channel = 'outbox'")[0][0]
+    assert outboxed >= 1
+    files = sorted((tmp_path / "outbox").iterdir())
+    assert files and any("ready for pickup" in f.read_text() for f in files)
+    # Weeks later, without the outbox and without email: the delivery run fails, and says why.
+    later = (datetime.now(UTC) + timedelta(days=20)).isoformat()
+    succeeded(lending("jobs", "run", "overdue", "--now", later, url=url, cwd=tmp_path))
+    result = lending(
+        "jobs", "run", "deliver_notices", "--now", later, url=url, cwd=tmp_path,
+        LENDING_OUTBOX_DIR="",
+    )  # fmt: skip
+    assert "LENDING_SMTP_HOST" in refused(result) and "recorded failing" in result.stderr
 
 
 def test_demo_if_empty_on_a_real_library_adds_nothing_and_prints_no_demo_logins(

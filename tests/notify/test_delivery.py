@@ -12,7 +12,7 @@ from lending.circulation import Conflict
 from lending.database import write_transaction
 from lending.jobs import run_job
 from lending.services.actors import Actor
-from lending.services.delivery import list_call_list, mark_called
+from lending.services.call_list import list_call_list, mark_called
 from lending.services.notices import queue_notice
 from lending.settings import Settings
 from lending.tables import Event, Hold, JobRun, Notice, Patron
@@ -52,7 +52,15 @@ async def test_reminder_reaches_the_patron_by_email_in_plain_english(
 
     summary = await deliver(clock, settings)
 
-    assert summary == {"sent": 1, "failed": 0, "retrying": 0, "skipped": 0, "messages": 1}
+    assert summary == {
+        "sent": 1,
+        "failed": 0,
+        "retrying": 0,
+        "skipped": 0,
+        "not_set_up": 0,
+        "outbox": 0,
+        "messages": 1,
+    }
     [message] = smtp_server.messages
     assert message["To"] == "ana@example.org"
     assert "library@example.org" in message["From"]
@@ -128,7 +136,19 @@ async def test_each_notice_is_sent_exactly_once_across_runs(seed, clock, setting
     later = await deliver(clock, settings)
 
     assert first["sent"] == 1
-    assert again == later == {"sent": 0, "failed": 0, "retrying": 0, "skipped": 0, "messages": 0}
+    assert (
+        again
+        == later
+        == {
+            "sent": 0,
+            "failed": 0,
+            "retrying": 0,
+            "skipped": 0,
+            "not_set_up": 0,
+            "outbox": 0,
+            "messages": 0,
+        }
+    )
     assert len(smtp_server.messages) == 1
     runs = await JobRun.select().where(JobRun.job == "deliver_notices")
     assert len(runs) == 3 and all(r["error"] == "" for r in runs)
@@ -145,7 +165,15 @@ async def test_failing_smtp_server_keeps_the_notice_until_it_is_back(
 
     summary = await deliver(clock, settings)
 
-    assert summary == {"sent": 0, "failed": 0, "retrying": 1, "skipped": 0, "messages": 0}
+    assert summary == {
+        "sent": 0,
+        "failed": 0,
+        "retrying": 1,
+        "skipped": 0,
+        "not_set_up": 0,
+        "outbox": 0,
+        "messages": 0,
+    }
     [notice] = await notices(kind="due_soon")
     assert notice["status"] == "pending" and notice["attempts"] == 1
     assert "unreachable" in notice["last_error"]
@@ -200,7 +228,7 @@ async def test_missing_smtp_settings_leave_email_notices_pending_with_the_reason
 
     summary = await deliver(clock, settings)
 
-    assert summary["sent"] == 0 and summary["retrying"] == 1
+    assert summary["sent"] == 0 and summary["not_set_up"] == 1
     [notice] = await notices(kind="due_soon")
     assert notice["status"] == "pending" and notice["attempts"] == 0
     assert "LENDING_SMTP_HOST" in notice["last_error"]
