@@ -13,14 +13,16 @@ from litestar.response import Redirect, Template
 from ..circulation import LendingError, NotFound
 from ..circulation.permissions import Action
 from ..jobs import JOBS, run_job
+from ..jobs.about import about
 from ..services.job_runs import list_runs
 from ..services.notice_queue import notice_health
-from .pages import render, requires_page, see_other
+from .pages import read_form, render, requires_page, see_other
 
 __all__ = ["AdminJobController"]
 
 log = logging.getLogger("lending.web")
 PAGE_SIZE = 50
+HISTORY = 10  # runs of each job shown folded under its last one
 
 
 def _summary(summary: dict) -> str:
@@ -38,6 +40,24 @@ class AdminJobController(Controller):
         job = query.get("job") or ""
         job = job if job in JOBS else ""
         failed = query.get("failed") == "yes"
+        timezone = request.app.state.settings.timezone
+        # One row per job with its last run and its recent history folded under it; every
+        # run, paged and filtered, once a job or "failures only" is asked for.
+        overview = []
+        for name in sorted(JOBS):
+            recent = (await list_runs(timezone, job=name, limit=HISTORY))["items"]
+            for run in recent:
+                run["summary_text"] = _summary(run["summary"])
+            failures = (await list_runs(timezone, job=name, failed=True, limit=1))["total"]
+            overview.append(
+                {
+                    "name": name,
+                    "about": about(name),
+                    "last": recent[0] if recent else None,
+                    "history": recent[1:],
+                    "failures": failures,
+                }  # fmt: skip
+            )
         raw_page = query.get("page") or "1"
         page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 and raw_page != "0" else 1
         result = await list_runs(
@@ -55,6 +75,8 @@ class AdminJobController(Controller):
             request,
             "admin/jobs.html",
             notice_health=await notice_health(request.app.state.settings),
+            overview=overview,
+            every_run=bool(job or failed or query.get("all") == "yes"),
             jobs=sorted(JOBS),
             job_options=[(j, j.replace("_", " ")) for j in sorted(JOBS)],
             runs=result["items"],
@@ -67,10 +89,20 @@ class AdminJobController(Controller):
             next_url="?" + urlencode({**kept, "page": page + 1}) if page < pages else None,
         )
 
+    @get("/{name:str}/run")
+    async def confirm(self, request: Request, name: str) -> Template:
+        """Before a job that changes data runs by hand: what it does, and a button to go on."""
+        if name not in JOBS:
+            raise NotFound(f"No job named {name[:64]!r}.", "job_not_found")
+        return render(request, "admin/job_confirm.html", job=name, about=about(name))
+
     @post("/{name:str}/run", status_code=200)
     async def run(self, request: Request, name: str) -> Redirect:
         if name not in JOBS:
             raise NotFound(f"No job named {name[:64]!r}.", "job_not_found")
+        form = await read_form(request)
+        if about(name).changes_data and form.get("confirm") != "yes":
+            return Redirect(path=f"/admin/jobs/{name}/run", status_code=303)
         state = request.app.state
         try:
             reply = await run_job(name, state.clock(), state.settings, trigger="web")

@@ -124,7 +124,10 @@ def test_admin_runs_a_job_now_and_sees_the_run_listed(
     log_in_staff(page, server)
     page.goto(server.base_url + "/admin/jobs")
     check_accessibility(page)
-    page.get_by_role("button", name="Run expire holds now").click()
+    page.get_by_role("link", name="Run expire holds now (asks first)").click()
+    expect(page.get_by_role("alert")).to_contain_text("This job changes data.")
+    check_accessibility(page)
+    page.get_by_role("button", name="Yes, run expire holds now").click()
     expect(page.get_by_role("status").first).to_contain_text("Job expire_holds ran (run ")
     first = page.locator("table.runs tbody tr").first
     expect(first).to_contain_text("expire_holds")

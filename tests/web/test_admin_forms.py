@@ -320,7 +320,9 @@ async def test_the_labels_form_explains_what_is_wrong_without_a_5xx(admin_client
 
 
 async def test_run_now_records_a_run_that_the_jobs_page_lists(admin_client):
-    r = await post_form(admin_client, "/admin/jobs", "/admin/jobs/expire_holds/run", {})
+    r = await post_form(
+        admin_client, "/admin/jobs", "/admin/jobs/expire_holds/run", {"confirm": "yes"}
+    )
     assert r.status_code == 303
     page = (await admin_client.get(r.headers["location"])).text
     assert "Job expire_holds ran (run " in page
@@ -328,6 +330,35 @@ async def test_run_now_records_a_run_that_the_jobs_page_lists(admin_client):
     assert re.search(r'data-label="How">web</td>', page)
     r = await post_form(admin_client, "/admin/jobs", "/admin/jobs/no_such_job/run", {})
     assert r.status_code == 404
+
+
+async def test_a_job_that_changes_data_asks_first_and_says_what_it_does(admin_client):
+    r = await post_form(admin_client, "/admin/jobs", "/admin/jobs/anonymize/run", {})
+    assert r.status_code == 303 and r.headers["location"] == "/admin/jobs/anonymize/run"
+    page = unescape((await admin_client.get(r.headers["location"])).text)
+    assert "Run anonymize now?" in page and "This job changes data." in page
+    assert "cannot be undone" in page and 'name="confirm" value="yes"' in page
+    jobs = (await admin_client.get("/admin/jobs")).text
+    assert "Not run yet" in jobs and "anonymize" in jobs  # nothing ran without the yes
+    # A job that only queues reminders runs straight away.
+    r = await post_form(admin_client, "/admin/jobs", "/admin/jobs/due_soon/run", {})
+    assert r.status_code == 303 and "job=due_soon" in r.headers["location"]
+
+
+async def test_the_jobs_page_shows_each_jobs_last_run_with_its_history_folded(admin_client):
+    for _ in range(3):
+        r = await post_form(
+            admin_client, "/admin/jobs", "/admin/jobs/carrier_actions/run", {"confirm": "yes"}
+        )
+        assert r.status_code == 303
+    page = (await admin_client.get("/admin/jobs")).text
+    assert page.count('<table class="stack jobs">') == 1 and 'class="stack runs"' not in page
+    row = page[page.index('href="/admin/jobs?job=carrier_actions"') :]
+    row = row[: row.index("</tr>")]
+    assert "<details" in row and "2 earlier runs" in row
+    assert "Show every run of every job" in page
+    every = (await admin_client.get("/admin/jobs?all=yes")).text
+    assert every.count('data-label="Job">carrier_actions</td>') == 3
 
 
 async def test_desk_staff_get_a_403_page_and_anonymous_users_the_login(client, api):
