@@ -12,7 +12,7 @@ from ..tables import Loan
 from .paging import Page, page_of
 from .render import render_time
 
-__all__ = ["LOAN_STATUSES", "list_loans", "loan_rows", "loan_view"]
+__all__ = ["LOAN_STATUSES", "current_borrower", "list_loans", "loan_rows", "loan_view"]
 
 LOAN_STATUSES = ("active", "overdue", "returned", "lost")
 
@@ -23,6 +23,16 @@ LOAN_COLUMNS = (
     Loan.branch.code.as_alias("branch_code"),
     Loan.branch.timezone.as_alias("branch_timezone"),
 )
+
+
+async def current_borrower(device_id: int) -> str | None:
+    """The card number of the patron who has the device out now, or None."""
+    row = (
+        await Loan.select(Loan.patron.card_number.as_alias("card"))
+        .where((Loan.device == device_id) & Loan.returned_at.is_null())
+        .first()
+    )
+    return row["card"] if row else None
 
 
 async def loan_rows(

@@ -21,6 +21,7 @@ from ..circulation import LendingError, NotFound, card_standing, days_overdue, n
 from ..services.actors import Actor
 from ..services.circulation import check_in, check_out, overdue_loans, renew
 from ..services.devices import device_by_barcode
+from ..services.loans import current_borrower
 from ..services.patrons import patron_by_card
 from ..services.render import zone
 from .dates import format_date, format_when
@@ -142,17 +143,34 @@ async def _refusal(
         reason = reason or "no reason recorded"
         lines = [f"Blocked: {reason}. Ask the patron to see a librarian."]
     elif exc.code == "device_unavailable":
-        status = ""
+        device = None
         with contextlib.suppress(NotFound):
-            status = (await device_by_barcode(code))["status"]
+            device = await device_by_barcode(code)
+        status = device["status"] if device else ""
         if "hold shelf" in exc.detail:
             status = "on_hold_shelf"
         lines = [_DEVICE_STATUS_ADVICE.get(status, exc.detail)]
+        if status == "on_loan" and device is not None:
+            lines = [await _on_loan_to_whom(device["id"], patron)]
     else:
         lines = [exc.detail]
         if exc.code in _WHAT_TO_DO:
             lines.append(_WHAT_TO_DO[exc.code])
     return Result("bad", title, lines, code, "refused")
+
+
+async def _on_loan_to_whom(device_id: int, patron: dict[str, Any] | None) -> str:
+    """Say who has the device: the patron on screen (nothing to lend), or someone else (by the
+    last digits of their card only: the clerk's screen may be seen by the patron)."""
+    card = await current_borrower(device_id)
+    if card and patron is not None and card == patron.get("card_number"):
+        return "It is already on loan to this patron: nothing to lend. Renew it instead if needed."
+    if card:
+        return (
+            f"It is on loan to another patron (card ending in {card[-4:]}): check it in first, "
+            "then lend it."
+        )
+    return _DEVICE_STATUS_ADVICE["on_loan"]
 
 
 async def card_warnings(patron: dict[str, Any], now: datetime, timezone: str) -> list[str]:

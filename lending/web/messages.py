@@ -54,6 +54,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "my_cancel": "Cancel",
         "my_cancel_ready": "I don't need it",
         "my_cancelled": "You left the waitlist: {kind} at {branch}.",
+        "my_cancel_title": "Leave the waitlist?",
+        "my_cancel_question": "Leave the waitlist for a {kind} at {branch}? You will lose your "
+        "place in line.",
+        "my_cancel_ready_question": "The {kind} set aside for you at {branch} will go to the next "
+        "person. Are you sure you do not need it?",
+        "my_cancel_yes": "Yes, leave the waitlist",
+        "my_cancel_keep": "No, keep my place",
+        "my_no_renewals_left": "No renewals left: please bring it back by the due date.",
         "my_not_cancelled": "That could not be cancelled.",
         "my_join": "Join a waitlist",
         "my_join_intro": "Choose the kind of device you need and the branch where you will pick "
@@ -142,6 +150,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "my_cancel": "Cancelar",
         "my_cancel_ready": "Ya no lo necesito",
         "my_cancelled": "Salió de la lista de espera: {kind} en {branch}.",
+        "my_cancel_title": "¿Salir de la lista de espera?",
+        "my_cancel_question": "¿Salir de la lista de espera de {kind} en {branch}? Perderá su "
+        "lugar en la fila.",
+        "my_cancel_ready_question": "El equipo ({kind}) apartado para usted en {branch} pasará a "
+        "la siguiente persona. ¿Seguro que ya no lo necesita?",
+        "my_cancel_yes": "Sí, salir de la lista de espera",
+        "my_cancel_keep": "No, conservar mi lugar",
+        "my_no_renewals_left": "Ya no quedan renovaciones: devuélvalo antes de la fecha límite.",
         "my_not_cancelled": "No se pudo cancelar.",
         "my_join": "Unirse a una lista de espera",
         "my_join_intro": "Elija el tipo de equipo que necesita y la sucursal donde lo va a "

@@ -79,13 +79,15 @@ class _Portal:
         overdue_refused = bool(
             loan["status"] == "overdue" and policy and not policy.resident_may_renew_overdue
         )
+        used_up = bool(policy and loan["renewals"] >= policy.max_renewals)
         return {
             **loan,
             "kind_label": self.kind(loan["kind"]),
             "branch_label": self.branch(loan["branch"]),
             "due_text": self.when(loan["due_at"]),
             "max_renewals": policy.max_renewals if policy else None,
-            "renewable": loan["status"] in RENEWABLE and not overdue_refused,
+            "renewable": loan["status"] in RENEWABLE and not overdue_refused and not used_up,
+            "renewals_used_up": used_up,
             # The library does not let residents renew an overdue loan: say so, no button.
             "renew_refused": self.t("refusal_overdue_renewal_refused") if overdue_refused else "",
         }
@@ -251,6 +253,9 @@ class ResidentController(Controller):
         hold = next((x for x in portal.me["holds"] if x["id"] == ident), None)
         if ident is None or hold is None:
             return portal.home(status=404, refusal=refusal_text(t, "hold_not_found"))
+        if (await read_form(request)).get("confirm") != "yes":
+            # A tap on "Cancel" on a phone is easy to make: ask before leaving the line.
+            return portal.page("my/cancel.html", hold=portal.hold(hold))
         try:
             await holds.cancel_hold(
                 portal.actor, portal.now, ident, patron_id=portal.actor.patron_id

@@ -125,10 +125,15 @@ async def test_checkout_refusals_in_plain_words_and_checkin_to_the_hold_shelf(de
     assert kind == "bad"
     assert "Not checked out: DEV002 to Cy" in text
     assert "Check in one of their devices first" in text
-    # A device on loan to someone else.
+    # A device on loan to someone else: whose card, by its last digits only.
     kind, text = outcome(await desk.scan("DEV001", patron="P001"))
     assert kind == "bad"
-    assert "still on loan" in text and "check it in first" in text
+    assert "on loan to another patron (card ending in P003)" in text
+    assert "check it in first" in text
+    # The same device scanned again for the patron who has it: nothing to lend.
+    kind, text = outcome(await desk.scan("DEV001", patron="P003"))
+    assert kind == "bad"
+    assert "already on loan to this patron" in text
     # A blocked patron: the reason and what to do.
     r = await api.client.patch(
         "/api/patrons/P001",

@@ -149,6 +149,10 @@ def test_resident_renews_sees_a_refusal_switches_to_spanish_and_joins_and_leaves
 
     # Leave it again.
     hold.get_by_role("button", name=re.compile("^Cancelar")).click()
+    expect(page.get_by_role("alert")).to_contain_text("Perderá su lugar en la fila")
+    check_accessibility(page)
+    assert_fits_the_phone(page)
+    page.get_by_role("button", name="Sí, salir de la lista de espera").click()
     expect(page.get_by_role("status")).to_contain_text("Salió de la lista de espera")
     expect(page.get_by_text("No está en ninguna lista de espera.")).to_be_visible()
     holds = server.api("GET", f"/api/holds?branch={data['branch']}&kind=hotspot").json()

@@ -89,7 +89,13 @@ async def test_joining_twice_for_one_kind_is_refused_in_plain_words_and_cancel_w
     assert "You are already on a waitlist for this kind of device" in text_of(r.text)
 
     hold_id = re.search(r'action="/my/holds/(\d+)/cancel"', (await client.get("/my")).text)[1]
+    # Cancel asks first (a tap on a phone is easy to make) and nothing changes until "yes".
     r = await post_from(client, "/my", f"/my/holds/{hold_id}/cancel", {})
+    assert r.status_code == 200
+    assert "Leave the waitlist for a Laptop at East?" in text_of(r.text)
+    assert 'name="confirm" value="yes"' in r.text
+    assert (await client.get("/api/holds", headers=admin)).json()["total"] == 1
+    r = await post_from(client, "/my", f"/my/holds/{hold_id}/cancel", {"confirm": "yes"})
     assert r.status_code == 303
     page = text_of((await client.get("/my")).text)
     assert "You left the waitlist: Laptop at East." in page
@@ -114,6 +120,9 @@ async def test_renewing_shows_the_new_due_date_then_the_limit_in_spanish(client,
     assert "Renovado: Computadora portátil (DEV004)." in page
     assert "martes, 29 de diciembre, 23:59" in page
     assert "Renovaciones usadas: 1 de 1" in page
+    # At the limit the Renew button is gone, and the page says why.
+    assert f'action="/my/loans/{loan["id"]}/renew"' not in (await client.get("/my")).text
+    assert "Ya no quedan renovaciones" in page
 
     r = await post_from(client, "/my", f"/my/loans/{loan['id']}/renew", {})
     assert r.status_code == 409
