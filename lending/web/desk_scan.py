@@ -167,7 +167,7 @@ async def _on_loan_to_whom(device_id: int, patron: dict[str, Any] | None) -> str
         return "It is already on loan to this patron: nothing to lend. Renew it instead if needed."
     if card:
         return (
-            f"It is on loan to another patron (card ending in {card[-4:]}): check it in first, "
+            f"It is still on loan to another patron (card ending in {card[-4:]}): check it in first, "
             "then lend it."
         )
     return _DEVICE_STATUS_ADVICE["on_loan"]
