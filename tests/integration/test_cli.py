@@ -460,7 +460,7 @@ def test_unsupported_database_url_is_a_configuration_error(tmp_path):
     "command",
     [
         ("migrate",),
-        ("serve", "--port", "0"),
+        ("serve", "--port", "18000"),  # refused before it binds
         ("staff", "add", "maria", "--role", "desk", "--password", "long-enough-pw"),
     ],
     ids=lambda c: " ".join(c[:2]),
