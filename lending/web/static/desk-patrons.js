@@ -1,5 +1,6 @@
 // New patron at the desk: a scanner ends the card number with Enter (or Tab); Enter there moves
-// on to the next field instead of sending a half-filled form.
+// on to the next field instead of sending a half-filled form. The card field gets the focus only
+// once that works (not by `autofocus`), so a card scanned the instant the page opens is never sent.
 (function () {
   "use strict";
   document.querySelectorAll('input[data-scan="next"]').forEach(function (input) {
@@ -11,4 +12,6 @@
       if (next) next.focus();
     });
   });
+  var first = document.querySelector("input[data-autofocus]");
+  if (first) first.focus();
 })();
