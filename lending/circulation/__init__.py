@@ -13,9 +13,9 @@ from .errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from .lifecycle import DeviceStatus, NextPlace, PlaceFacts, next_place
 from .policy import KINDS, OVERDUE_BLOCK_SCOPES, LoanPolicy, default_policies
 from .rules import (
-    CheckinRoute,
     DeviceFacts,
     LoanFacts,
     OverdueLoan,
@@ -29,7 +29,6 @@ from .rules import (
     days_overdue,
     hold_ready_until,
     renewed_due_at,
-    route_checkin,
 )
 from .scan import check_digit_problem, luhn_check_digit, luhn_valid, normalize_code
 
@@ -40,8 +39,8 @@ __all__ = [
     "AuthError",
     "BranchCalendar",
     "CardStanding",
-    "CheckinRoute",
     "Conflict",
+    "DeviceStatus",
     "DeviceFacts",
     "FieldError",
     "Forbidden",
@@ -49,9 +48,11 @@ __all__ = [
     "LendingError",
     "LoanFacts",
     "LoanPolicy",
+    "NextPlace",
     "NotFound",
     "OverdueLoan",
     "PatronFacts",
+    "PlaceFacts",
     "Refusal",
     "TooManyAttempts",
     "Unauthenticated",
@@ -68,8 +69,8 @@ __all__ = [
     "check_digit_problem",
     "luhn_check_digit",
     "luhn_valid",
+    "next_place",
     "normalize_code",
     "renewal_due_at",
     "renewed_due_at",
-    "route_checkin",
 ]

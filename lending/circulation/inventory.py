@@ -17,8 +17,6 @@ __all__ = [
     "EXPECTED_ON_SHELF",
     "PART_CHARGE_KINDS",
     "KitPartFacts",
-    "after_processing",
-    "after_repair",
     "classify_scan",
     "not_seen_since",
     "part_outcomes",
@@ -136,20 +134,6 @@ def valid_step_names(names: Iterable[str], field: str = "steps") -> list[str]:
 def steps_left(steps: Sequence[tuple[str, bool]]) -> list[str]:
     """Names of the steps not done yet, in order, from (name, done) pairs."""
     return [name for name, done in steps if not done]
-
-
-def after_processing(next_hold: int | None) -> str:
-    """Where a device goes once every step is done: the hold shelf for the first waiting
-    patron, else back on the shelf."""
-    return ON_HOLD_SHELF if next_hold is not None else AVAILABLE
-
-
-def after_repair(has_steps: bool, next_hold: int | None) -> str:
-    """Where a repaired device goes: through return to service when its kind has steps,
-    else to the next waiting patron or back on the shelf."""
-    if has_steps:
-        return IN_PROCESSING
-    return after_processing(next_hold)
 
 
 def not_seen_since(now: datetime, days: int) -> datetime:

@@ -11,10 +11,10 @@ from typing import Any
 
 from .calendar import BranchCalendar, end_of_day_after, renewal_due_at
 from .errors import Conflict
+from .lifecycle import DeviceStatus
 from .policy import LoanPolicy
 
 __all__ = [
-    "CheckinRoute",
     "DeviceFacts",
     "LoanFacts",
     "OverdueLoan",
@@ -28,15 +28,14 @@ __all__ = [
     "days_overdue",
     "hold_ready_until",
     "renewed_due_at",
-    "route_checkin",
 ]
 
-# Device statuses
-AVAILABLE = "available"
-ON_LOAN = "on_loan"
-ON_HOLD_SHELF = "on_hold_shelf"
-IN_PROCESSING = "in_processing"
-DEVICE_STATUSES = (AVAILABLE, ON_LOAN, ON_HOLD_SHELF, IN_PROCESSING, "in_repair", "lost", "retired")
+# Device statuses (the lifecycle's enum; these names are kept for the rules below)
+AVAILABLE = DeviceStatus.AVAILABLE.value
+ON_LOAN = DeviceStatus.ON_LOAN.value
+ON_HOLD_SHELF = DeviceStatus.ON_HOLD_SHELF.value
+IN_PROCESSING = DeviceStatus.IN_PROCESSING.value
+DEVICE_STATUSES = tuple(status.value for status in DeviceStatus)
 
 
 @dataclass(frozen=True)
@@ -272,20 +271,3 @@ def renewed_due_at(
     loan: LoanFacts, policy: LoanPolicy, calendar: BranchCalendar, now: datetime
 ) -> datetime:
     return renewal_due_at(policy.renewal_days, calendar, loan.due_at, now)
-
-
-@dataclass(frozen=True)
-class CheckinRoute:
-    device_status: str
-    hold_id: int | None = None
-
-
-def route_checkin(first_waiting_hold: int | None, has_processing_steps: bool) -> CheckinRoute:
-    """Where a returned device goes: kinds with return-to-service steps go to processing first
-    (a laptop is wiped before anyone else gets it; the hold is filled when the steps are done),
-    else to the hold shelf for the first waiting patron, else back on the shelf."""
-    if has_processing_steps:
-        return CheckinRoute(IN_PROCESSING)
-    if first_waiting_hold is not None:
-        return CheckinRoute(ON_HOLD_SHELF, first_waiting_hold)
-    return CheckinRoute(AVAILABLE)

@@ -17,7 +17,6 @@ from ..circulation import (
     can_renew,
     checkout_due_at,
     renewed_due_at,
-    route_checkin,
 )
 from ..database import is_postgres, retry_on_conflict, write_transaction
 from ..tables import Branch, Charge, Device, Hold, Loan, Patron
@@ -27,8 +26,9 @@ from .branches import calendar_for
 from .carrier import queue_restore
 from .devices import device_by_barcode, device_view
 from .guards import unique_violation
-from .holds import assign_device_to_next_hold, hold_view, pass_on_shelf_device
+from .holds import hold_view, pass_on_shelf_device
 from .kits import loan_kit, record_return, send_out_parts
+from .lifecycle import move_on
 from .lines import line_for_device
 from .loans import loan_rows, loan_view
 from .policies import get_policy
@@ -233,8 +233,8 @@ async def check_in(
     """Check a device in. Its kit comes back except parts reported missing or damaged
     (charged to the loan, noted on the device); `damage` sends it to repair; a kind with
     return-to-service steps goes to processing when no hold waits."""
-    from .maintenance import maintenance_view, send_to_repair
-    from .processing import current_processing, kind_has_steps, start_processing
+    from .maintenance import maintenance_view
+    from .processing import current_processing
 
     async with write_transaction():
         device = await _locked(Device.select().where(Device.barcode == barcode)).first()
@@ -277,23 +277,18 @@ async def check_in(
             patron_card=loan["patron_card"],
             loan=loan["id"],
         )
-        # Every checkin is a sighting. A damaged device goes to repair (no hold is filled).
-        # A kind with return-to-service steps is processed first (a laptop is wiped before the
-        # next patron gets it): the waiting hold is filled when the last step is done.
-        hold = repair = route = None
-        if damage:
-            repair = await send_to_repair(actor, now, device, damage, 0)
-        elif await kind_has_steps(device["kind"]):
-            route = route_checkin(None, True)
-        else:
-            hold = await assign_device_to_next_hold(actor, now, device)
-            route = route_checkin(hold["id"] if hold else None, False)
-        seen: dict[Any, Any] = {Device.last_seen_at: now}
-        if route is not None and hold is None:
-            seen.update({Device.status: route.device_status, Device.updated_at: now})
-        await Device.update(seen).where(Device.id == device["id"])
-        if route is not None and route.device_status == "in_processing":
-            await start_processing(device["id"], loan["id"], now)
+        # Every checkin is a sighting; the device then goes to its next place (repair when
+        # damaged, return to service, the hold shelf, or back on the shelf).
+        placed = await move_on(
+            actor,
+            now,
+            device,
+            damaged=bool(damage),
+            loan_id=loan["id"],
+            problem=damage or "",
+            also={Device.last_seen_at: now},
+        )
+        hold, repair = placed.hold, placed.repair
         rows = await loan_rows(Loan.id == loan["id"])
         device_row = await device_by_barcode(barcode)
         line = await line_for_device(device["id"])

@@ -10,7 +10,7 @@ from ..database import is_postgres, write_transaction
 from ..tables import Device, Hold
 from . import audit
 from .actors import Actor
-from .holds import assign_device_to_next_hold
+from .lifecycle import move_on
 from .notices import queue_notice
 
 __all__ = ["expire_holds"]
@@ -54,10 +54,8 @@ async def expire_holds(now: datetime) -> dict[str, Any]:
             expired += 1
             if device is None:
                 continue
-            if await assign_device_to_next_hold(ACTOR, now, device) is None:
-                await Device.update({Device.status: "available", Device.updated_at: now}).where(
-                    Device.id == device["id"]
-                )
+            placed = await move_on(ACTOR, now, device, processed=True)
+            if placed.hold is None:
                 shelved += 1
             else:
                 passed_on += 1

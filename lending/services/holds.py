@@ -28,8 +28,9 @@ from .render import render_time, zone
 
 __all__ = [
     "HOLD_STATUSES",
-    "assign_device_to_next_hold",
     "cancel_hold",
+    "fill_hold",
+    "first_waiting_hold",
     "hold_rows",
     "hold_view",
     "list_holds",
@@ -204,12 +205,10 @@ async def _patron_facts(patron: dict[str, Any], kind: str) -> PatronFacts:
     )
 
 
-async def assign_device_to_next_hold(
-    actor: Actor, now: datetime, device: dict[str, Any]
-) -> dict[str, Any] | None:
-    """Put `device` on the hold shelf for the first waiting patron of its kind at its branch.
-    Returns the hold row (now ready) or None when nobody waits. Runs inside the caller's
-    transaction."""
+async def first_waiting_hold(device: dict[str, Any]) -> dict[str, Any] | None:
+    """The first waiting hold of the device's kind at its branch, locked (PostgreSQL skips
+    holds another transaction is filling), or None when nobody waits. A fact for
+    `next_place`; inside the caller's transaction."""
     query = (
         Hold.select(Hold.id, Hold.patron, Hold.patron.card_number.as_alias("patron_card"))
         .where(
@@ -223,32 +222,42 @@ async def assign_device_to_next_hold(
     )
     if is_postgres():
         query = query.lock_rows(skip_locked=True, of=(Hold,))
-    nxt = await query.first()
-    if nxt is None:
-        return None
+    return await query.first()
+
+
+async def fill_hold(
+    actor: Actor,
+    now: datetime,
+    device: dict[str, Any],
+    hold: dict[str, Any],
+    also: dict[Any, Any] | None = None,
+) -> dict[str, Any]:
+    """Put `device` on the hold shelf for `hold` (from `first_waiting_hold`): the hold is ready
+    until the policy's pickup days run out, the patron is told. `also` are further device
+    columns written in the same statement. Returns the hold row, now ready."""
     branch = await _branch_of(device["branch"])
     policy = await get_policy(device["kind"])
     calendar = await calendar_for(device["branch"], branch["timezone"], now)
     ready_until = hold_ready_until(policy, calendar, now)
     await Hold.update(
         {Hold.status: "ready", Hold.device: device["id"], Hold.ready_until: ready_until}
-    ).where(Hold.id == nxt["id"])
-    await Device.update({Device.status: "on_hold_shelf", Device.updated_at: now}).where(
-        Device.id == device["id"]
-    )
+    ).where(Hold.id == hold["id"])
+    await Device.update(
+        {Device.status: "on_hold_shelf", Device.updated_at: now, **(also or {})}
+    ).where(Device.id == device["id"])
     await audit.record(
         actor,
         "hold_ready",
         device["barcode"],
         now,
-        {"hold": nxt["id"], "ready_until": ready_until.isoformat()},
-        patron_card=nxt["patron_card"],
+        {"hold": hold["id"], "ready_until": ready_until.isoformat()},
+        patron_card=hold["patron_card"],
     )
-    if nxt["patron"] is not None:
+    if hold["patron"] is not None:
         await queue_notice(
-            "hold_ready", now, patron_id=nxt["patron"], hold=nxt["id"], stage="ready"
+            "hold_ready", now, patron_id=hold["patron"], hold=hold["id"], stage="ready"
         )
-    rows = await hold_rows(hold_id=nxt["id"])
+    rows = await hold_rows(hold_id=hold["id"])
     return rows[0]
 
 
@@ -268,17 +277,19 @@ async def release_device_from_hold(
     )
 
 
-async def pass_on_shelf_device(actor: Actor, now: datetime, device_id: int) -> None:
-    """A hold-shelf device whose ready hold has closed: to the next waiting patron, or back
-    to available when nobody waits. The closed hold must no longer be `ready`. Runs inside
-    the caller's transaction."""
+async def pass_on_shelf_device(
+    actor: Actor, now: datetime, device_id: int
+) -> dict[str, Any] | None:
+    """A hold-shelf device whose ready hold has closed goes to its next place: the next
+    waiting patron, or back on the shelf. The closed hold must no longer be `ready`. Returns
+    the hold it now fills, or None. Runs inside the caller's transaction."""
+    from .lifecycle import move_on
+
     device = await Device.select().where(Device.id == device_id).first()
     if device is None or device["status"] != "on_hold_shelf":
-        return
-    if await assign_device_to_next_hold(actor, now, device) is None:
-        await Device.update({Device.status: "available", Device.updated_at: now}).where(
-            Device.id == device_id
-        )
+        return None
+    placed = await move_on(actor, now, device, processed=True)
+    return placed.hold
 
 
 async def cancel_hold(

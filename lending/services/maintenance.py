@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, NotFound
-from ..circulation.inventory import after_repair
 from ..database import is_postgres, write_transaction
 from ..tables import Device, Loan, Maintenance, Processing
 from . import audit
 from .actors import Actor
 from .devices import amount_to_cents, device_by_barcode
-from .holds import assign_device_to_next_hold, hold_view, release_device_from_hold
+from .holds import hold_view, release_device_from_hold
+from .lifecycle import move_on
 from .render import cents_to_amount, render_time
 
 __all__ = ["list_maintenance", "open_repair", "resolve_repair", "send_to_repair"]
@@ -127,8 +127,6 @@ async def resolve_repair(
     cost: float | None,
     retire: bool,
 ) -> dict[str, Any]:
-    from .processing import kind_has_steps, start_processing
-
     async with write_transaction():
         record = (
             await Maintenance.select(
@@ -153,19 +151,9 @@ async def resolve_repair(
         hold = None
         if device["status"] != "in_repair":
             status = device["status"]  # changed by hand meanwhile: leave it
-        elif retire:
-            status = "retired"
         else:
-            has_steps = await kind_has_steps(device["kind"])
-            if not has_steps:
-                hold = await assign_device_to_next_hold(actor, now, device)
-            status = after_repair(has_steps, hold["id"] if hold else None)
-            if has_steps:
-                await start_processing(device["id"], None, now)
-        if hold is None and status != device["status"]:
-            await Device.update({Device.status: status, Device.updated_at: now}).where(
-                Device.id == device["id"]
-            )
+            placed = await move_on(actor, now, device, retire=retire)
+            status, hold = placed.place.status.value, placed.hold
         await audit.record(
             actor,
             "repair_resolved",

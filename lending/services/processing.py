@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
-from ..circulation.inventory import after_processing, steps_left, valid_step_names
+from ..circulation.inventory import steps_left, valid_step_names
 from ..database import is_postgres, write_transaction
 from ..tables import Device, Processing, ProcessingStep, ServiceStep
 from . import audit
 from .actors import Actor
 from .devices import device_by_barcode
-from .holds import assign_device_to_next_hold, hold_view
+from .holds import hold_view
+from .lifecycle import move_on
 from .paging import Page, page_of
 from .policies import valid_kind
 from .render import render_time
@@ -205,13 +206,9 @@ async def complete_steps(
                     Processing.finished_by: actor.name,
                 }
             ).where(Processing.id == run["id"])
-            hold = await assign_device_to_next_hold(actor, now, device)
-            status = after_processing(hold["id"] if hold else None)
-            details["device_status"] = status
-            if hold is None:
-                await Device.update({Device.status: status, Device.updated_at: now}).where(
-                    Device.id == device["id"]
-                )
+            placed = await move_on(actor, now, device, processed=True)
+            hold = placed.hold
+            details["device_status"] = placed.place.status.value
         await audit.record(actor, "processing_steps_done", barcode, now, details)
         row = await device_by_barcode(barcode)
         run = await Processing.select().where(Processing.id == run["id"]).first()

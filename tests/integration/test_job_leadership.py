@@ -79,13 +79,14 @@ def shared_database(tmp_path):
             [LENDING, *args], env=env, cwd=tmp_path, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr
-    # Put a hotspot line in every hotspot on loan, and make those loans long overdue.
+    # Put a hotspot line in every hotspot on loan that has none (the demo installs most), and make those loans long overdue.
     asyncio.run(
         _pg(
             "INSERT INTO service_line (iccid, msisdn, carrier, status, device, created_at, updated_at) "
             "SELECT '8901' || lpad(d.id::text, 15, '0'), '+1555' || lpad(d.id::text, 7, '0'), "
             "'T-Mobile', 'active', d.id, now(), now() FROM device d "
-            "WHERE d.kind = 'hotspot' AND d.status = 'on_loan'",
+            "WHERE d.kind = 'hotspot' AND d.status = 'on_loan' "
+            "AND NOT EXISTS (SELECT 1 FROM service_line l WHERE l.device = d.id)",
             url,
         )
     )
@@ -95,7 +96,23 @@ def shared_database(tmp_path):
 
 
 def _runs(url: str) -> list[dict]:
-    return [dict(r) for r in asyncio.run(_pg("SELECT job, instance FROM job_run ORDER BY id", url))]
+    """The scheduled runs (the demo's own runs while seeding are not the instances')."""
+    sql = "SELECT job, instance FROM job_run WHERE trigger = 'schedule' ORDER BY id"
+    return [dict(r) for r in asyncio.run(_pg(sql, url))]
+
+
+def _poll(check, within_s: float, every_s: float = 0.25):
+    """Call `check` until it returns something truthy or `within_s` seconds pass; returns its
+    last value (falsy when the deadline passed)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        value = check()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(every_s)
+
+
+ROUNDS_WITH_BOTH_UP = 3  # job rounds recorded while both instances run
 
 
 def test_only_one_of_two_instances_runs_jobs_and_the_other_takes_over_when_it_dies(
@@ -103,12 +120,18 @@ def test_only_one_of_two_instances_runs_jobs_and_the_other_takes_over_when_it_di
 ):
     url, workdir = shared_database
     first, _ = _start(url, workdir, "first")
-    time.sleep(1)
+    assert _poll(lambda: _runs(url), within_s=30), "the first instance ran no job"
     second, _ = _start(url, workdir, "second")
     try:
-        time.sleep(int(JOBS_EVERY_SECONDS) * 3 + 2)
-        runs = _runs(url)
-        assert runs, "no job ran"
+        before = len(_runs(url))
+        rounds = int(JOBS_EVERY_SECONDS) * (ROUNDS_WITH_BOTH_UP + 2)
+
+        def enough_rounds():  # two jobs (suspend_lines, overdue) run each round
+            runs = _runs(url)
+            return runs if len(runs) >= before + 2 * ROUNDS_WITH_BOTH_UP else None
+
+        runs = _poll(enough_rounds, within_s=rounds)
+        assert runs, f"fewer than {ROUNDS_WITH_BOTH_UP} job rounds ran with both instances up"
         leaders = {r["instance"] for r in runs}
         assert len(leaders) == 1, f"both instances ran jobs: {leaders}"
         (leader,) = leaders
@@ -135,14 +158,14 @@ def test_only_one_of_two_instances_runs_jobs_and_the_other_takes_over_when_it_di
         _kill(dying)
         killed_at = time.monotonic()
         seen = len(runs)
-        takeover = None
-        while time.monotonic() - killed_at < TAKEOVER_LIMIT_S + 10:
+
+        def taken_over():
             fresh = _runs(url)[seen:]
-            others = {r["instance"] for r in fresh} - {leader}
-            if others:
-                takeover = time.monotonic() - killed_at
-                break
-            time.sleep(1)
+            if {r["instance"] for r in fresh} - {leader}:
+                return time.monotonic() - killed_at
+            return None
+
+        takeover = _poll(taken_over, within_s=TAKEOVER_LIMIT_S + 10)
         assert takeover is not None, "no instance took over the jobs"
         assert takeover <= TAKEOVER_LIMIT_S
         assert survivor.poll() is None

@@ -7,8 +7,6 @@ import pytest
 from lending.circulation import Invalid
 from lending.circulation.inventory import (
     KitPartFacts,
-    after_processing,
-    after_repair,
     classify_scan,
     not_seen_since,
     part_outcomes,
@@ -74,17 +72,6 @@ def test_steps_left_keeps_the_order_of_the_steps_not_done():
         "Inspect",
         "Charge",
     ]
-
-
-def test_after_processing_a_waiting_hold_gets_the_device_else_it_is_available():
-    assert after_processing(7) == "on_hold_shelf"
-    assert after_processing(None) == "available"
-
-
-def test_a_repaired_device_goes_through_processing_when_its_kind_has_steps():
-    assert after_repair(True, 7) == "in_processing"
-    assert after_repair(False, 7) == "on_hold_shelf"
-    assert after_repair(False, None) == "available"
 
 
 def test_not_seen_cutoff_is_n_days_before_now():

@@ -1,0 +1,61 @@
+"""The device lifecycle: the statuses a device can be in, and the one decision of where a device
+goes next when it leaves a loan, a repair, return to service or the hold shelf.
+
+Services load the facts (taking the locks), ask `next_place`, then apply the answer in one
+place (`lending.services.lifecycle.apply_next_place`). Standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["DeviceStatus", "NextPlace", "PlaceFacts", "next_place"]
+
+
+class DeviceStatus(StrEnum):
+    AVAILABLE = "available"
+    ON_LOAN = "on_loan"
+    ON_HOLD_SHELF = "on_hold_shelf"
+    IN_PROCESSING = "in_processing"
+    IN_REPAIR = "in_repair"
+    LOST = "lost"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class PlaceFacts:
+    """What decides a device's next place. `waiting_hold` is the first waiting hold of the
+    device's kind at its branch (None: nobody waits); `needs_processing` says the kind has
+    return-to-service steps still to do (a laptop is wiped before anyone else gets it)."""
+
+    damaged: bool = False  # reported damaged: it goes to repair, no hold is filled
+    retire: bool = False  # a repair found it beyond repair
+    needs_processing: bool = False
+    waiting_hold: int | None = None
+
+
+@dataclass(frozen=True)
+class NextPlace:
+    status: DeviceStatus
+    hold_id: int | None = None  # the hold the device fills (only on the hold shelf)
+
+    @property
+    def starts_processing(self) -> bool:
+        return self.status is DeviceStatus.IN_PROCESSING
+
+
+def next_place(facts: PlaceFacts) -> NextPlace:
+    """Where a device goes next, in this order: retired when beyond repair; to repair when
+    damaged; through return to service when its kind has steps (the waiting hold is filled
+    when the last step is done); to the hold shelf for the first waiting patron; else back
+    on the shelf."""
+    if facts.retire:
+        return NextPlace(DeviceStatus.RETIRED)
+    if facts.damaged:
+        return NextPlace(DeviceStatus.IN_REPAIR)
+    if facts.needs_processing:
+        return NextPlace(DeviceStatus.IN_PROCESSING)
+    if facts.waiting_hold is not None:
+        return NextPlace(DeviceStatus.ON_HOLD_SHELF, facts.waiting_hold)
+    return NextPlace(DeviceStatus.AVAILABLE)
