@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -20,6 +20,7 @@ from ..web import (
     csrf_config,
     csrf_cookie_secure,
     page_handlers,
+    refuse_hostile_form,
     template_config,
     with_page_errors,
 )
@@ -51,6 +52,13 @@ Clock = Callable[[], datetime]
 
 def _system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+async def _refuse_hostile_input(request: Request) -> None:
+    """Before every handler (after its guards): the API's strict body and parameter checks, and
+    the page forms' one check of every submitted value."""
+    await strict_request(request)
+    await refuse_hostile_form(request)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
@@ -108,7 +116,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             "now": Provide(provide_now, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
         },
-        before_request=strict_request,
+        before_request=_refuse_hostile_input,
         before_send=[csrf_cookie_secure, security_headers],
         exception_handlers=with_page_errors(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
         template_config=template_config(),

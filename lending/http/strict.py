@@ -3,8 +3,12 @@
 Litestar converts request bodies in msgspec's lax mode, where `"14"` passes for an integer and
 `"true"` for a boolean. The contract wants wrong types refused, so each JSON body is first
 converted strictly against the handler's declared type; the error names the field. Bodies that
-are not JSON at all (including bytes that are not UTF-8) are `malformed_json`. Text the
-databases cannot store (NUL characters) is refused in bodies, paths and queries alike.
+are not JSON at all (including bytes that are not UTF-8) are `malformed_json`.
+
+Hostile values are refused before that, with a 422 naming the field: bodies nested deeper than
+MAX_DEPTH, integers beyond 64 bits (no column holds them: PostgreSQL would refuse them as query
+arguments) and text that lending.circulation.text refuses (NUL and other control characters,
+lone surrogates) in bodies, paths and queries alike.
 """
 
 from __future__ import annotations
@@ -18,8 +22,12 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import SerializationException
 
 from ..circulation import FieldError, Invalid, LendingError
+from ..circulation.text import text_problem
 
-__all__ = ["MalformedJSON", "field_error", "strict_request"]
+__all__ = ["MAX_DEPTH", "MalformedJSON", "field_error", "strict_request"]
+
+MAX_DEPTH = 32  # the deepest request body is 3 levels; msgspec itself gives up near 1,000
+MAX_INT = 2**63 - 1  # the widest integer column (bigint)
 
 _NO_BODY = object()
 
@@ -63,23 +71,50 @@ def _body_type(request: Request) -> Any:
     return data.annotation
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+def _hostile(value: Any) -> FieldError | None:
+    """The first value in a decoded JSON body that is refused whatever the field: walked without
+    recursion, so no nesting depth can exhaust the stack."""
+    stack: list[tuple[str, Any, int]] = [("", value, 0)]
+    while stack:
+        path, item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return FieldError(path or "body", f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(item, str):
+            problem = text_problem(item)
+            if problem:
+                return FieldError(path or "body", problem)
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if not -MAX_INT <= item <= MAX_INT:
+                return FieldError(path or "body", "number out of range")
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                return FieldError(path or "body", "number out of range")
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                problem = text_problem(key) if isinstance(key, str) else None
+                if problem:
+                    return FieldError(f"{path}.{key!r}" if path else "body", f"key {problem}")
+                stack.append((f"{path}.{key}" if path else str(key), child, depth + 1))
+        elif isinstance(item, list):
+            for index in reversed(range(len(item))):
+                stack.append((f"{path}[{index}]", item[index], depth + 1))
+    return None
+
+
+def _path_problems(request: Request) -> list[FieldError]:
+    problems = []
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        problem = text_problem(value, multi_line=False) if isinstance(value, str) else None
+        if problem:
+            problems.append(FieldError(name, problem))
+    return problems
 
 
 async def strict_request(request: Request) -> None:
     """Litestar `before_request` hook: raise a LendingError for input the contract refuses."""
-    problems = [
-        FieldError(name, "must not contain NUL characters")
-        for name, value in [*request.path_params.items(), *request.query_params.multi_items()]
-        if _has_nul(value)
-    ]
+    problems = _path_problems(request)
     if problems:
         raise Invalid(problems)
     body_type = _body_type(request)
@@ -87,11 +122,14 @@ async def strict_request(request: Request) -> None:
         return
     try:
         raw = await request.json()
+    except RecursionError:
+        raise Invalid(FieldError("body", f"nested more than {MAX_DEPTH} levels deep")) from None
     except (SerializationException, UnicodeDecodeError, ValueError):
         raise MalformedJSON() from None
+    hostile = _hostile(raw)
+    if hostile is not None:
+        raise Invalid(hostile)
     try:
         msgspec.convert(raw, body_type, strict=True)
     except msgspec.ValidationError as exc:
         raise Invalid(field_error(str(exc))) from None
-    if _has_nul(raw):
-        raise Invalid(FieldError("body", "text must not contain NUL characters"))

@@ -34,6 +34,7 @@ from .auth import PageAuthController
 from .desk import DeskController
 from .desk_patrons import DeskPatronController
 from .errors import is_page_path, with_page_errors
+from .form_input import refuse_hostile_form
 from .my import ResidentController
 from .sessions import cookies_secure, load_secret
 
@@ -43,6 +44,7 @@ __all__ = [
     "csrf_cookie_secure",
     "is_page_path",
     "page_handlers",
+    "refuse_hostile_form",
     "template_config",
     "with_page_errors",
 ]

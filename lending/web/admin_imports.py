@@ -25,7 +25,7 @@ from ..circulation.permissions import Action
 from ..services import exports, imports
 from ..services.csv_read import ImportRejected
 from ..services.render import zone
-from .pages import MAX_FIELD_CHARS, render, requires_page
+from .pages import MAX_FIELD_CHARS, checked_form, render, requires_page
 from .sessions import page_actor
 from .struct_form import errors_of
 
@@ -87,7 +87,7 @@ class AdminImportController(Controller):
 
     @post("/", status_code=200, request_max_body_size=MAX_IMPORT_BYTES)
     async def upload(self, request: Request) -> Template:
-        form = await request.form()
+        form = await checked_form(request)
         kind = _one(form, "kind")
         dry_run = _one(form, "dry_run") in ("on", "yes", "true", "1")
         values = {"kind": kind, "dry_run": dry_run}

@@ -19,7 +19,7 @@ from ..printing.symbology import symbology_name
 from ..services import labels as label_service
 from ..settings import Settings
 from .admin_devices import branch_options
-from .pages import MAX_FIELD_CHARS, render, requires_page
+from .pages import MAX_FIELD_CHARS, checked_form, render, requires_page
 from .sessions import page_actor
 from .struct_form import errors_of
 
@@ -148,7 +148,7 @@ class AdminLabelController(Controller):
 
     @post("/", status_code=200)
     async def print_(self, request: Request) -> Response[Any]:
-        form = await request.form()
+        form = await checked_form(request)
         settings: Settings = request.app.state.settings
 
         def one(name: str) -> str:

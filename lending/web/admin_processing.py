@@ -19,7 +19,7 @@ from ..circulation.permissions import Action
 from ..services import processing
 from .admin_fields import PAGE_SIZE, FormCheck, local_time, page_window
 from .desk_scan import MAX_CODE, clean_code
-from .pages import MAX_FIELD_CHARS, may, render, requires_page, see_other
+from .pages import MAX_FIELD_CHARS, checked_form, may, render, requires_page, see_other
 from .sessions import page_actor
 
 __all__ = ["AdminProcessingController", "DeskProcessingController"]
@@ -40,7 +40,7 @@ def _kind(kind: str) -> str:
 
 async def _multi_form(request: Request) -> tuple[dict[str, str], list[str]]:
     """The form's single values (first wins) and every value of the `step` checkboxes."""
-    form = await request.form()
+    form = await checked_form(request)
     values: dict[str, str] = {}
     steps: list[str] = []
     for name, value in form.multi_items():

@@ -1,5 +1,5 @@
 """What every page handler shares: rendering with the common context, redirects that carry a
-one-time message, reading forms, and the page guards built from the permission table
+one-time message, reading forms (lending.web.form_input), and the page guards built from the permission table
 (lending/circulation/permissions.py)."""
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ from litestar.response import Redirect, Template
 from ..circulation.permissions import Action, Role, allows, allows_any, roles_for
 from ..services.actors import Actor
 from .admin_nav import ADMIN_NAV
+from .form_input import MAX_FIELD_CHARS, checked_form, read_form
 from .i18n import translator
 from .sessions import page_actor, session_of, store_session
 
 __all__ = [
+    "MAX_FIELD_CHARS",
     "LoginRequired",
     "PageForbidden",
     "RequiresPage",
     "language_of",
+    "checked_form",
     "local_path",
     "may",
     "nav_for",
@@ -31,8 +34,6 @@ __all__ = [
     "requires_page",
     "see_other",
 ]
-
-MAX_FIELD_CHARS = 10_000  # longer form values are cut here; services then refuse them by length
 
 
 class LoginRequired(Exception):
@@ -117,16 +118,6 @@ def see_other(
     if flash is not None or session is not None:
         store_session(request, response, data)
     return response
-
-
-async def read_form(request: Request) -> dict[str, str]:
-    """The submitted form as {name: text}; the first value wins, files are ignored."""
-    form = await request.form()
-    values: dict[str, str] = {}
-    for name, value in form.multi_items():
-        if isinstance(value, str) and name not in values:
-            values[name] = value[:MAX_FIELD_CHARS]
-    return values
 
 
 async def _page_actor_or_login(connection: ASGIConnection, login: str) -> Actor:

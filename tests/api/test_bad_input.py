@@ -216,8 +216,8 @@ FIELD_CASES = [
     ("staff", {"username": None}, "username"),
     ("login", {"password": LONG}, "password"),
     ("login", {"username": 5}, "username"),
-    ("checkout", {"patron": "P\x00"}, "body"),
-    ("branch", {"name": "a\x00b"}, "body"),
+    ("checkout", {"patron": "P\x00"}, "patron"),
+    ("branch", {"name": "a\x00b"}, "name"),
 ]
 # An unknown field is named, whatever the endpoint.
 FIELD_CASES += [(endpoint, {"surprise": 1}, "surprise") for endpoint in BODY_ENDPOINTS]
