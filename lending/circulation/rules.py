@@ -27,6 +27,7 @@ __all__ = [
     "checkout_due_at",
     "days_overdue",
     "hold_ready_until",
+    "is_overdue",
     "renewed_due_at",
 ]
 
@@ -93,6 +94,12 @@ def _loans(count: int, kind: str) -> str:
     return f"{count} {kind} loan{'' if count == 1 else 's'}"
 
 
+def is_overdue(due_at: datetime, now: datetime) -> bool:
+    """An open loan is overdue from the moment after its due time (overdue is derived from
+    `now`, never stored: a loan's stored status stays `active`)."""
+    return due_at < now
+
+
 def days_overdue(due_at: datetime, now: datetime) -> int:
     """Whole days a loan is past its due date (0 in its first day overdue)."""
     return max(0, (now - due_at) // timedelta(days=1))
@@ -133,11 +140,13 @@ def can_check_out(
             return Refusal(
                 "device_unavailable",
                 f"Device {device.barcode} is on the hold shelf for another patron.",
+                {"status": device.status},
             )
     elif device.status != AVAILABLE:
         return Refusal(
             "device_unavailable",
             f"Device {device.barcode} is not available (status: {device.status}).",
+            {"status": device.status},
         )
     return _patron_refusal(patron, policy, today, now)
 
@@ -164,7 +173,11 @@ def _patron_refusal(
 ) -> Refusal | None:
     if patron.blocked:
         reason = f": {patron.block_reason}" if patron.block_reason else ""
-        return Refusal("patron_blocked", f"The patron's account is blocked{reason}.")
+        return Refusal(
+            "patron_blocked",
+            f"The patron's account is blocked{reason}.",
+            {"block_reason": patron.block_reason or ""},
+        )
     if patron.expires_on is not None and patron.expires_on < today:
         return Refusal(
             "patron_expired",

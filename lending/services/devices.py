@@ -38,7 +38,6 @@ __all__ = [
 
 # Statuses an admin may set by hand (the others follow from circulation).
 SETTABLE_STATUSES = ("available", "in_repair", "retired", "lost")
-CELLULAR_KINDS = ("hotspot",)
 
 DEVICE_COLUMNS = (
     Device.all_columns(),

@@ -271,10 +271,27 @@ async def release_device_from_hold(
     actor: Actor, now: datetime, device_id: int, *, reason: str
 ) -> None:
     """A hold-shelf device leaves the shelf for another reason (repair, retired...): its ready
-    hold goes back to waiting, keeping its place at the front of the queue."""
+    hold goes back to waiting, keeping its place at the front of the queue, and the trail says
+    so (on the device's barcode, with the patron)."""
+    ready = await Hold.select(
+        Hold.id,
+        Hold.patron.card_number.as_alias("patron_card"),
+        Hold.device.barcode.as_alias("barcode"),
+    ).where((Hold.device == device_id) & (Hold.status == "ready"))
+    if not ready:
+        return
     await Hold.update({Hold.status: "waiting", Hold.device: None, Hold.ready_until: None}).where(
-        (Hold.device == device_id) & (Hold.status == "ready")
+        Hold.id.is_in([h["id"] for h in ready])
     )
+    for hold in ready:
+        await audit.record(
+            actor,
+            "hold_back_in_queue",
+            hold["barcode"],
+            now,
+            {"hold": hold["id"], "reason": reason},
+            patron_card=hold["patron_card"],
+        )
 
 
 async def pass_on_shelf_device(

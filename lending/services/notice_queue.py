@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..circulation import Conflict, NotFound
+from ..circulation import Conflict, NotFound, notice_channel
 from ..database import write_transaction
 from ..settings import Settings
 from ..tables import Notice, Patron
@@ -164,7 +164,7 @@ async def resend_notice(
             )
             if patron is not None:
                 card = patron["card_number"]
-                channel = "email" if patron["email"] else "sms" if patron["phone"] else "call"
+                channel = notice_channel(patron["email"], patron["phone"])
         elif channel == "outbox":
             channel = "email"
         done = await (
