@@ -16,7 +16,7 @@ from . import audit as trail
 from .actors import Actor
 from .audit_lists import CLASSIFIED, close_statements, count_lists, list_rows
 from .branches import branch_by_code
-from .guards import unique_violation
+from .guards import duplicate_is, unique_violation
 from .loans import loan_rows, loan_view
 from .paging import Page, page_of
 from .render import render_time
@@ -107,7 +107,7 @@ async def start_audit(
             & (ShelfAudit.status == "open")
         ):
             raise busy
-        try:
+        with duplicate_is(busy):
             rows = await ShelfAudit.insert(
                 ShelfAudit(
                     branch=branch["id"],
@@ -117,10 +117,6 @@ async def start_audit(
                     started_by=actor.name,
                 )
             ).returning(ShelfAudit.id)
-        except Exception as exc:
-            if unique_violation(exc):
-                raise busy from None
-            raise
         audit_id = rows[0]["id"]
         await trail.record(
             actor, "audit_started", branch_code, now, {"audit": audit_id, "location": location}

@@ -11,7 +11,7 @@ from ..database import write_transaction
 from ..tables import Branch, Closure
 from . import audit
 from .actors import Actor
-from .guards import unique_violation
+from .guards import duplicate_is
 from .paging import Page, page_of
 
 __all__ = [
@@ -58,14 +58,10 @@ async def create_branch(
     async with write_transaction():
         if await Branch.exists().where(Branch.code == code):
             raise Conflict(f"A branch with code {code!r} already exists.", "duplicate_branch")
-        try:
+        with duplicate_is(
+            Conflict(f"A branch with code {code!r} already exists.", "duplicate_branch")
+        ):
             await Branch.insert(Branch(code=code, name=name, timezone=timezone, created_at=now))
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    f"A branch with code {code!r} already exists.", "duplicate_branch"
-                ) from None
-            raise
         await audit.record(actor, "branch_created", code, now, {"name": name, "timezone": timezone})
     return {"code": code, "name": name, "timezone": timezone, "closures": []}
 

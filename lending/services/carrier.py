@@ -30,7 +30,7 @@ from ..settings import Settings
 from ..tables import CarrierAction, Loan, ServiceLine
 from . import audit
 from .actors import Actor
-from .guards import unique_violation
+from .guards import duplicate_is
 from .paging import Page, page_of
 from .render import render_time
 from .sql import fetch
@@ -516,7 +516,12 @@ async def retry_action(
                 f"Line {row['iccid']} already has an open {row['action']} action.",
                 "action_already_open",
             )
-        try:
+        with duplicate_is(
+            Conflict(
+                f"Line {row['iccid']} already has an open {row['action']} action.",
+                "action_already_open",
+            )
+        ):
             await CarrierAction.update(
                 {
                     CarrierAction.status: "pending",
@@ -524,13 +529,6 @@ async def retry_action(
                     CarrierAction.next_attempt_at: now,
                 }
             ).where(CarrierAction.id == action_id)
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    f"Line {row['iccid']} already has an open {row['action']} action.",
-                    "action_already_open",
-                ) from None
-            raise
         await audit.record(
             actor,
             "carrier_action_retried",

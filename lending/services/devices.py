@@ -19,7 +19,7 @@ from ..tables import Device, Loan
 from . import audit
 from .actors import Actor
 from .branches import branch_by_code
-from .guards import unique_violation
+from .guards import duplicate_is, unique_violation
 from .lines import line_for_device, lines_for_devices
 from .loans import loan_rows, loan_view
 from .paging import Page, page_of
@@ -129,7 +129,9 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> di
             raise Conflict(
                 f"A device with barcode {barcode!r} already exists.", "duplicate_barcode"
             )
-        try:
+        with duplicate_is(
+            Conflict(f"A device with barcode {barcode!r} already exists.", "duplicate_barcode")
+        ):
             await Device.insert(
                 Device(
                     barcode=barcode,
@@ -150,12 +152,6 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> di
                     updated_at=now,
                 )
             )
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    f"A device with barcode {barcode!r} already exists.", "duplicate_barcode"
-                ) from None
-            raise
         await audit.record(
             actor,
             "device_created",

@@ -20,7 +20,7 @@ from ..tables import Device, Hold, Loan
 from . import audit
 from .actors import Actor
 from .branches import branch_by_code, calendar_for
-from .guards import unique_violation
+from .guards import duplicate_is
 from .notices import queue_notice
 from .paging import Page, page_of
 from .policies import get_policy, valid_kind
@@ -155,7 +155,7 @@ async def place_hold(
         if refusal:
             raise refusal.error()
         duplicate = Conflict(f"The patron already has an open hold for a {kind}.", "duplicate_hold")
-        try:
+        with duplicate_is(duplicate):
             result = await Hold.insert(
                 Hold(
                     patron=patron["id"],
@@ -165,10 +165,6 @@ async def place_hold(
                     placed_at=now,
                 )
             ).returning(Hold.id)
-        except Exception as exc:
-            if unique_violation(exc):
-                raise duplicate from None
-            raise
         hold_id = result[0]["id"]
         await audit.record(
             actor,

@@ -13,7 +13,7 @@ from ..tables import Device, KitPart
 from . import audit
 from .actors import Actor
 from .devices import amount_to_cents, device_by_barcode
-from .guards import unique_violation
+from .guards import duplicate_is
 from .render import cents_to_amount
 
 __all__ = ["add_part", "kit_of_device", "update_part"]
@@ -58,7 +58,12 @@ async def add_part(
     async with write_transaction():
         device = await device_by_barcode(barcode)
         await _check_part_barcode(part_barcode)
-        try:
+        with duplicate_is(
+            Conflict(
+                "This kit already has a part with that name, or the part barcode is taken.",
+                "duplicate_part",
+            )
+        ):
             rows = await KitPart.insert(
                 KitPart(
                     device=device["id"],
@@ -70,13 +75,6 @@ async def add_part(
                     updated_at=now,
                 )
             ).returning(*KitPart.all_columns())
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    "This kit already has a part with that name, or the part barcode is taken.",
-                    "duplicate_part",
-                ) from None
-            raise
         await audit.record(actor, "kit_part_added", barcode, now, {"part": name.strip()})
     return part_view(rows[0])
 
@@ -108,15 +106,13 @@ async def update_part(
         await _check_part_barcode(changes.get("barcode"))
         if values:
             values[KitPart.updated_at] = now
-            try:
+            with duplicate_is(
+                Conflict(
+                    "This kit already has a part with that name, or the barcode is taken.",
+                    "duplicate_part",
+                )
+            ):
                 await KitPart.update(values).where(KitPart.id == part_id)
-            except Exception as exc:
-                if unique_violation(exc):
-                    raise Conflict(
-                        "This kit already has a part with that name, or the barcode is taken.",
-                        "duplicate_part",
-                    ) from None
-                raise
             details = {k._meta.name: v for k, v in values.items() if k._meta.name != "updated_at"}
             details["part"] = part_id
             await audit.record(actor, "kit_part_updated", barcode, now, details)

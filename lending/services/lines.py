@@ -12,7 +12,7 @@ from ..database import write_transaction
 from ..tables import DataPlan, Device, LineMove, ServiceLine
 from . import audit
 from .actors import Actor
-from .guards import unique_violation
+from .guards import duplicate_is
 from .paging import Page, page_of
 from .render import cents_to_amount, render_date, render_time
 from .sql import contains
@@ -217,7 +217,12 @@ async def create_line(
         if await ServiceLine.exists().where(ServiceLine.msisdn == msisdn):
             raise Conflict(f"A line with number {msisdn} already exists.", "duplicate_phone_number")
         await _ensure_device_free(device_id, None, barcode or "")
-        try:
+        with duplicate_is(
+            Conflict(
+                "That ICCID, number or device is already used by another line.",
+                "duplicate_line",
+            )
+        ):
             inserted = await ServiceLine.insert(
                 ServiceLine(
                     iccid=iccid,
@@ -230,13 +235,6 @@ async def create_line(
                     updated_at=now,
                 )
             ).returning(ServiceLine.id)
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    "That ICCID, number or device is already used by another line.",
-                    "duplicate_line",
-                ) from None
-            raise
         if device_id is not None:
             await LineMove.insert(
                 LineMove(
@@ -275,14 +273,10 @@ async def update_line(
             values[ServiceLine.plan] = await _plan_id(data["plan"])
         if values:
             values[ServiceLine.updated_at] = now
-            try:
+            with duplicate_is(
+                Conflict("Another line already has that number.", "duplicate_phone_number")
+            ):
                 await ServiceLine.update(values).where(ServiceLine.id == row["id"])
-            except Exception as exc:
-                if unique_violation(exc):
-                    raise Conflict(
-                        "Another line already has that number.", "duplicate_phone_number"
-                    ) from None
-                raise
             await audit.record(actor, "line_updated", row["iccid"], now, _jsonable(data))
     return await get_line(row["iccid"], timezone)
 

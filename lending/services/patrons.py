@@ -13,7 +13,7 @@ from . import audit
 from .actors import Actor
 from .auth import revoke_all
 from .branches import branch_by_code
-from .guards import unique_violation
+from .guards import duplicate_is
 from .holds import hold_rows, hold_view
 from .loans import loan_rows, loan_view
 from .paging import Page, page_of
@@ -132,14 +132,10 @@ async def create_patron(actor: Actor, now: datetime, data: dict[str, Any]) -> di
     async with write_transaction():
         if await Patron.exists().where(Patron.card_number == card):
             raise Conflict(f"A patron with card {card!r} already exists.", "duplicate_card_number")
-        try:
+        with duplicate_is(
+            Conflict(f"A patron with card {card!r} already exists.", "duplicate_card_number")
+        ):
             await Patron.insert(Patron(card_number=card, created_at=now, **values))
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    f"A patron with card {card!r} already exists.", "duplicate_card_number"
-                ) from None
-            raise
         await audit.record(actor, "patron_created", card, now, patron_card=card)
         row = await patron_by_card(card)
     return await _with_loans_and_holds(row, now)

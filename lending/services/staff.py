@@ -11,7 +11,7 @@ from ..tables import LoginAttempt, StaffUser
 from . import audit
 from .actors import STAFF_ROLES, Actor
 from .auth import revoke_all
-from .guards import unique_violation
+from .guards import duplicate_is
 from .passwords import hash_secret
 
 __all__ = ["add_staff", "list_staff", "reset_staff_password", "set_staff_active"]
@@ -45,16 +45,12 @@ async def add_staff(
     async with write_transaction():
         if await StaffUser.exists().where(StaffUser.username == username):
             raise Conflict(f"Staff user {username!r} already exists.", "duplicate_username")
-        try:
+        with duplicate_is(
+            Conflict(f"Staff user {username!r} already exists.", "duplicate_username")
+        ):
             await StaffUser.insert(
                 StaffUser(username=username, password_hash=digest, role=role, created_at=now)
             )
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    f"Staff user {username!r} already exists.", "duplicate_username"
-                ) from None
-            raise
         await audit.record(actor, "staff_added", username, now, {"role": role})
     return {"username": username, "role": role, "active": True}
 
