@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.inventory import AUDIT_LISTS, classify_scan
 from ..database import is_postgres, write_transaction
 from ..tables import AuditItem, Device, Loan, ShelfAudit
@@ -82,13 +83,13 @@ async def _audit(audit_id: int, *, lock: str | None = None) -> dict[str, Any]:
         query = query.lock_rows(lock, of=(ShelfAudit,))
     row = await query.first()
     if row is None:
-        raise NotFound(f"No shelf audit with id {audit_id}.", "audit_not_found")
+        raise NotFound(f"No shelf audit with id {audit_id}.", Code.AUDIT_NOT_FOUND)
     return row
 
 
 def _must_be_open(row: dict[str, Any]) -> None:
     if row["status"] != "open":
-        raise Conflict(f"Shelf audit {row['id']} is {row['status']}.", "audit_closed")
+        raise Conflict(f"Shelf audit {row['id']} is {row['status']}.", Code.AUDIT_CLOSED)
 
 
 async def start_audit(
@@ -99,7 +100,7 @@ async def start_audit(
         branch = await branch_by_code(branch_code, field="branch")
         busy = Conflict(
             f"An audit of {branch_code} {location or '(whole branch)'} is already open.",
-            "audit_already_open",
+            Code.AUDIT_ALREADY_OPEN,
         )
         if await ShelfAudit.exists().where(
             (ShelfAudit.branch == branch["id"])

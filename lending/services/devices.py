@@ -13,6 +13,7 @@ from ..circulation import (
     check_digit_problem,
     luhn_valid,
 )
+from ..circulation.codes import Code
 from ..circulation.rules import DEVICE_STATUSES
 from ..database import write_transaction
 from ..tables import Device, Loan
@@ -80,7 +81,7 @@ def amount_to_cents(amount: float | int | None, field: str = "replacement_cost")
 async def device_by_barcode(barcode: str) -> dict[str, Any]:
     row = await Device.select(*DEVICE_COLUMNS).where(Device.barcode == barcode).first()
     if row is None:
-        raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
+        raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
     return row
 
 
@@ -127,10 +128,10 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> di
         branch = await branch_by_code(data["branch"], field="branch")
         if await Device.exists().where(Device.barcode == barcode):
             raise Conflict(
-                f"A device with barcode {barcode!r} already exists.", "duplicate_barcode"
+                f"A device with barcode {barcode!r} already exists.", Code.DUPLICATE_BARCODE
             )
         with duplicate_is(
-            Conflict(f"A device with barcode {barcode!r} already exists.", "duplicate_barcode")
+            Conflict(f"A device with barcode {barcode!r} already exists.", Code.DUPLICATE_BARCODE)
         ):
             await Device.insert(
                 Device(
@@ -248,7 +249,7 @@ async def update_device(
             # A new barcode needs a new label: the device goes on the reprint queue.
             if await Device.exists().where(Device.barcode == new_barcode):
                 raise Conflict(
-                    f"A device with barcode {new_barcode!r} already exists.", "duplicate_barcode"
+                    f"A device with barcode {new_barcode!r} already exists.", Code.DUPLICATE_BARCODE
                 )
             values[Device.barcode] = new_barcode
             values[Device.needs_label] = True
@@ -260,7 +261,7 @@ async def update_device(
             if out:
                 raise Conflict(
                     f"Device {barcode} is on loan; check it in before setting it {status}.",
-                    "device_on_loan",
+                    Code.DEVICE_ON_LOAN,
                 )
             if row["status"] == "on_hold_shelf" and status != "on_hold_shelf":
                 from .holds import release_device_from_hold
@@ -275,7 +276,7 @@ async def update_device(
                 if new_barcode is not None and unique_violation(exc):
                     raise Conflict(
                         f"A device with barcode {new_barcode!r} already exists.",
-                        "duplicate_barcode",
+                        Code.DUPLICATE_BARCODE,
                     ) from None
                 raise
             details = {k._meta.name: v for k, v in values.items() if k._meta.name != "updated_at"}

@@ -15,6 +15,7 @@ from ..circulation import (
     can_place_hold,
     hold_ready_until,
 )
+from ..circulation.codes import Code
 from ..database import is_postgres, write_transaction
 from ..tables import Device, Hold, Loan
 from . import audit
@@ -154,7 +155,9 @@ async def place_hold(
         )
         if refusal:
             raise refusal.error()
-        duplicate = Conflict(f"The patron already has an open hold for a {kind}.", "duplicate_hold")
+        duplicate = Conflict(
+            f"The patron already has an open hold for a {kind}.", Code.DUPLICATE_HOLD
+        )
         with duplicate_is(duplicate):
             result = await Hold.insert(
                 Hold(
@@ -321,9 +324,9 @@ async def cancel_hold(
             query = query.lock_rows(of=(Hold,))
         hold = await query.first()
         if hold is None:
-            raise NotFound(f"No hold with id {hold_id}.", "hold_not_found")
+            raise NotFound(f"No hold with id {hold_id}.", Code.HOLD_NOT_FOUND)
         if hold["status"] not in OPEN:
-            raise Conflict(f"This hold is already {hold['status']}.", "hold_not_open")
+            raise Conflict(f"This hold is already {hold['status']}.", Code.HOLD_NOT_OPEN)
         await Hold.update({Hold.status: "cancelled", Hold.closed_at: now}).where(Hold.id == hold_id)
         await audit.record(
             actor,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid
+from ..circulation.codes import Code
 from ..database import write_transaction
 from . import audit
 from .actors import Actor
@@ -86,7 +87,7 @@ async def import_csv(
         Conflict(
             "Another change added some of these rows while the file was being imported; "
             "nothing was imported. Try again.",
-            "import_conflict",
+            Code.IMPORT_CONFLICT,
         )
     ):
         async with write_transaction():

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.inventory import PART_STATUSES
 from ..database import write_transaction
 from ..tables import Device, KitPart
@@ -47,7 +48,7 @@ def _bad_barcode(part_barcode: str | None) -> None:
 async def _check_part_barcode(part_barcode: str | None) -> None:
     if part_barcode and await Device.exists().where(Device.barcode == part_barcode):
         raise Conflict(
-            f"{part_barcode!r} is a device's barcode, not free for a part.", "duplicate_barcode"
+            f"{part_barcode!r} is a device's barcode, not free for a part.", Code.DUPLICATE_BARCODE
         )
 
 
@@ -61,7 +62,7 @@ async def add_part(
         with duplicate_is(
             Conflict(
                 "This kit already has a part with that name, or the part barcode is taken.",
-                "duplicate_part",
+                Code.DUPLICATE_PART,
             )
         ):
             rows = await KitPart.insert(
@@ -102,14 +103,14 @@ async def update_part(
             .first()
         )
         if part is None:
-            raise NotFound(f"Device {barcode} has no kit part {part_id}.", "part_not_found")
+            raise NotFound(f"Device {barcode} has no kit part {part_id}.", Code.PART_NOT_FOUND)
         await _check_part_barcode(changes.get("barcode"))
         if values:
             values[KitPart.updated_at] = now
             with duplicate_is(
                 Conflict(
                     "This kit already has a part with that name, or the barcode is taken.",
-                    "duplicate_part",
+                    Code.DUPLICATE_PART,
                 )
             ):
                 await KitPart.update(values).where(KitPart.id == part_id)
