@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .circulation import FieldError, Invalid, LendingError
+from .circulation.codes import Code
 from .settings import Settings, SettingsError
 
 __all__ = ["main"]
@@ -202,7 +203,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
                 return "kept" if await has_demo_logins() else "foreign"
             raise LendingError(
                 "The database is not empty; demo data is only seeded into an empty database.",
-                "database_not_empty",
+                Code.DATABASE_NOT_EMPTY,
             )
         summary = await seed_demo(_now(), settings)
         print(summary)

@@ -14,7 +14,15 @@ from .errors import (
     Unauthenticated,
 )
 from .lifecycle import DeviceStatus, NextPlace, PlaceFacts, next_place
-from .policy import KINDS, OVERDUE_BLOCK_SCOPES, LoanPolicy, default_policies
+from .policy import (
+    CELLULAR_KINDS,
+    KINDS,
+    OVERDUE_BLOCK_SCOPES,
+    LoanPolicy,
+    default_policies,
+    is_cellular,
+    notice_channel,
+)
 from .rules import (
     DeviceFacts,
     LoanFacts,
@@ -28,11 +36,13 @@ from .rules import (
     checkout_due_at,
     days_overdue,
     hold_ready_until,
+    is_overdue,
     renewed_due_at,
 )
 from .scan import check_digit_problem, luhn_check_digit, luhn_valid, normalize_code
 
 __all__ = [
+    "CELLULAR_KINDS",
     "EXPIRY_WARNING_DAYS",
     "KINDS",
     "OVERDUE_BLOCK_SCOPES",
@@ -66,10 +76,13 @@ __all__ = [
     "default_policies",
     "end_of_day_after",
     "hold_ready_until",
+    "is_cellular",
+    "is_overdue",
     "check_digit_problem",
     "luhn_check_digit",
     "luhn_valid",
     "next_place",
+    "notice_channel",
     "normalize_code",
     "renewal_due_at",
     "renewed_due_at",

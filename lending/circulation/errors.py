@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .codes import Code
+
 __all__ = [
     "AuthError",
     "Conflict",
@@ -26,14 +28,16 @@ class LendingError(Exception):
 
     status = 400
     title = "Bad request"
-    default_code = "bad_request"
+    default_code = Code.BAD_REQUEST
 
     def __init__(
         self, detail: str, code: str | None = None, *, facts: dict[str, Any] | None = None
     ) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.code = code or self.default_code
+        # Every code is registered (codes.py): an unknown one fails here, and a test scans the
+        # raise sites so that it never reaches a user.
+        self.code = Code(code or self.default_code)
         # Machine-readable facts behind a refusal (sent as `facts` in the problem body), so an
         # edge can word it in its own language without parsing `detail`.
         self.facts = facts or {}
@@ -42,7 +46,7 @@ class LendingError(Exception):
 class NotFound(LendingError):
     status = 404
     title = "Not found"
-    default_code = "not_found"
+    default_code = Code.NOT_FOUND
 
 
 class Conflict(LendingError):
@@ -50,7 +54,7 @@ class Conflict(LendingError):
 
     status = 409
     title = "Refused"
-    default_code = "conflict"
+    default_code = Code.CONFLICT
 
 
 class FieldError:
@@ -70,7 +74,7 @@ class FieldError:
 class Invalid(LendingError):
     status = 422
     title = "Invalid request"
-    default_code = "validation_error"
+    default_code = Code.VALIDATION_ERROR
 
     def __init__(self, errors: list[FieldError] | FieldError, detail: str | None = None) -> None:
         self.errors = [errors] if isinstance(errors, FieldError) else list(errors)
@@ -84,16 +88,16 @@ class AuthError(LendingError):
 
 
 class Unauthenticated(AuthError):
-    default_code = "unauthenticated"
+    default_code = Code.UNAUTHENTICATED
 
 
 class Forbidden(LendingError):
     status = 403
     title = "Forbidden"
-    default_code = "forbidden"
+    default_code = Code.FORBIDDEN
 
 
 class TooManyAttempts(LendingError):
     status = 429
     title = "Too many attempts"
-    default_code = "too_many_attempts"
+    default_code = Code.TOO_MANY_ATTEMPTS

@@ -6,9 +6,33 @@ from dataclasses import dataclass, field
 
 from .errors import FieldError
 
-__all__ = ["KINDS", "OVERDUE_BLOCK_SCOPES", "LoanPolicy", "default_policies"]
+__all__ = [
+    "CELLULAR_KINDS",
+    "KINDS",
+    "OVERDUE_BLOCK_SCOPES",
+    "LoanPolicy",
+    "default_policies",
+    "is_cellular",
+    "notice_channel",
+]
 
 KINDS = ("hotspot", "laptop", "tablet")
+# Kinds that carry a cellular service line (suspended when long overdue, restored on return).
+CELLULAR_KINDS = frozenset({"hotspot"})
+
+
+def is_cellular(kind: str | None) -> bool:
+    return kind in CELLULAR_KINDS
+
+
+def notice_channel(email: str | None, phone: str | None) -> str:
+    """How a patron is told: email when they have one, else SMS when they have a phone, else a
+    call from staff (the call list). services/notices.CHANNEL_SQL says the same in SQL."""
+    if email:
+        return "email"
+    return "sms" if phone else "call"
+
+
 # Whose overdue loans keep a patron from borrowing a device of a kind: nobody's, their own, or
 # their own and their household's.
 OVERDUE_BLOCK_SCOPES = ("off", "patron", "household")

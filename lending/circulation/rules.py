@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .calendar import BranchCalendar, end_of_day_after, renewal_due_at
+from .codes import Code
 from .errors import Conflict
 from .lifecycle import DeviceStatus
 from .policy import LoanPolicy
@@ -27,6 +28,7 @@ __all__ = [
     "checkout_due_at",
     "days_overdue",
     "hold_ready_until",
+    "is_overdue",
     "renewed_due_at",
 ]
 
@@ -93,6 +95,12 @@ def _loans(count: int, kind: str) -> str:
     return f"{count} {kind} loan{'' if count == 1 else 's'}"
 
 
+def is_overdue(due_at: datetime, now: datetime) -> bool:
+    """An open loan is overdue from the moment after its due time (overdue is derived from
+    `now`, never stored: a loan's stored status stays `active`)."""
+    return due_at < now
+
+
 def days_overdue(due_at: datetime, now: datetime) -> int:
     """Whole days a loan is past its due date (0 in its first day overdue)."""
     return max(0, (now - due_at) // timedelta(days=1))
@@ -131,13 +139,15 @@ def can_check_out(
     if device.status == ON_HOLD_SHELF:
         if device.held_for_patron != patron.id:
             return Refusal(
-                "device_unavailable",
+                Code.DEVICE_UNAVAILABLE,
                 f"Device {device.barcode} is on the hold shelf for another patron.",
+                {"status": device.status},
             )
     elif device.status != AVAILABLE:
         return Refusal(
-            "device_unavailable",
+            Code.DEVICE_UNAVAILABLE,
             f"Device {device.barcode} is not available (status: {device.status}).",
+            {"status": device.status},
         )
     return _patron_refusal(patron, policy, today, now)
 
@@ -154,7 +164,7 @@ def can_place_hold(
         return refusal
     if has_open_hold:
         return Refusal(
-            "duplicate_hold", f"The patron already has an open hold for a {policy.kind}."
+            Code.DUPLICATE_HOLD, f"The patron already has an open hold for a {policy.kind}."
         )
     return None
 
@@ -164,10 +174,14 @@ def _patron_refusal(
 ) -> Refusal | None:
     if patron.blocked:
         reason = f": {patron.block_reason}" if patron.block_reason else ""
-        return Refusal("patron_blocked", f"The patron's account is blocked{reason}.")
+        return Refusal(
+            Code.PATRON_BLOCKED,
+            f"The patron's account is blocked{reason}.",
+            {"block_reason": patron.block_reason or ""},
+        )
     if patron.expires_on is not None and patron.expires_on < today:
         return Refusal(
-            "patron_expired",
+            Code.PATRON_EXPIRED,
             f"The patron's card expired on {patron.expires_on.isoformat()}; renew the card first.",
         )
     overdue = blocking_overdue(patron, policy, now)
@@ -176,7 +190,7 @@ def _patron_refusal(
         whose = "household" if any(not loan.own for loan in overdue) else "patron"
         devices = ", ".join(loan.device for loan in overdue)
         return Refusal(
-            "patron_has_overdue",
+            Code.PATRON_HAS_OVERDUE,
             f"The {whose} has {len(overdue)} overdue loan{'s' if len(overdue) > 1 else ''} "
             f"({devices}); "
             f"return {'them' if len(overdue) > 1 else 'it'} before borrowing a {policy.kind}.",
@@ -197,14 +211,14 @@ def _patron_refusal(
         )
     if patron.active_loans_of_kind >= policy.max_active_loans_per_patron:
         return Refusal(
-            "loan_limit_reached",
+            Code.LOAN_LIMIT_REACHED,
             f"The patron already has {_loans(patron.active_loans_of_kind, policy.kind)}; "
             f"the limit is {policy.max_active_loans_per_patron}.",
         )
     household = patron.household_active_loans_of_kind
     if household is not None and household >= policy.max_active_loans_per_household:
         return Refusal(
-            "loan_limit_reached",
+            Code.LOAN_LIMIT_REACHED,
             f"The patron's household already has {_loans(household, policy.kind)}; "
             f"the limit is {policy.max_active_loans_per_household}.",
         )
@@ -232,9 +246,9 @@ def can_renew(
     overdue (when the policy refuses it for staff, or for the resident renewing it themself),
     renewal limit, others waiting with no device of the kind available."""
     if loan.status != "active":
-        return Refusal("loan_not_active", f"This loan is {loan.status} and cannot be renewed.")
+        return Refusal(Code.LOAN_NOT_ACTIVE, f"This loan is {loan.status} and cannot be renewed.")
     if loan.patron_blocked:
-        return Refusal("patron_blocked", "The patron's account is blocked.")
+        return Refusal(Code.PATRON_BLOCKED, "The patron's account is blocked.")
     if now > loan.due_at:
         allowed = (
             policy.resident_may_renew_overdue if by_resident else policy.staff_may_renew_overdue
@@ -242,7 +256,7 @@ def can_renew(
         if not allowed:
             who = "resident" if by_resident else "staff"
             return Refusal(
-                "overdue_renewal_refused",
+                Code.OVERDUE_RENEWAL_REFUSED,
                 f"This {policy.kind} is overdue (due {loan.due_at.isoformat()}); the library "
                 f"does not let {'residents' if by_resident else 'staff'} renew an overdue loan: "
                 "it must be returned.",
@@ -254,13 +268,13 @@ def can_renew(
             )
     if policy.has_reached_renewal_limit(loan.renewals):
         return Refusal(
-            "renewal_limit_reached",
+            Code.RENEWAL_LIMIT_REACHED,
             f"This loan has been renewed {loan.renewals} time(s), the most allowed for a "
             f"{policy.kind}.",
         )
     if others_waiting and available_of_kind == 0:
         return Refusal(
-            "renewal_blocked_by_holds",
+            Code.RENEWAL_BLOCKED_BY_HOLDS,
             f"Other patrons are waiting for a {policy.kind} and none is available; "
             "please return it by the due date.",
         )

@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar import Controller, Request, get, patch, post, put
 from litestar.params import Parameter, QueryParameter
 
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..database import current_engine
 from ..services import audit, staff
@@ -105,5 +106,5 @@ async def health() -> HealthOut:
     try:
         await current_engine().run_ddl("SELECT 1")
     except Exception:
-        return problem(503, "database_unavailable", "The database does not answer.")  # type: ignore[return-value]
+        return problem(503, Code.DATABASE_UNAVAILABLE, "The database does not answer.")  # type: ignore[return-value]
     return {"status": "ok", "database": "ok"}  # type: ignore[return-value]

@@ -80,10 +80,13 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
     400 is always declared: any request can be malformed, and without it Litestar documents
     its own 400 body (application/json, not ours) for every handler that takes parameters.
     """
+    from ..circulation.codes import ERRORS
     from .schemas import ProblemOut
 
     specs = {}
     for status in sorted({400, *statuses}):
+        codes = ", ".join(code.value for code, info in ERRORS.items() if info.status == status)
+        description = _DESCRIPTIONS.get(status, "Error") + (f". Codes: {codes}" if codes else "")
         code = _EXAMPLE_CODES.get(status, "error")
         example: dict[str, object] = {
             "type": f"https://lending.example/problems/{code}",
@@ -96,7 +99,7 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
             example["errors"] = [{"field": "barcode", "message": "must not be empty"}]
         specs[status] = ResponseSpec(
             data_container=ProblemOut,
-            description=_DESCRIPTIONS.get(status, "Error"),
+            description=description,
             media_type="application/problem+json",
             generate_examples=False,
             examples=[Example(summary=code, value=example)],

@@ -10,6 +10,7 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from ..circulation import NotFound
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..services import exports
 from ..services.render import zone
@@ -53,7 +54,7 @@ class ExportController(Controller):
         if not name.endswith(".csv") or kind not in NAMES:
             raise NotFound(
                 f"No export {name!r}; there are {', '.join(n + '.csv' for n in NAMES)}.",
-                "export_not_found",
+                Code.EXPORT_NOT_FOUND,
             )
         chunks = await exports.export_csv(
             kind, now, start=first, end=last, timezone=settings.timezone

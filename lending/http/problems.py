@@ -17,6 +17,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from ..circulation import Invalid, LendingError
+from ..circulation.codes import ERRORS, Code
 
 __all__ = ["EXCEPTION_HANDLERS", "problem"]
 
@@ -37,22 +38,25 @@ _TITLES = {
     500: "Server error",
     503: "Service unavailable",
 }
+# The generic code of each status, for the framework's own errors (from the registry).
 _CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "request_too_large",
-    415: "unsupported_media_type",
-    429: "too_many_attempts",
-    503: "service_unavailable",
+    400: Code.BAD_REQUEST,
+    401: Code.UNAUTHENTICATED,
+    403: Code.FORBIDDEN,
+    404: Code.NOT_FOUND,
+    405: Code.METHOD_NOT_ALLOWED,
+    413: Code.REQUEST_TOO_LARGE,
+    415: Code.UNSUPPORTED_MEDIA_TYPE,
+    429: Code.TOO_MANY_ATTEMPTS,
+    503: Code.SERVICE_UNAVAILABLE,
 }
+assert all(ERRORS[code].status == status for status, code in _CODES.items())
 
 
 def problem(
-    status: int, code: str, detail: str, *, title: str | None = None, **extra: Any
+    status: int, code: Code, detail: str, *, title: str | None = None, **extra: Any
 ) -> Response[dict[str, Any]]:
+    code = Code(code)  # registered codes only
     body: dict[str, Any] = {
         "type": f"https://lending.example/problems/{code}",
         "title": title or _TITLES.get(status, "Error"),
@@ -99,10 +103,12 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
 def _validation(_: Request, exc: ValidationException) -> Response:
     detail = str(exc.detail or "")
     if "JSON is malformed" in detail or "malformed" in detail.lower() or _is_decode_error(exc):
-        return problem(400, "malformed_json", "The request body is not valid JSON.")
+        return problem(400, Code.MALFORMED_JSON, "The request body is not valid JSON.")
     errors = _field_errors(exc)
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return problem(422, "validation_error", summary or "The request is not valid.", errors=errors)
+    return problem(
+        422, Code.VALIDATION_ERROR, summary or "The request is not valid.", errors=errors
+    )
 
 
 def _is_decode_error(exc: ValidationException) -> bool:
@@ -115,22 +121,23 @@ def _is_decode_error(exc: ValidationException) -> bool:
 def _http(_: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     if isinstance(exc, NotFoundException):
-        return problem(404, "not_found", "There is nothing at this address.")
+        return problem(404, Code.NOT_FOUND, "There is nothing at this address.")
     if isinstance(exc, MethodNotAllowedException):
-        return problem(405, "method_not_allowed", "This address does not accept that method.")
+        return problem(405, Code.METHOD_NOT_ALLOWED, "This address does not accept that method.")
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(status, "Error")
     if status == 400 and (
         isinstance(exc.__cause__, SerializationException) or "json" in detail.lower()
     ):
-        return problem(400, "malformed_json", "The request body is not valid JSON.")
-    return problem(status, _CODES.get(status, "error"), detail)
+        return problem(400, Code.MALFORMED_JSON, "The request body is not valid JSON.")
+    fallback = Code.BAD_REQUEST if status < 500 else Code.INTERNAL_ERROR
+    return problem(status, _CODES.get(status, fallback), detail)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
-        "internal_error",
+        Code.INTERNAL_ERROR,
         "Something went wrong on our side; the change was not saved.",
     )
 

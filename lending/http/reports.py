@@ -9,6 +9,7 @@ from litestar import Controller, Response, get
 from litestar.params import Parameter
 
 from ..circulation import NotFound
+from ..circulation.codes import Code as ErrorCode
 from ..circulation.permissions import Action
 from ..reports import chart_for, render_svg, report_csv
 from ..services import reports
@@ -48,7 +49,7 @@ class ReportController(Controller):
         if base not in reports.REPORTS or suffix not in ("", "svg", "csv"):
             raise NotFound(
                 f"No report {name!r}; there are {', '.join(reports.REPORTS)}.",
-                "report_not_found",
+                ErrorCode.REPORT_NOT_FOUND,
             )
         where = await reports.report_range(now, settings.timezone, first, last, kind, branch)
         body = await reports.report(base, where, now)

@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from ..circulation import KINDS
+from ..circulation.codes import Code as ErrorCode
 
 Code = Annotated[
     str, Meta(min_length=1, max_length=80, description="barcode or card number, as scanned")
@@ -464,5 +465,5 @@ class ProblemOut(Out):
     title: str
     status: int
     detail: str
-    code: str
+    code: ErrorCode  # the registry (lending/circulation/codes.py): the schema lists every code
     errors: list[FieldErrorOut] | msgspec.UnsetType = msgspec.UNSET

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..circulation import NotFound
+from ..circulation.codes import Code
 from ..database import write_transaction
 from ..services import carrier, delivery, hold_expiry, overdue, plan_digest, privacy, renewals
 from ..settings import Settings
@@ -99,7 +100,9 @@ async def run_job(
     that is `Unfinished` is recorded as failing and its reply carries the `error`."""
     job = JOBS.get(name)
     if job is None:
-        raise NotFound(f"No job named {name!r}; jobs: {', '.join(sorted(JOBS))}.", "job_not_found")
+        raise NotFound(
+            f"No job named {name!r}; jobs: {', '.join(sorted(JOBS))}.", Code.JOB_NOT_FOUND
+        )
     started = datetime.now(UTC)
     async with write_transaction():
         inserted = await JobRun.insert(

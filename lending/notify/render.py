@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..circulation.policy import is_cellular
 from ..words import DAY_NAMES, MONTH_NAMES
 
 __all__ = [
@@ -185,8 +186,8 @@ def _context(facts: NoticeFacts, library: Library, now: datetime) -> dict[str, A
         # Whole days since the due moment, as the overdue stages count them.
         days_late = max(0, (now - facts.due_at) // timedelta(days=1))
     suspend_at = suspended = None
-    is_hotspot = (facts.loan_kind or (facts.device.kind if facts.device else "")) == "hotspot"
-    if is_hotspot and facts.due_at is not None and facts.suspend_after_days is not None:
+    kind = facts.loan_kind or (facts.device.kind if facts.device else "")
+    if is_cellular(kind) and facts.due_at is not None and facts.suspend_after_days is not None:
         moment = facts.due_at + timedelta(days=facts.suspend_after_days)
         suspend_at, suspended = when(moment), moment <= now
     lost_at = None

@@ -17,6 +17,7 @@ from functools import lru_cache
 from fpdf.fonts import CORE_FONTS_CHARWIDTHS
 
 from ..circulation import Invalid
+from ..circulation.codes import Code
 from .problems import refuse
 from .symbology import QUIET_ZONE, Encoded, encode, symbology_name
 from .templates import LabelTemplate
@@ -166,7 +167,7 @@ def _module(
             f"their quiet zones; the {template.name} label is {template.label_width:.1f} mm wide. "
             "Use a shorter code, another symbology (Code 128 is the most compact) or a wider "
             "label",
-            "code_too_long_for_label",
+            Code.CODE_TOO_LONG_FOR_LABEL,
         )
     return unit
 
@@ -212,7 +213,7 @@ def layout_label(
             f"the text for {content.code} ({count} lines) and bars of at least "
             f"{template.min_bar_height:.1f} mm do not fit the {template.name} label; "
             "print fewer fields (the template's fields) or use a taller label",
-            "label_too_small",
+            Code.LABEL_TOO_SMALL,
         )
     lines: list[TextLine] = []
     top = pad
@@ -224,7 +225,7 @@ def layout_label(
                 raise refuse(
                     "barcode",
                     f"the line {text!r} does not fit the {template.name} label",
-                    "code_too_long_for_label",
+                    Code.CODE_TOO_LONG_FOR_LABEL,
                 )
             line_text, line_size = fitted
             width = text_width(line_text, line_size, bold)

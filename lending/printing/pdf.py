@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from fpdf import FPDF
 
+from ..circulation.codes import Code
 from .layout import LabelContent, LabelLayout, layout_label
 from .problems import refuse
 from .symbology import encode
@@ -29,7 +30,7 @@ def check_start(template: LabelTemplate, start_at: int) -> None:
         raise refuse(
             "start_at",
             f"{template.name} has {where}; {start_at} is off the sheet",
-            "start_position_off_sheet",
+            Code.START_POSITION_OFF_SHEET,
         )
 
 
@@ -72,7 +73,7 @@ def labels_pdf(
         raise refuse(
             "format",
             f"{template.name} is a {template.output.upper()} template, not a PDF one",
-            "format_not_supported",
+            Code.FORMAT_NOT_SUPPORTED,
         )
     check_start(template, start_at)
     layouts = [layout_label(template, item, encode(item.code, symbology)) for item in labels]

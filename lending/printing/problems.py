@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..circulation import FieldError, Invalid, LendingError
+from ..circulation.codes import Code
 
 __all__ = ["TemplateError", "refuse"]
 
@@ -12,11 +13,11 @@ class TemplateError(LendingError):
 
     status = 422
     title = "Unusable label template"
-    default_code = "bad_label_template"
+    default_code = Code.BAD_LABEL_TEMPLATE
 
 
-def refuse(field: str, message: str, code: str, *, detail: str | None = None) -> Invalid:
+def refuse(field: str, message: str, code: Code, *, detail: str | None = None) -> Invalid:
     """An Invalid (422) with its own stable code instead of `validation_error`."""
     error = Invalid(FieldError(field, message), detail)
-    error.code = code
+    error.code = Code(code)
     return error

@@ -17,6 +17,7 @@ from barcode import Code39, Code128
 from barcode.codabar import CODABAR
 
 from ..circulation import FieldError, Invalid
+from ..circulation.codes import Code
 from ..circulation.scan import check_digit_problem
 from .problems import refuse
 
@@ -74,7 +75,9 @@ def _problem(code: str, symbology: str) -> str | None:
 def check_codes(codes: list[str], symbology: str, field: str = "barcodes") -> None:
     """Refuse (422) the whole request when any code cannot be printed; name up to ten."""
     if symbology not in SYMBOLOGIES:
-        raise refuse("symbology", f"must be one of {', '.join(SYMBOLOGIES)}", "unknown_symbology")
+        raise refuse(
+            "symbology", f"must be one of {', '.join(SYMBOLOGIES)}", Code.UNKNOWN_SYMBOLOGY
+        )
     errors = []
     checksum = False
     for code in codes:
@@ -86,7 +89,9 @@ def check_codes(codes: list[str], symbology: str, field: str = "barcodes") -> No
         shown = errors[:10]
         more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
         error = Invalid(shown, "; ".join(e.message for e in shown) + more)
-        error.code = "bad_check_digit" if checksum and len(errors) == 1 else "barcode_not_encodable"
+        error.code = (
+            Code.BAD_CHECK_DIGIT if checksum and len(errors) == 1 else Code.BARCODE_NOT_ENCODABLE
+        )
         raise error
 
 

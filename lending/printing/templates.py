@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..circulation.codes import Code
 from .problems import TemplateError, refuse
 
 __all__ = [
@@ -212,7 +213,9 @@ def load_template(name: str, directory: Path | str | None = None) -> LabelTempla
     folder = Path(directory) if directory else default_labels_dir()
     if not _NAME.match(name or "") or not (folder / f"{name}.toml").is_file():
         known = ", ".join(list_templates(folder)) or "none installed"
-        raise refuse("template", f"no label template {name!r} (known: {known})", "unknown_template")
+        raise refuse(
+            "template", f"no label template {name!r} (known: {known})", Code.UNKNOWN_TEMPLATE
+        )
     path = folder / f"{name}.toml"
     stat = path.stat()
     return _load(str(path), name, stat.st_mtime_ns, stat.st_size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ..circulation.codes import Code
 from .layout import BASELINE, PT_MM, LabelContent, LabelLayout, layout_label
 from .pdf import check_start
 from .problems import refuse
@@ -84,7 +85,7 @@ def labels_zpl(
         raise refuse(
             "format",
             f"{template.name} is a PDF template; ZPL needs a Zebra template",
-            "format_not_supported",
+            Code.FORMAT_NOT_SUPPORTED,
         )
     check_start(template, start_at)
     dot = 25.4 / template.dpi

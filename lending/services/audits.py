@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.inventory import AUDIT_LISTS, classify_scan
 from ..database import is_postgres, write_transaction
 from ..tables import AuditItem, Device, Loan, ShelfAudit
@@ -16,7 +17,7 @@ from . import audit as trail
 from .actors import Actor
 from .audit_lists import CLASSIFIED, close_statements, count_lists, list_rows
 from .branches import branch_by_code
-from .guards import unique_violation
+from .guards import duplicate_is, unique_violation
 from .loans import loan_rows, loan_view
 from .paging import Page, page_of
 from .render import render_time
@@ -82,13 +83,13 @@ async def _audit(audit_id: int, *, lock: str | None = None) -> dict[str, Any]:
         query = query.lock_rows(lock, of=(ShelfAudit,))
     row = await query.first()
     if row is None:
-        raise NotFound(f"No shelf audit with id {audit_id}.", "audit_not_found")
+        raise NotFound(f"No shelf audit with id {audit_id}.", Code.AUDIT_NOT_FOUND)
     return row
 
 
 def _must_be_open(row: dict[str, Any]) -> None:
     if row["status"] != "open":
-        raise Conflict(f"Shelf audit {row['id']} is {row['status']}.", "audit_closed")
+        raise Conflict(f"Shelf audit {row['id']} is {row['status']}.", Code.AUDIT_CLOSED)
 
 
 async def start_audit(
@@ -99,7 +100,7 @@ async def start_audit(
         branch = await branch_by_code(branch_code, field="branch")
         busy = Conflict(
             f"An audit of {branch_code} {location or '(whole branch)'} is already open.",
-            "audit_already_open",
+            Code.AUDIT_ALREADY_OPEN,
         )
         if await ShelfAudit.exists().where(
             (ShelfAudit.branch == branch["id"])
@@ -107,7 +108,7 @@ async def start_audit(
             & (ShelfAudit.status == "open")
         ):
             raise busy
-        try:
+        with duplicate_is(busy):
             rows = await ShelfAudit.insert(
                 ShelfAudit(
                     branch=branch["id"],
@@ -117,10 +118,6 @@ async def start_audit(
                     started_by=actor.name,
                 )
             ).returning(ShelfAudit.id)
-        except Exception as exc:
-            if unique_violation(exc):
-                raise busy from None
-            raise
         audit_id = rows[0]["id"]
         await trail.record(
             actor, "audit_started", branch_code, now, {"audit": audit_id, "location": location}

@@ -7,11 +7,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..circulation import BranchCalendar, Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..database import write_transaction
 from ..tables import Branch, Closure
 from . import audit
 from .actors import Actor
-from .guards import unique_violation
+from .guards import duplicate_is
 from .paging import Page, page_of
 
 __all__ = [
@@ -40,7 +41,7 @@ async def branch_by_code(code: str, *, field: str | None = None) -> dict[str, An
     if row is None:
         if field:
             raise Invalid(FieldError(field, f"no branch with code {code!r}"))
-        raise NotFound(f"No branch with code {code!r}.", "branch_not_found")
+        raise NotFound(f"No branch with code {code!r}.", Code.BRANCH_NOT_FOUND)
     return row
 
 
@@ -57,15 +58,11 @@ async def create_branch(
     valid_timezone(timezone)
     async with write_transaction():
         if await Branch.exists().where(Branch.code == code):
-            raise Conflict(f"A branch with code {code!r} already exists.", "duplicate_branch")
-        try:
+            raise Conflict(f"A branch with code {code!r} already exists.", Code.DUPLICATE_BRANCH)
+        with duplicate_is(
+            Conflict(f"A branch with code {code!r} already exists.", Code.DUPLICATE_BRANCH)
+        ):
             await Branch.insert(Branch(code=code, name=name, timezone=timezone, created_at=now))
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    f"A branch with code {code!r} already exists.", "duplicate_branch"
-                ) from None
-            raise
         await audit.record(actor, "branch_created", code, now, {"name": name, "timezone": timezone})
     return {"code": code, "name": name, "timezone": timezone, "closures": []}
 
@@ -90,7 +87,7 @@ async def add_closure(
         )
         if exists:
             raise Conflict(
-                f"Branch {code} is already closed on {day.isoformat()}.", "duplicate_closure"
+                f"Branch {code} is already closed on {day.isoformat()}.", Code.DUPLICATE_CLOSURE
             )
         await Closure.insert(Closure(branch=branch["id"], date=day, reason=reason))
         await audit.record(
@@ -118,7 +115,7 @@ async def remove_closure(actor: Actor, now: datetime, *, code: str, day: date) -
         row = await Closure.select(Closure.reason).where(condition).first()
         if row is None:
             raise NotFound(
-                f"Branch {code} is not closed on {day.isoformat()}.", "closure_not_found"
+                f"Branch {code} is not closed on {day.isoformat()}.", Code.CLOSURE_NOT_FOUND
             )
         await Closure.delete().where(condition)
         await audit.record(

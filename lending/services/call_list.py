@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..circulation import Conflict, NotFound
+from ..circulation.codes import Code
 from ..database import write_transaction
 from ..notify.channels import Channels
 from ..notify.render import Library, NoticeFacts, render_notice
@@ -123,10 +124,10 @@ async def mark_called(
         .first()
     )
     if row is None:
-        raise NotFound(f"There is no notice {notice_id}.", "notice_not_found")
+        raise NotFound(f"There is no notice {notice_id}.", Code.NOTICE_NOT_FOUND)
     refusal = Conflict(
         f"Notice {notice_id} is not on the call list (it is {row['status']}, by {row['channel']}).",
-        "notice_not_on_call_list",
+        Code.NOTICE_NOT_ON_CALL_LIST,
     )
     if not await Notice.exists().where(Notice.id == notice_id, condition):
         raise refusal

@@ -25,12 +25,13 @@ from typing import Any
 
 from ..carrier import CarrierGateway, action_text, gateway_for
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..database import is_postgres, write_transaction
 from ..settings import Settings
 from ..tables import CarrierAction, Loan, ServiceLine
 from . import audit
 from .actors import Actor
-from .guards import unique_violation
+from .guards import duplicate_is
 from .paging import Page, page_of
 from .render import render_time
 from .sql import fetch
@@ -447,11 +448,11 @@ async def complete_task(
     async with write_transaction():
         row = await _action(task_id, lock=True)
         if row is None:
-            raise NotFound(f"No carrier task with id {task_id}.", "task_not_found")
+            raise NotFound(f"No carrier task with id {task_id}.", Code.TASK_NOT_FOUND)
         if row["status"] != "task":
             raise Conflict(
                 f"Carrier action {task_id} is not an open task (it is {row['status']}).",
-                "task_not_open",
+                Code.TASK_NOT_OPEN,
             )
         await CarrierAction.update(
             {
@@ -489,12 +490,12 @@ async def retry_action(
     async with write_transaction():
         row = await _action(action_id, lock=True)
         if row is None:
-            raise NotFound(f"No carrier action with id {action_id}.", "carrier_action_not_found")
+            raise NotFound(f"No carrier action with id {action_id}.", Code.CARRIER_ACTION_NOT_FOUND)
         if row["status"] not in ("failed", "pending") or row["done_by"] == SENDING:
             state = "being sent" if row["done_by"] == SENDING else row["status"]
             raise Conflict(
                 f"Carrier action {action_id} cannot be retried: it is {state}.",
-                "action_not_retryable",
+                Code.ACTION_NOT_RETRYABLE,
             )
         if row["action"] == "suspend" and row["loan"] is not None:
             returned = await Loan.exists().where(
@@ -503,7 +504,7 @@ async def retry_action(
             if returned:
                 raise Conflict(
                     f"Carrier action {action_id} suspends the line of a loan already returned.",
-                    "action_not_retryable",
+                    Code.ACTION_NOT_RETRYABLE,
                 )
         other_open = await CarrierAction.exists().where(
             (CarrierAction.line == row["line"])
@@ -514,9 +515,14 @@ async def retry_action(
         if other_open:
             raise Conflict(
                 f"Line {row['iccid']} already has an open {row['action']} action.",
-                "action_already_open",
+                Code.ACTION_ALREADY_OPEN,
             )
-        try:
+        with duplicate_is(
+            Conflict(
+                f"Line {row['iccid']} already has an open {row['action']} action.",
+                Code.ACTION_ALREADY_OPEN,
+            )
+        ):
             await CarrierAction.update(
                 {
                     CarrierAction.status: "pending",
@@ -524,13 +530,6 @@ async def retry_action(
                     CarrierAction.next_attempt_at: now,
                 }
             ).where(CarrierAction.id == action_id)
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    f"Line {row['iccid']} already has an open {row['action']} action.",
-                    "action_already_open",
-                ) from None
-            raise
         await audit.record(
             actor,
             "carrier_action_retried",

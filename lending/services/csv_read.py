@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..circulation import LendingError
+from ..circulation.codes import Code
 
 __all__ = [
     "LINE_CAP",
@@ -62,7 +63,7 @@ class ImportRejected(LendingError):
 
     status = 422
     title = "Invalid request"
-    default_code = "import_rejected"
+    default_code = Code.IMPORT_REJECTED
 
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = sorted(errors, key=lambda e: (e.line, e.column or ""))

@@ -16,7 +16,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..circulation import LoanPolicy
+from ..circulation import LoanPolicy, is_cellular
 from ..database import write_transaction
 from ..notify.channels import Channels, DeliveryError
 from ..notify.outbox import Outbox
@@ -457,7 +457,6 @@ async def load_facts(
                 Patron.id.is_in(patron_ids)
             )
         }
-    hotspot = policies.get("hotspot")
     out: dict[int, NoticeFacts | str] = {}
     for notice in notices:
         loan = loans.get(notice["loan"]) if notice["loan"] is not None else None
@@ -487,8 +486,8 @@ async def load_facts(
             facts.max_renewals = policy.max_renewals
             facts.lost_after_days = policy.lost_after_days if notice["kind"] == "overdue" else None
             facts.replacement_cost_cents = charges.get(loan["id"], loan["replacement_cost_cents"])
-            if loan["kind"] == "hotspot" and notice["kind"] in ("due_soon", "overdue", "renewed"):
-                facts.suspend_after_days = (hotspot or policy).suspend_line_after_days
+            if is_cellular(loan["kind"]) and notice["kind"] in ("due_soon", "overdue", "renewed"):
+                facts.suspend_after_days = policy.suspend_line_after_days
         elif hold is not None:
             facts.loan_kind = hold["kind"]
             facts.ready_until = hold["ready_until"]

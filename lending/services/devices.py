@@ -13,13 +13,14 @@ from ..circulation import (
     check_digit_problem,
     luhn_valid,
 )
+from ..circulation.codes import Code
 from ..circulation.rules import DEVICE_STATUSES
 from ..database import write_transaction
 from ..tables import Device, Loan
 from . import audit
 from .actors import Actor
 from .branches import branch_by_code
-from .guards import unique_violation
+from .guards import duplicate_is, unique_violation
 from .lines import line_for_device, lines_for_devices
 from .loans import loan_rows, loan_view
 from .paging import Page, page_of
@@ -38,7 +39,6 @@ __all__ = [
 
 # Statuses an admin may set by hand (the others follow from circulation).
 SETTABLE_STATUSES = ("available", "in_repair", "retired", "lost")
-CELLULAR_KINDS = ("hotspot",)
 
 DEVICE_COLUMNS = (
     Device.all_columns(),
@@ -81,7 +81,7 @@ def amount_to_cents(amount: float | int | None, field: str = "replacement_cost")
 async def device_by_barcode(barcode: str) -> dict[str, Any]:
     row = await Device.select(*DEVICE_COLUMNS).where(Device.barcode == barcode).first()
     if row is None:
-        raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
+        raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
     return row
 
 
@@ -128,9 +128,11 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> di
         branch = await branch_by_code(data["branch"], field="branch")
         if await Device.exists().where(Device.barcode == barcode):
             raise Conflict(
-                f"A device with barcode {barcode!r} already exists.", "duplicate_barcode"
+                f"A device with barcode {barcode!r} already exists.", Code.DUPLICATE_BARCODE
             )
-        try:
+        with duplicate_is(
+            Conflict(f"A device with barcode {barcode!r} already exists.", Code.DUPLICATE_BARCODE)
+        ):
             await Device.insert(
                 Device(
                     barcode=barcode,
@@ -151,12 +153,6 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> di
                     updated_at=now,
                 )
             )
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    f"A device with barcode {barcode!r} already exists.", "duplicate_barcode"
-                ) from None
-            raise
         await audit.record(
             actor,
             "device_created",
@@ -253,7 +249,7 @@ async def update_device(
             # A new barcode needs a new label: the device goes on the reprint queue.
             if await Device.exists().where(Device.barcode == new_barcode):
                 raise Conflict(
-                    f"A device with barcode {new_barcode!r} already exists.", "duplicate_barcode"
+                    f"A device with barcode {new_barcode!r} already exists.", Code.DUPLICATE_BARCODE
                 )
             values[Device.barcode] = new_barcode
             values[Device.needs_label] = True
@@ -265,7 +261,7 @@ async def update_device(
             if out:
                 raise Conflict(
                     f"Device {barcode} is on loan; check it in before setting it {status}.",
-                    "device_on_loan",
+                    Code.DEVICE_ON_LOAN,
                 )
             if row["status"] == "on_hold_shelf" and status != "on_hold_shelf":
                 from .holds import release_device_from_hold
@@ -280,7 +276,7 @@ async def update_device(
                 if new_barcode is not None and unique_violation(exc):
                     raise Conflict(
                         f"A device with barcode {new_barcode!r} already exists.",
-                        "duplicate_barcode",
+                        Code.DUPLICATE_BARCODE,
                     ) from None
                 raise
             details = {k._meta.name: v for k, v in values.items() if k._meta.name != "updated_at"}

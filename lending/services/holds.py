@@ -15,12 +15,13 @@ from ..circulation import (
     can_place_hold,
     hold_ready_until,
 )
+from ..circulation.codes import Code
 from ..database import is_postgres, write_transaction
 from ..tables import Device, Hold, Loan
 from . import audit
 from .actors import Actor
 from .branches import branch_by_code, calendar_for
-from .guards import unique_violation
+from .guards import duplicate_is
 from .notices import queue_notice
 from .paging import Page, page_of
 from .policies import get_policy, valid_kind
@@ -154,8 +155,10 @@ async def place_hold(
         )
         if refusal:
             raise refusal.error()
-        duplicate = Conflict(f"The patron already has an open hold for a {kind}.", "duplicate_hold")
-        try:
+        duplicate = Conflict(
+            f"The patron already has an open hold for a {kind}.", Code.DUPLICATE_HOLD
+        )
+        with duplicate_is(duplicate):
             result = await Hold.insert(
                 Hold(
                     patron=patron["id"],
@@ -165,10 +168,6 @@ async def place_hold(
                     placed_at=now,
                 )
             ).returning(Hold.id)
-        except Exception as exc:
-            if unique_violation(exc):
-                raise duplicate from None
-            raise
         hold_id = result[0]["id"]
         await audit.record(
             actor,
@@ -271,10 +270,27 @@ async def release_device_from_hold(
     actor: Actor, now: datetime, device_id: int, *, reason: str
 ) -> None:
     """A hold-shelf device leaves the shelf for another reason (repair, retired...): its ready
-    hold goes back to waiting, keeping its place at the front of the queue."""
+    hold goes back to waiting, keeping its place at the front of the queue, and the trail says
+    so (on the device's barcode, with the patron)."""
+    ready = await Hold.select(
+        Hold.id,
+        Hold.patron.card_number.as_alias("patron_card"),
+        Hold.device.barcode.as_alias("barcode"),
+    ).where((Hold.device == device_id) & (Hold.status == "ready"))
+    if not ready:
+        return
     await Hold.update({Hold.status: "waiting", Hold.device: None, Hold.ready_until: None}).where(
-        (Hold.device == device_id) & (Hold.status == "ready")
+        Hold.id.is_in([h["id"] for h in ready])
     )
+    for hold in ready:
+        await audit.record(
+            actor,
+            "hold_back_in_queue",
+            hold["barcode"],
+            now,
+            {"hold": hold["id"], "reason": reason},
+            patron_card=hold["patron_card"],
+        )
 
 
 async def pass_on_shelf_device(
@@ -308,9 +324,9 @@ async def cancel_hold(
             query = query.lock_rows(of=(Hold,))
         hold = await query.first()
         if hold is None:
-            raise NotFound(f"No hold with id {hold_id}.", "hold_not_found")
+            raise NotFound(f"No hold with id {hold_id}.", Code.HOLD_NOT_FOUND)
         if hold["status"] not in OPEN:
-            raise Conflict(f"This hold is already {hold['status']}.", "hold_not_open")
+            raise Conflict(f"This hold is already {hold['status']}.", Code.HOLD_NOT_OPEN)
         await Hold.update({Hold.status: "cancelled", Hold.closed_at: now}).where(Hold.id == hold_id)
         await audit.record(
             actor,

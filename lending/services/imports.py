@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid
+from ..circulation.codes import Code
 from ..database import write_transaction
 from . import audit
 from .actors import Actor
@@ -23,7 +24,7 @@ from .auth import revoke_all
 from .bulk import insert_rows, update_rows
 from .csv_read import ImportRejected, RowError, parse_csv
 from .csv_rows import SPECS, check_cells
-from .guards import unique_violation
+from .guards import duplicate_is
 from .import_plans import PLANNERS, Plan
 from .passwords import hash_secret
 
@@ -82,7 +83,13 @@ async def import_csv(
         await planner(rows, errors, now, broken)
         raise ImportRejected(errors)
     pins = await _hash_pins(rows) if kind == "patrons" else None
-    try:
+    with duplicate_is(
+        Conflict(
+            "Another change added some of these rows while the file was being imported; "
+            "nothing was imported. Try again.",
+            Code.IMPORT_CONFLICT,
+        )
+    ):
         async with write_transaction():
             plan = await planner(rows, errors, now, broken)
             if errors:
@@ -98,14 +105,6 @@ async def import_csv(
                 now,
                 {"rows": total, **plan.counts()},
             )
-    except Exception as exc:
-        if unique_violation(exc):
-            raise Conflict(
-                "Another change added some of these rows while the file was being imported; "
-                "nothing was imported. Try again.",
-                "import_conflict",
-            ) from None
-        raise
     return _summary(kind, plan, dry_run=False, rows=total)
 
 

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.inventory import PART_STATUSES
 from ..database import write_transaction
 from ..tables import Device, KitPart
 from . import audit
 from .actors import Actor
 from .devices import amount_to_cents, device_by_barcode
-from .guards import unique_violation
+from .guards import duplicate_is
 from .render import cents_to_amount
 
 __all__ = ["add_part", "kit_of_device", "update_part"]
@@ -47,7 +48,7 @@ def _bad_barcode(part_barcode: str | None) -> None:
 async def _check_part_barcode(part_barcode: str | None) -> None:
     if part_barcode and await Device.exists().where(Device.barcode == part_barcode):
         raise Conflict(
-            f"{part_barcode!r} is a device's barcode, not free for a part.", "duplicate_barcode"
+            f"{part_barcode!r} is a device's barcode, not free for a part.", Code.DUPLICATE_BARCODE
         )
 
 
@@ -58,7 +59,12 @@ async def add_part(
     async with write_transaction():
         device = await device_by_barcode(barcode)
         await _check_part_barcode(part_barcode)
-        try:
+        with duplicate_is(
+            Conflict(
+                "This kit already has a part with that name, or the part barcode is taken.",
+                Code.DUPLICATE_PART,
+            )
+        ):
             rows = await KitPart.insert(
                 KitPart(
                     device=device["id"],
@@ -70,13 +76,6 @@ async def add_part(
                     updated_at=now,
                 )
             ).returning(*KitPart.all_columns())
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    "This kit already has a part with that name, or the part barcode is taken.",
-                    "duplicate_part",
-                ) from None
-            raise
         await audit.record(actor, "kit_part_added", barcode, now, {"part": name.strip()})
     return part_view(rows[0])
 
@@ -104,19 +103,17 @@ async def update_part(
             .first()
         )
         if part is None:
-            raise NotFound(f"Device {barcode} has no kit part {part_id}.", "part_not_found")
+            raise NotFound(f"Device {barcode} has no kit part {part_id}.", Code.PART_NOT_FOUND)
         await _check_part_barcode(changes.get("barcode"))
         if values:
             values[KitPart.updated_at] = now
-            try:
+            with duplicate_is(
+                Conflict(
+                    "This kit already has a part with that name, or the barcode is taken.",
+                    Code.DUPLICATE_PART,
+                )
+            ):
                 await KitPart.update(values).where(KitPart.id == part_id)
-            except Exception as exc:
-                if unique_violation(exc):
-                    raise Conflict(
-                        "This kit already has a part with that name, or the barcode is taken.",
-                        "duplicate_part",
-                    ) from None
-                raise
             details = {k._meta.name: v for k, v in values.items() if k._meta.name != "updated_at"}
             details["part"] = part_id
             await audit.record(actor, "kit_part_updated", barcode, now, details)

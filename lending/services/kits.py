@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.inventory import (
     PART_CHARGE_KINDS,
     KitPartFacts,
@@ -78,7 +79,7 @@ async def _checklist(loan_id: int) -> list[dict[str, Any]]:
 
 async def loan_kit(loan_id: int) -> dict[str, Any]:
     if not await Loan.exists().where(Loan.id == loan_id):
-        raise NotFound(f"No loan with id {loan_id}.", "loan_not_found")
+        raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
     items = await _checklist(loan_id)
     return {"loan": loan_id, "items": items, "total": len(items)}
 
@@ -215,14 +216,16 @@ async def record_part_outcomes(
             query = query.lock_rows(of=(Loan,))
         loan = await query.first()
         if loan is None:
-            raise NotFound(f"No loan with id {loan_id}.", "loan_not_found")
+            raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
         if loan["returned_at"] is None:
-            raise Conflict("Check the device in before recording its parts.", "loan_not_returned")
+            raise Conflict(
+                "Check the device in before recording its parts.", Code.LOAN_NOT_RETURNED
+            )
         later = await Loan.exists().where((Loan.device == loan["device"]) & (Loan.id > loan_id))
         if later:
             raise Conflict(
                 "The device has been lent again since; this loan's parts can no longer change.",
-                "loan_superseded",
+                Code.LOAN_SUPERSEDED,
             )
         rows = await _loan_parts(loan_id)
         facts = _facts(rows)

@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from ..circulation import FieldError, Invalid, NotFound, normalize_code
+from ..circulation.codes import Code
 from ..database import write_transaction
 from ..printing import (
     SYMBOLOGIES,
@@ -96,7 +97,7 @@ class SomeLabelsRefused(Invalid):
     """Some devices of a batch cannot be labelled; nothing was printed (asked with
     `partial=False`). `refused` is (barcode, reason) for each; `printable` counts the others."""
 
-    default_code = "labels_refused"
+    default_code = Code.LABELS_REFUSED
 
     def __init__(self, refused: list[tuple[str, str]], printable: int) -> None:
         self.refused = refused
@@ -130,7 +131,9 @@ def _template(settings: Settings, name: str) -> LabelTemplate:
 def _symbology(settings: Settings, symbology: str | None) -> str:
     chosen = symbology or settings.barcode_symbology
     if chosen not in SYMBOLOGIES:
-        raise refuse("symbology", f"must be one of {', '.join(SYMBOLOGIES)}", "unknown_symbology")
+        raise refuse(
+            "symbology", f"must be one of {', '.join(SYMBOLOGIES)}", Code.UNKNOWN_SYMBOLOGY
+        )
     return chosen
 
 
@@ -170,7 +173,7 @@ async def _by_barcodes(raw: list[str]) -> list[dict[str, Any]]:
     if missing:
         shown = ", ".join(repr(c) for c in missing[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-        raise NotFound(f"No device with barcode {shown}{more}.", "device_not_found")
+        raise NotFound(f"No device with barcode {shown}{more}.", Code.DEVICE_NOT_FOUND)
     return [rows[c] for c in codes]  # in the order given; a code given twice prints twice
 
 
@@ -204,15 +207,15 @@ async def select_devices(request: LabelRequest, timezone: str) -> list[dict[str,
             "barcodes",
             "choose the devices: barcodes, a filter (kind, branch, added_since, needs_label) "
             "or all",
-            "no_devices_selected",
+            Code.NO_DEVICES_SELECTED,
         )
     if not rows:
-        raise refuse("barcodes", "no device matches this selection", "no_devices_selected")
+        raise refuse("barcodes", "no device matches this selection", Code.NO_DEVICES_SELECTED)
     if len(rows) > MAX_LABELS:
         raise refuse(
             "barcodes",
             f"at most {MAX_LABELS} labels at a time; narrow the selection",
-            "too_many_labels",
+            Code.TOO_MANY_LABELS,
         )
     return rows
 
@@ -228,12 +231,12 @@ async def render_labels(
     symbology = _symbology(settings, request.symbology)
     fmt = request.format or template.output
     if fmt not in ("pdf", "zpl"):
-        raise refuse("format", "must be pdf or zpl", "format_not_supported")
+        raise refuse("format", "must be pdf or zpl", Code.FORMAT_NOT_SUPPORTED)
     if fmt != template.output:
         raise refuse(
             "format",
             f"the {template.name} template prints {template.output.upper()}, not {fmt.upper()}",
-            "format_not_supported",
+            Code.FORMAT_NOT_SUPPORTED,
         )
     check_start(template, request.start_at)
     rows = await select_devices(request, settings.timezone)
@@ -336,7 +339,7 @@ async def device_label(
     chosen = _symbology(settings, symbology)
     rows = await Device.select(*_COLUMNS).where(Device.barcode == barcode)
     if not rows:
-        raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
+        raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
     content = _content(settings, rows[0])
     if fmt == "svg":
         return label_svg(stock, content, chosen), MEDIA_TYPES["svg"]

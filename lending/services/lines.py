@@ -7,12 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.identifiers import valid_iccid, valid_imei, valid_msisdn
 from ..database import write_transaction
 from ..tables import DataPlan, Device, LineMove, ServiceLine
 from . import audit
 from .actors import Actor
-from .guards import unique_violation
+from .guards import duplicate_is
 from .paging import Page, page_of
 from .render import cents_to_amount, render_date, render_time
 from .sql import contains
@@ -116,7 +117,7 @@ async def update_plan(
     async with write_transaction():
         row = await DataPlan.select().where(DataPlan.id == plan_id).first()
         if row is None:
-            raise NotFound(f"No data plan with id {plan_id}.", "plan_not_found")
+            raise NotFound(f"No data plan with id {plan_id}.", Code.PLAN_NOT_FOUND)
         if values:
             await DataPlan.update(values).where(DataPlan.id == plan_id)
             await audit.record(actor, "plan_updated", f"plan:{plan_id}", now, _jsonable(data))
@@ -142,7 +143,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 async def _line_row(iccid: str) -> dict[str, Any]:
     row = await ServiceLine.select(*LINE_COLUMNS).where(ServiceLine.iccid == iccid).first()
     if row is None:
-        raise NotFound(f"No service line with ICCID {iccid}.", "line_not_found")
+        raise NotFound(f"No service line with ICCID {iccid}.", Code.LINE_NOT_FOUND)
     return row
 
 
@@ -174,7 +175,7 @@ async def _ensure_device_free(device_id: int | None, line_id: int | None, barcod
     if other is not None and other["id"] != line_id:
         raise Conflict(
             f"Device {barcode} already holds line {other['iccid']}; move that line first.",
-            "device_has_line",
+            Code.DEVICE_HAS_LINE,
         )
 
 
@@ -213,11 +214,18 @@ async def create_line(
             await Device.update({Device.imei: imei}).where(Device.id == device_id)
         plan_id = await _plan_id(data.get("plan"))
         if await ServiceLine.exists().where(ServiceLine.iccid == iccid):
-            raise Conflict(f"A line with ICCID {iccid} already exists.", "duplicate_iccid")
+            raise Conflict(f"A line with ICCID {iccid} already exists.", Code.DUPLICATE_ICCID)
         if await ServiceLine.exists().where(ServiceLine.msisdn == msisdn):
-            raise Conflict(f"A line with number {msisdn} already exists.", "duplicate_phone_number")
+            raise Conflict(
+                f"A line with number {msisdn} already exists.", Code.DUPLICATE_PHONE_NUMBER
+            )
         await _ensure_device_free(device_id, None, barcode or "")
-        try:
+        with duplicate_is(
+            Conflict(
+                "That ICCID, number or device is already used by another line.",
+                Code.DUPLICATE_LINE,
+            )
+        ):
             inserted = await ServiceLine.insert(
                 ServiceLine(
                     iccid=iccid,
@@ -230,13 +238,6 @@ async def create_line(
                     updated_at=now,
                 )
             ).returning(ServiceLine.id)
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    "That ICCID, number or device is already used by another line.",
-                    "duplicate_line",
-                ) from None
-            raise
         if device_id is not None:
             await LineMove.insert(
                 LineMove(
@@ -275,14 +276,10 @@ async def update_line(
             values[ServiceLine.plan] = await _plan_id(data["plan"])
         if values:
             values[ServiceLine.updated_at] = now
-            try:
+            with duplicate_is(
+                Conflict("Another line already has that number.", Code.DUPLICATE_PHONE_NUMBER)
+            ):
                 await ServiceLine.update(values).where(ServiceLine.id == row["id"])
-            except Exception as exc:
-                if unique_violation(exc):
-                    raise Conflict(
-                        "Another line already has that number.", "duplicate_phone_number"
-                    ) from None
-                raise
             await audit.record(actor, "line_updated", row["iccid"], now, _jsonable(data))
     return await get_line(row["iccid"], timezone)
 
@@ -295,7 +292,7 @@ async def move_line(
         row = await _line_row(valid_iccid(iccid))
         to_device = await _device_id(to_barcode) if to_barcode else None
         if to_device == row["device"]:
-            raise Conflict("The line is already in that device.", "line_already_there")
+            raise Conflict("The line is already in that device.", Code.LINE_ALREADY_THERE)
         await _ensure_device_free(to_device, row["id"], to_barcode or "")
         await _record_move(actor, now, row["id"], row["device"], to_device)
         await audit.record(
@@ -331,11 +328,11 @@ async def swap_line(
         device_id = await _device_id(barcode)
         row = await _line_row(iccid)
         if row["device"] == device_id:
-            raise Conflict("The line is already in that device.", "line_already_there")
+            raise Conflict("The line is already in that device.", Code.LINE_ALREADY_THERE)
         if row["status"] == "cancelled":
             raise Conflict(
                 f"Line {iccid} is retired (cancelled); a retired line cannot be installed.",
-                "line_retired",
+                Code.LINE_RETIRED,
             )
         old = (
             await ServiceLine.select(ServiceLine.id, ServiceLine.iccid)
@@ -364,7 +361,7 @@ async def retire_line(actor: Actor, now: datetime, iccid: str, timezone: str) ->
     async with write_transaction():
         row = await _line_row(valid_iccid(iccid))
         if row["status"] == "cancelled" and row["device"] is None:
-            raise Conflict(f"Line {row['iccid']} is already retired.", "line_retired")
+            raise Conflict(f"Line {row['iccid']} is already retired.", Code.LINE_RETIRED)
         if row["device"] is not None:
             await _record_move(actor, now, row["id"], row["device"], None)
         await ServiceLine.update(

@@ -7,7 +7,7 @@ from typing import Any
 
 from piccolo.columns.combination import And, Or, Where
 
-from ..circulation import FieldError, Invalid
+from ..circulation import FieldError, Invalid, is_overdue
 from ..tables import Loan
 from .paging import Page, page_of
 from .render import render_time
@@ -48,7 +48,7 @@ async def loan_rows(
 
 def loan_status(row: dict[str, Any], now: datetime) -> str:
     status = row["status"]
-    if status == "active" and row["due_at"] < now.astimezone(UTC):
+    if status == "active" and is_overdue(row["due_at"], now.astimezone(UTC)):
         return "overdue"
     return status
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, NotFound
+from ..circulation.codes import Code
 from ..database import is_postgres, write_transaction
 from ..tables import Device, Loan, Maintenance, Processing
 from . import audit
@@ -95,7 +96,7 @@ async def _locked_device(barcode: str) -> dict[str, Any]:
         query = query.lock_rows(of=(Device,))
     device = await query.first()
     if device is None:
-        raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
+        raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
     return device
 
 
@@ -107,12 +108,12 @@ async def open_repair(
         if await Loan.exists().where((Loan.device == device["id"]) & Loan.returned_at.is_null()):
             raise Conflict(
                 f"Device {barcode} is on loan; check it in and report the damage.",
-                "device_on_loan",
+                Code.DEVICE_ON_LOAN,
             )
         if device["status"] not in REPAIRABLE:
             raise Conflict(
                 f"Device {barcode} is {device['status']}; it cannot be sent to repair.",
-                "device_not_repairable",
+                Code.DEVICE_NOT_REPAIRABLE,
             )
         row = await send_to_repair(actor, now, device, problem, amount_to_cents(cost, "cost"))
     return maintenance_view({**row, "barcode": barcode}, device["tz"])
@@ -136,9 +137,9 @@ async def resolve_repair(
             .first()
         )
         if record is None:
-            raise NotFound(f"No maintenance record {maintenance_id}.", "maintenance_not_found")
+            raise NotFound(f"No maintenance record {maintenance_id}.", Code.MAINTENANCE_NOT_FOUND)
         if record["resolved_at"] is not None:
-            raise Conflict("This repair is already resolved.", "repair_already_resolved")
+            raise Conflict("This repair is already resolved.", Code.REPAIR_ALREADY_RESOLVED)
         device = await _locked_device(record["barcode"])
         values: dict[Any, Any] = {
             Maintenance.resolution: resolution.strip(),

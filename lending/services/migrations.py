@@ -7,6 +7,7 @@ import sqlite3
 from piccolo.querystring import QueryString
 
 from ..circulation import LendingError
+from ..circulation.codes import Code
 from ..database import current_engine
 
 __all__ = ["DatabaseNotMigrated", "migrate", "pending_migrations"]
@@ -15,7 +16,7 @@ __all__ = ["DatabaseNotMigrated", "migrate", "pending_migrations"]
 class DatabaseNotMigrated(LendingError):
     status = 503
     title = "Database not migrated"
-    default_code = "database_not_migrated"
+    default_code = Code.DATABASE_NOT_MIGRATED
 
 
 def _known_ids() -> list[str]:

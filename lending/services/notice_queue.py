@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..circulation import Conflict, NotFound
+from ..circulation import Conflict, NotFound, notice_channel
+from ..circulation.codes import Code
 from ..database import write_transaction
 from ..settings import Settings
 from ..tables import Notice, Patron
@@ -147,13 +148,13 @@ async def resend_notice(
     async with write_transaction():
         row = await Notice.select().where(Notice.id == notice_id).first()
         if row is None:
-            raise NotFound(f"There is no notice {notice_id}.", "notice_not_found")
+            raise NotFound(f"There is no notice {notice_id}.", Code.NOTICE_NOT_FOUND)
         state = _state_of(row)
         if state not in ("failed", "not_sent", "outbox"):
             raise Conflict(
                 f"Notice {notice_id} is {NOTICE_STATES[state].lower()}: only a failed, not sent "
                 "or local-outbox notice can be sent again.",
-                "notice_not_resendable",
+                Code.NOTICE_NOT_RESENDABLE,
             )
         channel, card = row["channel"], None
         if row["patron"] is not None:
@@ -164,7 +165,7 @@ async def resend_notice(
             )
             if patron is not None:
                 card = patron["card_number"]
-                channel = "email" if patron["email"] else "sms" if patron["phone"] else "call"
+                channel = notice_channel(patron["email"], patron["phone"])
         elif channel == "outbox":
             channel = "email"
         done = await (
@@ -182,7 +183,9 @@ async def resend_notice(
             .returning(Notice.id)
         )
         if not done:
-            raise Conflict(f"Notice {notice_id} changed meanwhile; look again.", "notice_changed")
+            raise Conflict(
+                f"Notice {notice_id} changed meanwhile; look again.", Code.NOTICE_CHANGED
+            )
         await audit.record(
             actor,
             "notice_requeued",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..circulation import notice_channel
 from .sql import execute
 
 __all__ = ["CHANNEL_SQL", "queue_for_loans", "queue_notice"]
@@ -65,7 +66,7 @@ async def queue_notice(
         rows = await execute_fetch_patron(patron_id)
         if rows:
             language = rows["language"]
-            channel = "email" if rows["email"] else "sms" if rows["phone"] else "call"
+            channel = notice_channel(rows["email"], rows["phone"])
     await execute(
         f"INSERT INTO notice ({_COLUMNS}) VALUES "
         "({}, {}, {}, {}, {}, {}, {}, {}, '', '', 'pending', 0, {}, '', {}, NULL) "

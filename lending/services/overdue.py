@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..circulation import BranchCalendar
+from ..circulation import BranchCalendar, is_cellular
 from ..database import is_postgres, write_transaction
-from .notices import queue_for_loans
+from .notices import CHANNEL_SQL, queue_for_loans
 from .policies import all_policies
 from .sql import execute, fetch, ids_in, json_object
 
@@ -104,8 +104,7 @@ async def _lose(ids: list[int], now: datetime) -> None:
         "INSERT INTO notice (patron, kind, loan, hold, stage, channel, recipient, language, "
         "subject, body, status, attempts, next_attempt_at, last_error, created_at, sent_at) "
         "SELECT l.patron, 'lost', l.id, NULL, 'lost', "
-        "CASE WHEN p.email IS NOT NULL AND p.email <> '' THEN 'email' "
-        "WHEN p.phone IS NOT NULL AND p.phone <> '' THEN 'sms' ELSE 'call' END, "
+        f"{CHANNEL_SQL}, "
         "NULL, p.language, '', '', 'pending', 0, {}, '', {}, NULL "
         f"FROM loan l JOIN patron p ON p.id = l.patron WHERE {loans_in} "
         "ON CONFLICT DO NOTHING",
@@ -137,7 +136,7 @@ async def queue_line_suspensions(now: datetime) -> dict[str, Any]:
     for the carrier gateway (at most one per line and loan)."""
     queued = 0
     for policy in await all_policies():
-        if policy.kind != "hotspot":
+        if not is_cellular(policy.kind):
             continue
         cutoff = now - timedelta(days=policy.suspend_line_after_days)
         async with write_transaction():

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.permissions import Action, patron_change_actions, require
 from ..database import write_transaction
 from ..tables import Loan, Patron
@@ -13,7 +14,7 @@ from . import audit
 from .actors import Actor
 from .auth import revoke_all
 from .branches import branch_by_code
-from .guards import unique_violation
+from .guards import duplicate_is
 from .holds import hold_rows, hold_view
 from .loans import loan_rows, loan_view
 from .paging import Page, page_of
@@ -62,7 +63,7 @@ def valid_email(email: str | None) -> str | None:
 async def patron_by_card(card_number: str) -> dict[str, Any]:
     row = await Patron.select(*PATRON_COLUMNS).where(Patron.card_number == card_number).first()
     if row is None:
-        raise NotFound(f"No patron with card number {card_number!r}.", "patron_not_found")
+        raise NotFound(f"No patron with card number {card_number!r}.", Code.PATRON_NOT_FOUND)
     return row
 
 
@@ -97,7 +98,7 @@ async def _with_loans_and_holds(row: dict[str, Any], now: datetime) -> dict[str,
 async def get_patron_by_id(patron_id: int, now: datetime) -> dict[str, Any]:
     row = await Patron.select(*PATRON_COLUMNS).where(Patron.id == patron_id).first()
     if row is None:
-        raise NotFound("Your patron record no longer exists.", "patron_not_found")
+        raise NotFound("Your patron record no longer exists.", Code.PATRON_NOT_FOUND)
     return await _with_loans_and_holds(row, now)
 
 
@@ -131,15 +132,13 @@ async def create_patron(actor: Actor, now: datetime, data: dict[str, Any]) -> di
     values = await _contact_values(data)
     async with write_transaction():
         if await Patron.exists().where(Patron.card_number == card):
-            raise Conflict(f"A patron with card {card!r} already exists.", "duplicate_card_number")
-        try:
+            raise Conflict(
+                f"A patron with card {card!r} already exists.", Code.DUPLICATE_CARD_NUMBER
+            )
+        with duplicate_is(
+            Conflict(f"A patron with card {card!r} already exists.", Code.DUPLICATE_CARD_NUMBER)
+        ):
             await Patron.insert(Patron(card_number=card, created_at=now, **values))
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    f"A patron with card {card!r} already exists.", "duplicate_card_number"
-                ) from None
-            raise
         await audit.record(actor, "patron_created", card, now, patron_card=card)
         row = await patron_by_card(card)
     return await _with_loans_and_holds(row, now)

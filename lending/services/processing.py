@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.inventory import steps_left, valid_step_names
 from ..database import is_postgres, write_transaction
 from ..tables import Device, Processing, ProcessingStep, ServiceStep
@@ -171,14 +172,14 @@ async def complete_steps(
             query = query.lock_rows(of=(Device,))
         device = await query.first()
         if device is None:
-            raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
+            raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
         run = (
             await Processing.select()
             .where((Processing.device == device["id"]) & (Processing.status == "open"))
             .first()
         )
         if run is None or device["status"] != "in_processing":
-            raise Conflict(f"Device {barcode} is not in processing.", "not_in_processing")
+            raise Conflict(f"Device {barcode} is not in processing.", Code.NOT_IN_PROCESSING)
         steps = await ProcessingStep.select().where(ProcessingStep.processing == run["id"])
         by_name = {s["name"].casefold(): s for s in steps}
         errors = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..circulation import Conflict, NotFound
+from ..circulation.codes import Code
 from ..printing import ReceiptFacts, receipt_html, receipt_pdf
 from ..settings import Settings
 from ..tables import Loan
@@ -34,11 +35,11 @@ async def _facts(settings: Settings, loan_id: int) -> ReceiptFacts:
         .first()
     )
     if row is None:
-        raise NotFound(f"No loan with id {loan_id}.", "loan_not_found")
+        raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
     if row["status"] != "active" or row["returned_at"] is not None:
         raise Conflict(
             f"Loan {loan_id} is {row['status']}; receipts are for loans still out.",
-            "loan_not_active",
+            Code.LOAN_NOT_ACTIVE,
         )
     policy = await get_policy(row["kind"])
     return ReceiptFacts(

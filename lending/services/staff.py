@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import Conflict, FieldError, Invalid, NotFound
+from ..circulation.codes import Code
 from ..database import write_transaction
 from ..tables import LoginAttempt, StaffUser
 from . import audit
 from .actors import STAFF_ROLES, Actor
 from .auth import revoke_all
-from .guards import unique_violation
+from .guards import duplicate_is
 from .passwords import hash_secret
 
 __all__ = ["add_staff", "list_staff", "reset_staff_password", "set_staff_active"]
@@ -44,17 +45,13 @@ async def add_staff(
     digest = hash_secret(valid_password(password))
     async with write_transaction():
         if await StaffUser.exists().where(StaffUser.username == username):
-            raise Conflict(f"Staff user {username!r} already exists.", "duplicate_username")
-        try:
+            raise Conflict(f"Staff user {username!r} already exists.", Code.DUPLICATE_USERNAME)
+        with duplicate_is(
+            Conflict(f"Staff user {username!r} already exists.", Code.DUPLICATE_USERNAME)
+        ):
             await StaffUser.insert(
                 StaffUser(username=username, password_hash=digest, role=role, created_at=now)
             )
-        except Exception as exc:
-            if unique_violation(exc):
-                raise Conflict(
-                    f"Staff user {username!r} already exists.", "duplicate_username"
-                ) from None
-            raise
         await audit.record(actor, "staff_added", username, now, {"role": role})
     return {"username": username, "role": role, "active": True}
 
@@ -73,7 +70,7 @@ async def _staff_row(username: str) -> dict[str, Any]:
         .first()
     )
     if row is None:
-        raise NotFound(f"No staff account {username!r}.", "staff_not_found")
+        raise NotFound(f"No staff account {username!r}.", Code.STAFF_NOT_FOUND)
     return row
 
 
@@ -85,7 +82,7 @@ async def set_staff_active(
     async with write_transaction():
         row = await _staff_row(username)
         if not active and row["id"] == actor.staff_id:
-            raise Conflict("You cannot deactivate your own account.", "cannot_deactivate_self")
+            raise Conflict("You cannot deactivate your own account.", Code.CANNOT_DEACTIVATE_SELF)
         if row["active"] != active:
             await StaffUser.update({StaffUser.active: active}).where(StaffUser.id == row["id"])
             if not active:

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..circulation import LendingError, NotFound, card_standing, days_overdue, normalize_code
+from ..circulation import (
+    LendingError,
+    NotFound,
+    card_standing,
+    days_overdue,
+    is_overdue,
+    normalize_code,
+)
 from ..services.actors import Actor
 from ..services.circulation import check_in, check_out, overdue_loans, renew
 from ..services.devices import device_by_barcode
@@ -139,16 +146,14 @@ async def _refusal(
     exc: LendingError, title: str, code: str, patron: dict[str, Any] | None = None
 ) -> Result:
     if exc.code == "patron_blocked":
-        reason = (patron or {}).get("block_reason") or exc.detail.partition(": ")[2].rstrip(".")
+        reason = exc.facts.get("block_reason") or (patron or {}).get("block_reason")
         reason = reason or "no reason recorded"
         lines = [f"Blocked: {reason}. Ask the patron to see a librarian."]
     elif exc.code == "device_unavailable":
         device = None
         with contextlib.suppress(NotFound):
             device = await device_by_barcode(code)
-        status = device["status"] if device else ""
-        if "hold shelf" in exc.detail:
-            status = "on_hold_shelf"
+        status = exc.facts.get("status") or (device["status"] if device else "")
         lines = [_DEVICE_STATUS_ADVICE.get(status, exc.detail)]
         if status == "on_loan" and device is not None:
             lines = [await _on_loan_to_whom(device["id"], patron)]
@@ -305,7 +310,7 @@ async def _checkin_result(
     title = f"Returned: {code} ({device['kind']}) from {_name(borrower, loan.get('patron'))}"
     lines: list[str] = []
     due = loan.get("due_at")
-    if due and datetime.fromisoformat(due) < now:
+    if due and is_overdue(datetime.fromisoformat(due), now):
         lines.append(f"It was late: due {when(due)}.")
     shelf_for = None
     todo: tuple[str, str] | None = None

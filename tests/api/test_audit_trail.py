@@ -138,6 +138,24 @@ async def test_a_checkout_refused_for_the_hold_shelf_leaves_the_hold_ready(desk)
     assert [h["status"] for h in (await desk.holds())["items"]] == ["ready"]
 
 
+async def test_a_hold_shelf_device_sent_to_repair_records_that_its_hold_went_back_in_the_queue(
+    desk,
+):
+    await desk.checked_out("P001", "DEV001")
+    await desk.hold("P003")
+    await desk.checked_in("DEV001")
+
+    await desk.set_device_status("DEV001", "in_repair")
+
+    [event] = await desk.events(subject="DEV001", action="hold_back_in_queue")
+    assert event["details"] == {
+        "hold": event["details"]["hold"],
+        "reason": "device_in_repair",
+        "patron": "P003",
+    }
+    assert [h["status"] for h in (await desk.holds())["items"]] == ["waiting"]
+
+
 async def test_a_refused_checkin_writes_no_event(desk):
     before = await desk.events()
 
