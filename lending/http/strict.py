@@ -22,6 +22,7 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import SerializationException
 
 from ..circulation import FieldError, Invalid, LendingError
+from ..circulation.codes import Code
 from ..circulation.text import text_problem
 
 __all__ = ["MAX_DEPTH", "MalformedJSON", "field_error", "strict_request"]
@@ -38,7 +39,7 @@ _NAMED = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
 class MalformedJSON(LendingError):
     status = 400
     title = "Bad request"
-    default_code = "malformed_json"
+    default_code = Code.MALFORMED_JSON
 
     def __init__(self) -> None:
         super().__init__("The request body is not valid JSON.")

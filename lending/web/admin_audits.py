@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ..circulation import KINDS, Conflict, Invalid, LendingError, NotFound
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..http.common import MAX_ID
 from ..services import audits, branches, sightings
@@ -54,7 +55,7 @@ def audit_id_of(raw: str) -> int:
     """The id from the address, or a 404 page for anything that is not one."""
     text = raw.strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 10 and 1 <= int(text) <= MAX_ID):
-        raise NotFound(f"No shelf audit with id {text[:20]!r}.", "audit_not_found")
+        raise NotFound(f"No shelf audit with id {text[:20]!r}.", Code.AUDIT_NOT_FOUND)
     return int(text)
 
 

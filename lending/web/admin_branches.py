@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ..circulation import Conflict, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..services import branches
 from ..services.render import zone
@@ -39,7 +40,7 @@ COMMON_ZONES = (
 def _code(raw: str) -> str:
     code = raw.strip()
     if not code or len(code) > MAX_CODE or not CODE.match(code):
-        raise NotFound(f"No branch with code {code[:40]!r}.", "branch_not_found")
+        raise NotFound(f"No branch with code {code[:40]!r}.", Code.BRANCH_NOT_FOUND)
     return code
 
 
@@ -154,7 +155,7 @@ class AdminBranchController(Controller):
         check = FormCheck({"date": day})
         when = check.day("date")
         if when is None:
-            raise NotFound(f"Branch {code} is not closed on {day[:20]!r}.", "closure_not_found")
+            raise NotFound(f"Branch {code} is not closed on {day[:20]!r}.", Code.CLOSURE_NOT_FOUND)
         await branches.remove_closure(
             await page_actor(request), request.app.state.clock(), code=code, day=when
         )

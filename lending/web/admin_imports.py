@@ -21,6 +21,7 @@ from litestar.datastructures import UploadFile
 from litestar.response import Stream, Template
 
 from ..circulation import LendingError, NotFound
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..services import exports, imports
 from ..services.csv_read import ImportRejected
@@ -198,7 +199,7 @@ class AdminExportController(Controller):
             raise NotFound(
                 f"No export {name[:64]!r}; there are "
                 f"{', '.join(n + '.csv' for n in EXPORT_NAMES)}.",
-                "export_not_found",
+                Code.EXPORT_NOT_FOUND,
             )
         query = request.query_params
         values = {k: (query.get(k) or "").strip()[:MAX_FIELD_CHARS] for k in ("from", "to")}

@@ -11,6 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from ..circulation import LendingError, NotFound
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..jobs import JOBS, run_job
 from ..jobs.about import about
@@ -93,13 +94,13 @@ class AdminJobController(Controller):
     async def confirm(self, request: Request, name: str) -> Template:
         """Before a job that changes data runs by hand: what it does, and a button to go on."""
         if name not in JOBS:
-            raise NotFound(f"No job named {name[:64]!r}.", "job_not_found")
+            raise NotFound(f"No job named {name[:64]!r}.", Code.JOB_NOT_FOUND)
         return render(request, "admin/job_confirm.html", job=name, about=about(name))
 
     @post("/{name:str}/run", status_code=200)
     async def run(self, request: Request, name: str) -> Redirect:
         if name not in JOBS:
-            raise NotFound(f"No job named {name[:64]!r}.", "job_not_found")
+            raise NotFound(f"No job named {name[:64]!r}.", Code.JOB_NOT_FOUND)
         form = await read_form(request)
         if about(name).changes_data and form.get("confirm") != "yes":
             return Redirect(path=f"/admin/jobs/{name}/run", status_code=303)

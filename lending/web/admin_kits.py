@@ -12,6 +12,7 @@ from litestar import Controller, Request, post
 from litestar.response import Redirect, Template
 
 from ..circulation import LendingError, NotFound
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..http.common import MAX_ID, code
 from ..http.inventory_schemas import KitPartIn, KitPartPatch, RepairIn, RepairResolveIn
@@ -41,7 +42,7 @@ def _url(barcode: str, anchor: str = "") -> str:
 
 def _part_id(raw: int) -> int:
     if not 1 <= raw <= MAX_ID:
-        raise NotFound("There is no such kit part.", "part_not_found")
+        raise NotFound("There is no such kit part.", Code.PART_NOT_FOUND)
     return raw
 
 
@@ -201,7 +202,7 @@ class AdminKitController(Controller):
         retire = form.get("retire", "") != ""
         log = await maintenance.list_maintenance(barcode)
         if not any(m["id"] == record for m in log["items"]):
-            raise NotFound(f"Device {barcode} has no repair {record}.", "maintenance_not_found")
+            raise NotFound(f"Device {barcode} has no repair {record}.", Code.MAINTENANCE_NOT_FOUND)
         if not errors:
             try:
                 reply = await maintenance.resolve_repair(

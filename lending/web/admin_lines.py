@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ..circulation import LendingError, NotFound
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..http.common import code
 from ..http.lines import LineIn, LinePatch, PlanIn, PlanPatch
@@ -66,7 +67,7 @@ def _refused(exc: LendingError, fields: list[str]) -> dict[str, str]:
 def _plan_id(raw: str) -> int:
     if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= 2**31 - 1:
         return int(raw)
-    raise NotFound(f"No data plan with id {raw[:20]!r}.", "plan_not_found")
+    raise NotFound(f"No data plan with id {raw[:20]!r}.", Code.PLAN_NOT_FOUND)
 
 
 def _line_url(iccid: str) -> str:
@@ -135,7 +136,7 @@ class AdminPlanController(Controller):
         for plan in (await lines.list_plans(limit=500))["items"]:
             if plan["id"] == plan_id:
                 return plan
-        raise NotFound(f"No data plan with id {plan_id}.", "plan_not_found")
+        raise NotFound(f"No data plan with id {plan_id}.", Code.PLAN_NOT_FOUND)
 
     @get("/{plan_id:str}/edit")
     async def edit_form(self, request: Request, plan_id: FromPath[str]) -> Template:

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ..circulation import Conflict, Invalid, NotFound, card_standing, normalize_code
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..services import patrons
 from ..services.branches import list_branches
@@ -83,7 +84,7 @@ def local_today(request: Request) -> date:
 def _card(raw: str) -> str:
     card = normalize_code(raw)
     if not card or len(card) > MAX_CARD:
-        raise NotFound(f"No patron with card number {card[:80]!r}.", "patron_not_found")
+        raise NotFound(f"No patron with card number {card[:80]!r}.", Code.PATRON_NOT_FOUND)
     return card
 
 

@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ..circulation import KINDS, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..services import policies
 from .admin_fields import FormCheck
@@ -76,7 +77,7 @@ FIELDS = (
 
 def _kind(kind: str) -> str:
     if kind not in KINDS:
-        raise NotFound(f"There is no device kind {kind[:40]!r}.", "kind_not_found")
+        raise NotFound(f"There is no device kind {kind[:40]!r}.", Code.KIND_NOT_FOUND)
     return kind
 
 

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ..circulation import KINDS, Conflict, Invalid, NotFound
+from ..circulation.codes import Code
 from ..circulation.inventory import MAX_STEPS
 from ..circulation.permissions import Action
 from ..services import processing
@@ -34,7 +35,7 @@ def _page_number(raw: str | None) -> int:
 
 def _kind(kind: str) -> str:
     if kind not in KINDS:
-        raise NotFound(f"There is no device kind {kind[:40]!r}.", "kind_not_found")
+        raise NotFound(f"There is no device kind {kind[:40]!r}.", Code.KIND_NOT_FOUND)
     return kind
 
 
@@ -107,7 +108,7 @@ class _ProcessingPages(Controller):
         """Tick off the chosen steps of one device."""
         code, bad = clean_code(barcode[: MAX_CODE * 4])
         if bad is not None:
-            raise NotFound(f"No device with barcode {barcode[:40]!r}.", "device_not_found")
+            raise NotFound(f"No device with barcode {barcode[:40]!r}.", Code.DEVICE_NOT_FOUND)
         _, names = await _multi_form(request)
         failed = {"device": code, "error": None}
         if not names:

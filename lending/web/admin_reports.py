@@ -14,6 +14,7 @@ from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
 from ..circulation import KINDS, LendingError, NotFound
+from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..reports import chart_for, render_svg, report_csv
 from ..services import reports
@@ -140,7 +141,7 @@ class AdminReportController(Controller):
             raise NotFound(
                 f"No report {name[:64]!r}; there are "
                 f"{', '.join(n + '.csv' for n in reports.REPORTS)}.",
-                "report_not_found",
+                Code.REPORT_NOT_FOUND,
             )
         typed = _typed(request.query_params)
         where, errors = await _range(request, typed)

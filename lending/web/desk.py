@@ -15,6 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from ..circulation import NotFound, card_standing, normalize_code
+from ..circulation.codes import Code
 from ..circulation.permissions import Action, require
 from ..http.common import MAX_ID
 from ..services.circulation import overdue_loans
@@ -131,10 +132,10 @@ def _loan_ids(text: str) -> list[int]:
     """ "12,13" -> [12, 13]; anything else is no receipt at all (404)."""
     parts = text.split(",")
     if not text or len(parts) > MAX_RECEIPT_LOANS or not all(_small_id(p) for p in parts):
-        raise NotFound("There is no receipt at this address.", "receipt_not_found")
+        raise NotFound("There is no receipt at this address.", Code.RECEIPT_NOT_FOUND)
     ids = [int(p) for p in parts]
     if any(not 1 <= i <= MAX_ID for i in ids):
-        raise NotFound("There is no receipt at this address.", "receipt_not_found")
+        raise NotFound("There is no receipt at this address.", Code.RECEIPT_NOT_FOUND)
     return list(dict.fromkeys(ids))
 
 
@@ -217,7 +218,7 @@ class DeskController(Controller):
         the branch's time zone."""
         rows = await hold_rows(hold_id=hold_id, open_only=False) if 1 <= hold_id <= MAX_ID else []
         if not rows or rows[0]["status"] != "ready":
-            raise NotFound("This hold is not on the hold shelf.", "hold_not_found")
+            raise NotFound("This hold is not on the hold shelf.", Code.HOLD_NOT_FOUND)
         hold = rows[0]
         patron = await patron_by_card(hold["patron_card"])
         slip = {
@@ -250,7 +251,7 @@ class DeskController(Controller):
     @get("/receipt/{loan_id:int}/pdf", guards=[requires_page(Action.RECEIPT_PRINT)])
     async def receipt_pdf(self, request: Request, loan_id: int) -> Response[bytes]:
         if not 1 <= loan_id <= MAX_ID:
-            raise NotFound("There is no receipt at this address.", "receipt_not_found")
+            raise NotFound("There is no receipt at this address.", Code.RECEIPT_NOT_FOUND)
         content, media_type = await loan_receipt(request.app.state.settings, loan_id, "pdf")
         return Response(
             content,
