@@ -15,6 +15,8 @@ from .. import __version__
 from ..database import bind_engine, close_database, make_engine, open_database
 from ..jobs.scheduler import JobScheduler
 from ..services.migrations import ensure_migrated
+from ..services.passwords import configure_pool
+from ..services.throttle import RequestRate
 from ..settings import Settings
 from ..web import (
     csrf_config,
@@ -56,6 +58,7 @@ def _system_clock() -> datetime:
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = bind_engine(make_engine(settings.database_url))
+    configure_pool(settings.hash_workers, settings.verify_log)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -132,4 +135,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.state.clock = clock or _system_clock
     app.state.settings = settings
+    app.state.login_rate = RequestRate(settings.login_requests_per_minute)
     return app
