@@ -16,7 +16,7 @@ from ..database import bind_engine, close_database, make_engine, open_database
 from ..jobs.scheduler import JobScheduler
 from ..services.migrations import ensure_migrated
 from ..services.passwords import configure_pool
-from ..services.throttle import RequestRate
+from ..services.throttle import LoginGate
 from ..settings import Settings
 from ..web import (
     csrf_config,
@@ -135,5 +135,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.state.clock = clock or _system_clock
     app.state.settings = settings
-    app.state.login_rate = RequestRate(settings.login_requests_per_minute)
+    app.state.login_gate = LoginGate(
+        settings.login_requests_per_minute, slots=2 * settings.hash_workers
+    )
     return app

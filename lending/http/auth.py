@@ -41,15 +41,15 @@ class AuthController(Controller):
         client = client_address(
             peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies
         )
-        rate = request.app.state.login_rate
+        gate = request.app.state.login_gate
         if {"username", "password"} <= given.keys() and "card_number" not in given:
             return await auth.log_in_staff(
-                given["username"], given["password"], now, settings, client=client, rate=rate
+                given["username"], given["password"], now, settings, client=client, gate=gate
             )
         if {"card_number", "pin"} <= given.keys() and "username" not in given:
             card = code(given["card_number"], "card_number")
             return await auth.log_in_resident(
-                card, given["pin"], now, settings, client=client, rate=rate
+                card, given["pin"], now, settings, client=client, gate=gate
             )
         raise Invalid(
             FieldError("body", "send either username and password, or card_number and pin")

@@ -7,6 +7,7 @@ import hashlib
 import math
 import secrets
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from .bulk import BATCH, rows_source
 from .passwords import verify_secret_async
 from .render import render_time
 from .sql import execute
-from .throttle import RequestRate
+from .throttle import LoginGate
 
 __all__ = ["authenticate", "log_in_resident", "log_in_staff", "revoke", "revoke_all"]
 
@@ -93,13 +94,20 @@ async def _login(
     client: str,
 ) -> bool:
     """Reserve an attempt, check the secret in the hashing pool (outside any lock or
-    transaction), and on success clear the account's failures (the reservation included); a
-    failure keeps its reservation."""
+    transaction); a failure keeps its reservation. A success clears the account's failures:
+    this client's are deleted (the reservation included), other clients' stop counting for
+    the account but still count for their client, so a sprayer's tries on this card are not
+    forgiven because its owner logged in."""
     await _reserve(account, client, now, settings)
     ok = await verify_secret_async(stored_hash, secret, f"{account} {client}")
     if ok:
         async with write_transaction():
-            await LoginAttempt.delete().where(LoginAttempt.account == account)
+            await LoginAttempt.delete().where(
+                (LoginAttempt.account == account) & (LoginAttempt.client == client)
+            )
+            await LoginAttempt.update({LoginAttempt.account: ""}).where(
+                LoginAttempt.account == account
+            )
     return ok
 
 
@@ -136,9 +144,8 @@ def _token_reply(token: str, role: str, expires: datetime, settings: Settings) -
 MAX_NAME = 64
 
 
-def _throttle(rate: RequestRate | None, client: str) -> None:
-    if rate is not None:
-        rate.hit(client)
+def _admitted(gate: LoginGate | None, client: str) -> AbstractAsyncContextManager[None]:
+    return gate.admit(client) if gate is not None else nullcontext()
 
 
 async def log_in_staff(
@@ -148,31 +155,34 @@ async def log_in_staff(
     settings: Settings,
     *,
     client: str = "",
-    rate: RequestRate | None = None,
+    gate: LoginGate | None = None,
 ) -> dict[str, Any]:
     """A staff token for username + password. `client` is the address failures are counted
-    against across accounts ("" for none); `rate` the per-process request limit, if any."""
-    _throttle(rate, client)
-    if len(username) > MAX_NAME:
-        raise InvalidCredentials("Wrong username or password.")
-    user = (
-        await StaffUser.select()
-        .where(
-            (StaffUser.username == username) & (StaffUser.active == True)  # noqa: E712
+    against across accounts ("" for none); `gate` the server process's request limit and
+    login slots (None from the command line)."""
+    async with _admitted(gate, client):
+        if len(username) > MAX_NAME:
+            raise InvalidCredentials("Wrong username or password.")
+        user = (
+            await StaffUser.select()
+            .where(
+                (StaffUser.username == username) & (StaffUser.active == True)  # noqa: E712
+            )
+            .first()
         )
-        .first()
-    )
-    ok = await _login(
-        "staff:" + username,
-        user["password_hash"] if user else None,
-        password,
-        now,
-        settings,
-        client,
-    )
-    if not ok or user is None:
-        raise InvalidCredentials("Wrong username or password.")
-    token, expires = await _issue(now, settings.staff_token_minutes, user["role"], staff=user["id"])
+        ok = await _login(
+            "staff:" + username,
+            user["password_hash"] if user else None,
+            password,
+            now,
+            settings,
+            client,
+        )
+        if not ok or user is None:
+            raise InvalidCredentials("Wrong username or password.")
+        token, expires = await _issue(
+            now, settings.staff_token_minutes, user["role"], staff=user["id"]
+        )
     return _token_reply(token, user["role"], expires, settings)
 
 
@@ -183,25 +193,30 @@ async def log_in_resident(
     settings: Settings,
     *,
     client: str = "",
-    rate: RequestRate | None = None,
+    gate: LoginGate | None = None,
 ) -> dict[str, Any]:
-    """A resident token for card number + PIN (`client`, `rate`: as for log_in_staff)."""
-    _throttle(rate, client)
-    if len(card_number) > MAX_NAME:
-        raise InvalidCredentials("Wrong card number or PIN.")
-    patron = (
-        await Patron.select(Patron.id, Patron.pin_hash)
-        .where(Patron.card_number == card_number)
-        .first()
-    )
-    ok = await _login(
-        "patron:" + card_number, patron["pin_hash"] if patron else None, pin, now, settings, client
-    )
-    if not ok or patron is None:
-        raise InvalidCredentials("Wrong card number or PIN.")
-    token, expires = await _issue(
-        now, settings.resident_token_minutes, "resident", patron=patron["id"]
-    )
+    """A resident token for card number + PIN (`client`, `gate`: as for log_in_staff)."""
+    async with _admitted(gate, client):
+        if len(card_number) > MAX_NAME:
+            raise InvalidCredentials("Wrong card number or PIN.")
+        patron = (
+            await Patron.select(Patron.id, Patron.pin_hash)
+            .where(Patron.card_number == card_number)
+            .first()
+        )
+        ok = await _login(
+            "patron:" + card_number,
+            patron["pin_hash"] if patron else None,
+            pin,
+            now,
+            settings,
+            client,
+        )
+        if not ok or patron is None:
+            raise InvalidCredentials("Wrong card number or PIN.")
+        token, expires = await _issue(
+            now, settings.resident_token_minutes, "resident", patron=patron["id"]
+        )
     return _token_reply(token, "resident", expires, settings)
 
 

@@ -1,17 +1,20 @@
-"""Who a login comes from, and how often: the client address behind trusted proxies and a
-per-process limit on login requests. (Failed logins are counted in the database, in auth.)"""
+"""Who a login comes from, and how often: the client address behind trusted proxies, and the
+per-process gate in front of every login: a request limit per client, then a few login slots.
+(Failed logins are counted in the database, in auth, across processes.)"""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 
 from ..circulation import TooManyAttempts
 
-__all__ = ["RequestRate", "client_address"]
+__all__ = ["LoginGate", "RequestRate", "client_address"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -82,3 +85,23 @@ class RequestRate:
     def _forget_idle(self, now: float) -> None:
         for client in [c for c, h in self._hits.items() if not h or h[-1] <= now - self.WINDOW_S]:
             del self._hits[client]
+
+
+class LoginGate:
+    """In front of every login in this server process: the request rate per client, then one
+    of `slots` places (LENDING_HASH_WORKERS x 2). A flood of logins then waits its turn before
+    touching the database or the hashing pool, instead of all doing their first queries at
+    once and holding up every other request for the first second of the flood."""
+
+    def __init__(self, per_minute: int, slots: int, clock: Callable[[], float] = time.monotonic):
+        self.rate = RequestRate(per_minute, clock)
+        self.slots = slots
+        self._semaphore: asyncio.Semaphore | None = None
+
+    @asynccontextmanager
+    async def admit(self, client: str) -> AsyncIterator[None]:
+        self.rate.hit(client)
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.slots)
+        async with self._semaphore:
+            yield

@@ -22,13 +22,13 @@ MAX_SECRET = 200
 
 
 def _who(request: Request) -> dict:
-    """The client address and request limit a login is counted against (as on the API)."""
+    """The client address and the gate a login goes through (as on the API)."""
     settings = request.app.state.settings
     peer = request.client.host if request.client else None
     forwarded = request.headers.get("x-forwarded-for")
     return {
         "client": client_address(peer, forwarded, settings.trusted_proxies),
-        "rate": request.app.state.login_rate,
+        "gate": request.app.state.login_gate,
     }
 
 

@@ -85,6 +85,22 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_on_its_ow
     assert (await resident_login(api, "P001", "1234", **other)).status_code == 200
 
 
+@pytest.mark.parametrize("overrides", [{"trusted_proxies": (f"{PEER}/32",)}])
+async def test_an_owner_logging_in_does_not_forgive_a_sprayers_tries_on_their_card(api, library):
+    spray = {"x-forwarded-for": "203.0.113.6"}
+    for _ in range(4):
+        assert (await resident_login(api, "P001", "0000", **spray)).status_code == 401
+    for i in range(16):
+        assert (await resident_login(api, f"NOCARD{i:02d}", "0000", **spray)).status_code == 401
+    owner = {"x-forwarded-for": "198.51.100.8"}
+    assert (await resident_login(api, "P001", "1234", **owner)).status_code == 200
+    assert_429(await resident_login(api, "P002", "0000", **spray))
+    # The owner's card is unlocked for the owner: its failure count started again.
+    for _ in range(4):
+        assert (await resident_login(api, "P001", "0000", **owner)).status_code == 401
+    assert (await resident_login(api, "P001", "1234", **owner)).status_code == 200
+
+
 @pytest.mark.parametrize("overrides", [{"login_requests_per_minute": 5}])
 async def test_login_requests_beyond_the_rate_get_429_on_the_api_and_the_pages(api, library):
     # The `api` fixture has made 2 of the 5 (the admin's and the desk's logins).
