@@ -50,6 +50,10 @@ async def _refuse_when_over(
         raise TooManyAttempts(detail, retry_after=max(1, math.ceil(wait)))
 
 
+# Advisory lock namespaces (the first key of pg_advisory_xact_lock(int, int)).
+_CLIENTS, _ACCOUNTS = 10_001, 10_002
+
+
 async def _reserve(account: str, client: str, now: datetime, settings: Settings) -> int:
     """Count, refuse or record, atomically per account and per client: under the account's
     and the client's locks (PostgreSQL advisory locks, always client then account; SQLite's
@@ -57,12 +61,10 @@ async def _reserve(account: str, client: str, now: datetime, settings: Settings)
     attempt as a failure in advance. However many logins arrive together, no more than the
     limit are ever let through to the hash check."""
     async with write_transaction():
-        if is_postgres():
+        if is_postgres():  # two-key locks: a client and an account never share a key
             if client:
-                await execute(
-                    "SELECT pg_advisory_xact_lock(hashtext({}))", "login-client:" + client
-                )
-            await execute("SELECT pg_advisory_xact_lock(hashtext({}))", "login:" + account)
+                await execute("SELECT pg_advisory_xact_lock({}, hashtext({}))", _CLIENTS, client)
+            await execute("SELECT pg_advisory_xact_lock({}, hashtext({}))", _ACCOUNTS, account)
         minutes = settings.login_window_minutes
         await _refuse_when_over(
             LoginAttempt.account == account,
