@@ -27,7 +27,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     ruff format and ruff check --fix"
 	@echo "make lock       regenerate requirements.lock from pyproject.toml (LOCK_ARGS=--upgrade)"
-	@echo "make bench      run the benchmarks in bench/ (circulation, labels, inventory)"
+	@echo "make bench      run the benchmarks in bench/ (circulation, labels, inventory, login flood)"
 	@echo "make install    create .venv and install the locked packages (also: make venv)"
 	@echo "make clean      remove caches and build output; make distclean also removes .venv"
 
@@ -74,6 +74,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/circulation.py
 	$(BIN)/python bench/labels.py
 	$(BIN)/python bench/inventory.py
+	$(BIN)/python bench/login_flood.py
 
 clean:
 	rm -rf .pytest_cache .ruff_cache build dist *.egg-info test-artifacts bench/out

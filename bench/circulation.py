@@ -122,7 +122,9 @@ def percentile(sorted_values: list[float], p: float) -> float:
 class Server:
     """`lending serve` in a process group of its own, so it and its workers stop together."""
 
-    def __init__(self, url: str, workers: int, workdir: Path) -> None:
+    def __init__(
+        self, url: str, workers: int, workdir: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "server.log"
@@ -141,7 +143,7 @@ class Server:
                     "--log-level",
                     "warning",
                 ],
-                env=lending_env(url),
+                env={**lending_env(url), **(env or {})},
                 cwd=workdir,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -238,6 +240,13 @@ class Connection:
             f"POST {path} HTTP/1.1\r\n{self.head}Content-Length: {len(body)}\r\n\r\n".encode()
             + body
         )
+        return await self._reply()
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        self.writer.write(f"GET {path} HTTP/1.1\r\n{self.head}\r\n".encode())
+        return await self._reply()
+
+    async def _reply(self) -> tuple[int, bytes]:
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.split(b"\r\n")
         status = int(lines[0].split()[1])

@@ -123,6 +123,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=args.log_level,
         access_log=args.access_log,
+        # uvicorn takes the scheme (X-Forwarded-Proto) and client (X-Forwarded-For) only from
+        # the proxies the app trusts (LENDING_TRUSTED_PROXIES; none by default), never from
+        # its own default (127.0.0.1), so both agree on who the client is.
+        proxy_headers=True,
+        forwarded_allow_ips=",".join(settings.trusted_proxies),
     )
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -95,6 +96,28 @@ def _labels(env: dict[str, str]) -> dict[str, str]:
     return {"barcode_symbology": symbology, "support_phone": phone, "labels_dir": labels_dir}
 
 
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """A list of CIDRs (or single addresses), separated by commas or spaces, checked."""
+    raw = (env.get(name) or "").replace(",", " ").split()
+    try:
+        return tuple(str(ipaddress.ip_network(item, strict=False)) for item in raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be IP addresses or CIDRs, not {env[name]!r}") from None
+
+
+def _throttling(env: dict[str, str]) -> dict[str, object]:
+    """LENDING_LOGIN_* limits, LENDING_TRUSTED_PROXIES and the hash worker pool."""
+    return {
+        "login_max_failures": _int(env, "LENDING_LOGIN_MAX_FAILURES", 5),
+        "login_window_minutes": _int(env, "LENDING_LOGIN_WINDOW_MINUTES", 15),
+        "login_client_max_failures": _int(env, "LENDING_LOGIN_CLIENT_MAX_FAILURES", 20),
+        "login_requests_per_minute": _int(env, "LENDING_LOGIN_REQUESTS_PER_MINUTE", 30),
+        "trusted_proxies": _networks(env, "LENDING_TRUSTED_PROXIES"),
+        "hash_workers": _int(env, "LENDING_HASH_WORKERS", Settings.hash_workers),
+        "verify_log": (env.get("LENDING_VERIFY_LOG") or "").strip(),
+    }
+
+
 HOLD_SLIP_NAMES = ("full", "initials")
 
 
@@ -113,8 +136,15 @@ class Settings:
     library_name: str = "Public Library"
     staff_token_minutes: int = 12 * 60
     resident_token_minutes: int = 60
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # failed logins per account per window, then 429
     login_window_minutes: int = 15
+    login_client_max_failures: int = 20  # failed logins per client (any accounts) per window
+    login_requests_per_minute: int = 30  # login requests per client per server process
+    # Proxies whose X-Forwarded-For names the client (CIDRs); anyone else's header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
+    hash_workers: int = 1  # threads per server process that run Argon2 (off the event loop)
+    # When set, a file that gets one line per hash verification (tests and benchmarks count them).
+    verify_log: str = ""
     run_jobs: bool = True
     anonymize_after_days: int = 90
     # Patron notices: email over SMTP, SMS through a webhook gateway (lending.notify).
@@ -165,6 +195,7 @@ class Settings:
         return cls(
             database_url=url,
             **_carrier(env),
+            **_throttling(env),
             timezone=timezone,
             library_name=env.get("LENDING_LIBRARY_NAME") or cls.library_name,
             staff_token_minutes=_int(env, "LENDING_STAFF_TOKEN_MINUTES", cls.staff_token_minutes),

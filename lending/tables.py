@@ -169,10 +169,13 @@ class ApiToken(Table, tablename="api_token"):
 
 
 class LoginAttempt(Table, tablename="login_attempt"):
-    """Failed logins per account, for lockout (rows are cleared by a successful login)."""
+    """Failed logins per account and per client address, for lockout. A row is written before
+    the secret is checked (a reservation, counted as a failure) and the account's rows are
+    cleared when the login succeeds."""
 
     account = Varchar(length=100, index=True)
     at = Timestamptz()
+    client = Varchar(length=64, default="", index=True)  # the client address ("" = not known)
 
 
 class Event(Table):

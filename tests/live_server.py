@@ -95,9 +95,12 @@ def _wait_until_healthy(server: LiveServer, process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def running_server(kind: str, workdir: Path, *, workers: int = 2) -> Iterator[LiveServer]:
+def running_server(
+    kind: str, workdir: Path, *, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     """`lending serve` on a fresh, migrated database (SQLite file or a scratch PostgreSQL
-    database), with an admin account made by `lending staff add` and a branch MAIN."""
+    database), with an admin account made by `lending staff add` and a branch MAIN. `env`:
+    more LENDING_* settings for the server process."""
     if kind == "sqlite":
         url = f"sqlite:///{workdir / 'lending.sqlite3'}"
         drop = None
@@ -128,7 +131,7 @@ def running_server(kind: str, workdir: Path, *, workers: int = 2) -> Iterator[Li
                     str(workers),
                     "--no-access-log",
                 ],  # fmt: skip
-                env=server_env(url),
+                env=server_env(url, **(env or {})),
                 cwd=workdir,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -101,3 +101,9 @@ class TooManyAttempts(LendingError):
     status = 429
     title = "Too many attempts"
     default_code = Code.TOO_MANY_ATTEMPTS
+
+    def __init__(
+        self, detail: str, code: str | None = None, *, retry_after: int | None = None
+    ) -> None:
+        super().__init__(detail, code)
+        self.retry_after = retry_after  # seconds until a new attempt may succeed (Retry-After)

@@ -15,6 +15,8 @@ from .. import __version__
 from ..database import bind_engine, close_database, make_engine, open_database
 from ..jobs.scheduler import JobScheduler
 from ..services.migrations import ensure_migrated
+from ..services.passwords import configure_pool
+from ..services.throttle import LoginGate
 from ..settings import Settings
 from ..web import (
     csrf_config,
@@ -64,6 +66,7 @@ async def _refuse_hostile_input(request: Request) -> None:
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = bind_engine(make_engine(settings.database_url))
+    configure_pool(settings.hash_workers, settings.verify_log)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -140,4 +143,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.state.clock = clock or _system_clock
     app.state.settings = settings
+    app.state.login_gate = LoginGate(
+        settings.login_requests_per_minute, slots=2 * settings.hash_workers
+    )
     return app

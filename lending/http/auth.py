@@ -7,6 +7,7 @@ from litestar import Controller, Request, post
 from ..circulation import FieldError, Invalid
 from ..circulation.permissions import Action
 from ..services import auth
+from ..services.throttle import client_address
 from .common import ActorDep, JSONBody, Now, SettingsDep, code, errors
 from .schemas import TokenOut, TokenRequest
 from .security import requires
@@ -31,14 +32,25 @@ class AuthController(Controller):
         security=[{}],
     )
     async def token(
-        self, data: JSONBody[TokenRequest], now: Now, settings: SettingsDep
+        self, request: Request, data: JSONBody[TokenRequest], now: Now, settings: SettingsDep
     ) -> TokenOut:
+        """Wrong credentials: 401. Too many failures for the account or from the client
+        address, or too many requests from it: 429 with Retry-After."""
         given = data.given()
+        peer = request.client.host if request.client else None
+        client = client_address(
+            peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies
+        )
+        gate = request.app.state.login_gate
         if {"username", "password"} <= given.keys() and "card_number" not in given:
-            return await auth.log_in_staff(given["username"], given["password"], now, settings)
+            return await auth.log_in_staff(
+                given["username"], given["password"], now, settings, client=client, gate=gate
+            )
         if {"card_number", "pin"} <= given.keys() and "username" not in given:
             card = code(given["card_number"], "card_number")
-            return await auth.log_in_resident(card, given["pin"], now, settings)
+            return await auth.log_in_resident(
+                card, given["pin"], now, settings, client=client, gate=gate
+            )
         raise Invalid(
             FieldError("body", "send either username and password, or card_number and pin")
         )

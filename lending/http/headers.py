@@ -12,7 +12,7 @@ found, so a 404 or 405 would go out bare, while `before_send` sees every respons
 - `X-Frame-Options: DENY` for browsers without `frame-ancestors`, `X-Content-Type-Options:
   nosniff`, `Referrer-Policy: same-origin`.
 - `Strict-Transport-Security` only over HTTPS: the request's scheme (uvicorn sets it from
-  `X-Forwarded-Proto` when the proxy is one it trusts, `FORWARDED_ALLOW_IPS`) or
+  `X-Forwarded-Proto` when the proxy is in LENDING_TRUSTED_PROXIES, see `lending serve`) or
   LENDING_SECURE_COOKIES=1, which says the site is served over HTTPS.
 
 Not PyPI `secure`: its ASGI middleware applies one fixed set of headers to every response,

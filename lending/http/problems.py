@@ -16,7 +16,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from ..circulation import Invalid, LendingError
+from ..circulation import Invalid, LendingError, TooManyAttempts
 from ..circulation.codes import ERRORS, Code
 
 __all__ = ["EXCEPTION_HANDLERS", "problem"]
@@ -75,7 +75,10 @@ def _lending_error(_: Request, exc: LendingError) -> Response:
         extra["errors"] = [e.as_dict() for e in exc.errors]
     if exc.facts:
         extra["facts"] = exc.facts
-    return problem(exc.status, exc.code, exc.detail, title=exc.title, **extra)
+    response = problem(exc.status, exc.code, exc.detail, title=exc.title, **extra)
+    if isinstance(exc, TooManyAttempts) and exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 _AT_PATH = re.compile(r"at `\$\.([^`]+)`")

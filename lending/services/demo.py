@@ -15,7 +15,7 @@ from ..settings import Settings
 from ..tables import Branch, Device, Patron, StaffUser
 from . import audit, branches, carrier, circulation, devices, holds, lines, policies, staff
 from .actors import Actor
-from .passwords import hash_secret, verify_secret
+from .passwords import hash_secret_async, verify_secret_async
 
 __all__ = ["DEMO_LOGINS", "DEMO_OUTBOX", "database_is_empty", "has_demo_logins", "seed_demo"]
 
@@ -85,7 +85,7 @@ async def has_demo_logins() -> bool:
         .where(StaffUser.username == DEMO_ADMIN[0])
         .first()
     )
-    return row is not None and verify_secret(row["password_hash"], DEMO_ADMIN[1])
+    return row is not None and await verify_secret_async(row["password_hash"], DEMO_ADMIN[1])
 
 
 async def seed_demo(now: datetime, settings: Settings) -> str:
@@ -130,7 +130,7 @@ async def seed_demo(now: datetime, settings: Settings) -> str:
             )
             barcodes[kind].append(barcode)
 
-    pin_hash = hash_secret(DEMO_PIN)  # one slow hash, shared by the demo cards
+    pin_hash = await hash_secret_async(DEMO_PIN)  # one slow hash, shared by the demo cards
     cards: list[str] = []
     async with write_transaction():
         branch_ids = {r["code"]: r["id"] for r in await Branch.select(Branch.id, Branch.code)}

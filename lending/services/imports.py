@@ -10,7 +10,6 @@ A dry run does the same checks and reports what would change, writing nothing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +25,7 @@ from .csv_read import ImportRejected, RowError, parse_csv
 from .csv_rows import SPECS, check_cells
 from .guards import duplicate_is
 from .import_plans import PLANNERS, Plan
-from .passwords import hash_secret
+from .passwords import hash_secret_async
 
 __all__ = ["KINDS", "MAX_LISTED", "Progress", "import_csv"]
 
@@ -132,12 +131,13 @@ def _new_pins(plan: Plan) -> list[str]:
 
 
 async def _hash_pins(rows: list[tuple[int, dict[str, Any]]]) -> dict[int, str]:
-    """Argon2 hashes of the PINs given in the file, by line, made off the event loop. Slow on
-    purpose (~0.05 s each): a file of patrons without a `pin` column skips this entirely."""
+    """Argon2 hashes of the PINs given in the file, by line, made in the hashing pool one at a
+    time (so logins waiting for the pool take turns with them). Slow on purpose (~0.05 s
+    each): a file of patrons without a `pin` column skips this entirely."""
     given = [(line, values["pin"]) for line, values in rows if values.get("pin")]
     if not given:
         return {}
-    hashes = await asyncio.to_thread(lambda: [hash_secret(pin) for _, pin in given])
+    hashes = [await hash_secret_async(pin) for _, pin in given]
     return {line: digest for (line, _), digest in zip(given, hashes, strict=True)}
 
 

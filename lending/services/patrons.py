@@ -18,7 +18,7 @@ from .guards import duplicate_is
 from .holds import hold_rows, hold_view
 from .loans import loan_rows, loan_view
 from .paging import Page, page_of
-from .passwords import hash_secret
+from .passwords import hash_secret_async
 from .render import render_date
 from .sql import contains
 
@@ -116,7 +116,7 @@ async def _contact_values(data: dict[str, Any]) -> dict[str, Any]:
         if not data["blocked"]:
             values["block_reason"] = None
     if data.get("pin") is not None:
-        values["pin_hash"] = hash_secret(valid_pin(data["pin"]))
+        values["pin_hash"] = await hash_secret_async(valid_pin(data["pin"]))
     if "branch" in data:
         values["branch"] = (
             (await branch_by_code(data["branch"], field="branch"))["id"] if data["branch"] else None

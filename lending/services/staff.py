@@ -13,7 +13,7 @@ from . import audit
 from .actors import STAFF_ROLES, Actor
 from .auth import revoke_all
 from .guards import duplicate_is
-from .passwords import hash_secret
+from .passwords import hash_secret_async
 
 __all__ = ["add_staff", "list_staff", "reset_staff_password", "set_staff_active"]
 
@@ -42,7 +42,7 @@ async def add_staff(
     valid_username(username)
     if role not in STAFF_ROLES:
         raise Invalid(FieldError("role", "must be admin or desk"))
-    digest = hash_secret(valid_password(password))
+    digest = await hash_secret_async(valid_password(password))
     async with write_transaction():
         if await StaffUser.exists().where(StaffUser.username == username):
             raise Conflict(f"Staff user {username!r} already exists.", Code.DUPLICATE_USERNAME)
@@ -98,7 +98,7 @@ async def reset_staff_password(
     """Set a new password. The account's other sessions end and its failed-login count is
     cleared. `token` is the one the request came with: an admin resetting their own password
     keeps that session, and only that one."""
-    digest = hash_secret(valid_password(password))
+    digest = await hash_secret_async(valid_password(password))
     async with write_transaction():
         row = await _staff_row(username)
         await StaffUser.update({StaffUser.password_hash: digest}).where(StaffUser.id == row["id"])

@@ -11,13 +11,31 @@ from ..circulation import AuthError, TooManyAttempts
 from ..circulation.scan import normalize_code
 from ..services import auth as auth_service
 from ..services.auth import log_in_resident, log_in_staff
+from ..services.throttle import client_address
 from .pages import language_of, local_path, read_form, render, see_other
 from .sessions import LANGUAGES, page_actor, session_of
 
 __all__ = ["PageAuthController"]
 
-MAX_NAME = 100
+MAX_NAME = 64  # the longest username or card number there can be
 MAX_SECRET = 200
+
+
+def _who(request: Request) -> dict:
+    """The client address and the gate a login goes through (as on the API)."""
+    settings = request.app.state.settings
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for")
+    return {
+        "client": client_address(peer, forwarded, settings.trusted_proxies),
+        "gate": request.app.state.login_gate,
+    }
+
+
+def _refused(response: Template, retry_after: int | None) -> Template:
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _home_for(role: str) -> str:
@@ -45,6 +63,7 @@ class PageAuthController(Controller):
         password = form.get("password", "")[:MAX_SECRET]
         next_path = local_path(form.get("next"), "")
         errors = {}
+        retry_after = None
         if not username:
             errors["username"] = "Enter your username."
         if not password:
@@ -52,17 +71,21 @@ class PageAuthController(Controller):
         if not errors:
             try:
                 reply = await log_in_staff(
-                    username, password, request.app.state.clock(), request.app.state.settings
+                    username,
+                    password,
+                    request.app.state.clock(),
+                    request.app.state.settings,
+                    **_who(request),
                 )
             except TooManyAttempts as exc:
-                errors["form"] = exc.detail
+                errors["form"], retry_after = exc.detail, exc.retry_after
             except AuthError:
                 errors["form"] = "Wrong username or password."
             else:
                 session = {"t": reply["access_token"]}
                 return see_other(request, next_path or _home_for(reply["role"]), session=session)
         status = 429 if "Too many" in errors.get("form", "") else 422
-        return render(
+        page = render(
             request,
             "login.html",
             status=status,
@@ -70,6 +93,7 @@ class PageAuthController(Controller):
             errors=errors,
             values={"username": username},
         )
+        return _refused(page, retry_after)
 
     @get("/my/login")
     async def resident_login_form(self, request: Request, next: str | None = None) -> Template:
@@ -87,20 +111,24 @@ class PageAuthController(Controller):
             errors["card_number"] = "required"
         if not pin:
             errors["pin"] = "required"
-        status = 422
+        status, retry_after = 422, None
         if not errors:
             try:
                 reply = await log_in_resident(
-                    card, pin, request.app.state.clock(), request.app.state.settings
+                    card,
+                    pin,
+                    request.app.state.clock(),
+                    request.app.state.settings,
+                    **_who(request),
                 )
-            except TooManyAttempts:
-                errors["form"], status = "too_many_attempts", 429
+            except TooManyAttempts as exc:
+                errors["form"], status, retry_after = "too_many_attempts", 429, exc.retry_after
             except AuthError:
                 errors["form"] = "wrong_card_or_pin"
             else:
                 session = {"t": reply["access_token"], "l": session_of(request).language}
                 return see_other(request, next_path or "/my", session=session)
-        return render(
+        page = render(
             request,
             "my/login.html",
             status=status,
@@ -109,6 +137,7 @@ class PageAuthController(Controller):
             errors=errors,
             values={"card_number": card},
         )
+        return _refused(page, retry_after)
 
     @post("/logout", status_code=200)
     async def log_out(self, request: Request) -> Redirect:
