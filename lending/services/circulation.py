@@ -18,6 +18,7 @@ from ..circulation import (
     checkout_due_at,
     renewed_due_at,
 )
+from ..circulation.codes import Code
 from ..database import is_postgres, retry_on_conflict, write_transaction
 from ..tables import Branch, Charge, Device, Hold, Loan, Patron
 from . import audit
@@ -110,9 +111,9 @@ async def check_out(
             ).where(Device.barcode == barcode)
         ).first()
         if device is None:
-            raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
+            raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
         if patron is None:
-            raise NotFound(f"No patron with card number {card_number!r}.", "patron_not_found")
+            raise NotFound(f"No patron with card number {card_number!r}.", Code.PATRON_NOT_FOUND)
         kind = device["kind"]
         branch = await Branch.select().where(Branch.id == device["branch"]).first()
         held_for = None
@@ -179,7 +180,7 @@ async def check_out(
         except Exception as exc:
             if unique_violation(exc):
                 raise Conflict(
-                    f"Device {barcode} is already on loan.", "device_unavailable"
+                    f"Device {barcode} is already on loan.", Code.DEVICE_UNAVAILABLE
                 ) from None
             raise
         loan_id = inserted[0]["id"]
@@ -239,7 +240,7 @@ async def check_in(
     async with write_transaction():
         device = await _locked(Device.select().where(Device.barcode == barcode)).first()
         if device is None:
-            raise NotFound(f"No device with barcode {barcode!r}.", "device_not_found")
+            raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
         loan = (
             await Loan.select(
                 Loan.id,
@@ -251,7 +252,7 @@ async def check_in(
             .first()
         )
         if loan is None:
-            raise Conflict(f"Device {barcode} was not on loan.", "not_on_loan")
+            raise Conflict(f"Device {barcode} was not on loan.", Code.NOT_ON_LOAN)
         await Loan.update({Loan.returned_at: now, Loan.status: "returned"}).where(
             Loan.id == loan["id"]
         )
@@ -339,7 +340,7 @@ async def renew(
             query = query.where(Loan.patron == patron_id)
         loan = await _locked(query).first()
         if loan is None:
-            raise NotFound(f"No loan with id {loan_id}.", "loan_not_found")
+            raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
         policy = await get_policy(loan["kind"])
         others_waiting = await Hold.exists().where(
             (Hold.kind == loan["kind"])
