@@ -59,7 +59,9 @@ class PageAuthController(Controller):
     @post("/login", status_code=200)
     async def staff_login(self, request: Request) -> Template | Redirect:
         form = await read_form(request)
-        username = form.get("username", "").strip()[:MAX_NAME]
+        # Not cut short: an over-long name is refused by the service before any lookup (a cut
+        # one could be someone else's, and its failure would be counted).
+        username = form.get("username", "").strip()
         password = form.get("password", "")[:MAX_SECRET]
         next_path = local_path(form.get("next"), "")
         errors = {}
@@ -91,7 +93,7 @@ class PageAuthController(Controller):
             status=status,
             next=next_path,
             errors=errors,
-            values={"username": username},
+            values={"username": username[:MAX_NAME]},
         )
         return _refused(page, retry_after)
 
@@ -102,7 +104,7 @@ class PageAuthController(Controller):
     @post("/my/login", status_code=200)
     async def resident_login(self, request: Request) -> Template | Redirect:
         form = await read_form(request)
-        card = normalize_code(form.get("card_number", ""))[:MAX_NAME]
+        card = normalize_code(form.get("card_number", ""))  # not cut short (see staff_login)
         pin = form.get("pin", "").strip()[:MAX_SECRET]
         next_path = local_path(form.get("next"), "")
         lang = language_of(request)
@@ -135,7 +137,7 @@ class PageAuthController(Controller):
             language=lang,
             next=next_path,
             errors=errors,
-            values={"card_number": card},
+            values={"card_number": card[:MAX_NAME]},
         )
         return _refused(page, retry_after)
 

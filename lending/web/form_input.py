@@ -44,12 +44,12 @@ MULTI_LINE = frozenset(
     {"block_reason", "csv_text", "damage", "notes", "problem", "reason", "resolution", "steps"}
 )
 
-# Forms whose handlers pass what was typed straight to a lookup: their fields are held to what
-# the account columns can hold, as the API's LoginIn holds them (a staff username has at most
-# 64 characters, a card number at most 80 as scanned).
+# Secrets are held to what a password or PIN can be before anything hashes them. An over-long
+# username or card gets the login form's own answer ("Wrong username or password.", nothing
+# looked up: lending.services.auth refuses it before the database).
 FORM_LIMITS: dict[str, dict[str, int]] = {
-    "/login": {"username": 64, "password": 1024},
-    "/my/login": {"card_number": 80, "pin": 64},
+    "/login": {"password": 1024},
+    "/my/login": {"pin": 64},
 }
 
 
