@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from ..circulation import KINDS, Conflict, Invalid, LendingError, NotFound
 from ..circulation.codes import Code
 from ..circulation.permissions import Action
-from ..http.common import MAX_ID
+from ..schemas.base import MAX_ID
 from ..services import audits, branches, sightings
 from ..services.actors import Actor
 from .admin_fields import PAGE_SIZE, FormCheck, local_time, page_window

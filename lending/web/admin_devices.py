@@ -14,8 +14,7 @@ from litestar.response import Redirect, Template
 from ..circulation import KINDS, LendingError
 from ..circulation.permissions import Action
 from ..circulation.rules import DEVICE_STATUSES
-from ..http.common import code
-from ..http.schemas import DeviceIn, DevicePatch
+from ..schemas.base import DeviceIn, DevicePatch, code
 from ..services import devices as device_service
 from ..services.branches import list_branches
 from ..services.device_history import device_history

@@ -14,8 +14,8 @@ from litestar.response import Redirect, Template
 from ..circulation import LendingError, NotFound
 from ..circulation.codes import Code
 from ..circulation.permissions import Action
-from ..http.common import MAX_ID, code
-from ..http.inventory_schemas import KitPartIn, KitPartPatch, RepairIn, RepairResolveIn
+from ..schemas.base import MAX_ID, code
+from ..schemas.inventory import KitPartIn, KitPartPatch, RepairIn, RepairResolveIn
 from ..services import kit_parts, maintenance
 from .pages import read_form, requires_page, see_other
 from .sessions import page_actor

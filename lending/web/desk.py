@@ -17,7 +17,7 @@ from litestar.response import Template
 from ..circulation import NotFound, card_standing, normalize_code
 from ..circulation.codes import Code
 from ..circulation.permissions import Action, require
-from ..http.common import MAX_ID
+from ..schemas.base import MAX_ID
 from ..services.circulation import overdue_loans
 from ..services.holds import hold_rows
 from ..services.patrons import get_patron, patron_by_card

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import LendingError, normalize_code
-from ..http.common import MAX_ID
+from ..schemas.base import MAX_ID
 from ..services import kits, maintenance
 from ..services.actors import Actor
 from ..services.loans import list_loans
