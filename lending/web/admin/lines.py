@@ -13,15 +13,15 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from ..circulation import LendingError, NotFound
-from ..circulation.codes import Code
-from ..circulation.permissions import Action
-from ..schemas.base import code
-from ..schemas.lines import LineIn, LinePatch, PlanIn, PlanPatch
-from ..services import lines
-from .pages import read_form, render, requires_page, see_other
-from .sessions import page_actor
-from .struct_form import errors_of, form_values
+from ...circulation import LendingError, NotFound
+from ...circulation.codes import Code
+from ...circulation.permissions import Action
+from ...schemas.base import code
+from ...schemas.lines import LineIn, LinePatch, PlanIn, PlanPatch
+from ...services import lines
+from ..pages import read_form, render, requires_page, see_other
+from ..sessions import page_actor
+from ..struct_form import errors_of, form_values
 
 __all__ = ["AdminLineController", "AdminPlanController"]
 
