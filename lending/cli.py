@@ -116,7 +116,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print(f"Serving lending on http://{args.host}:{args.port} (database: {_where(settings)})")
     uvicorn.run(
-        "lending.http.app:create_app",
+        "lending.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -128,7 +128,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def app(db_url: str, clock: Clock):
-    from lending.http.app import create_app
+    from lending.app import create_app
     from lending.settings import Settings
 
     settings = Settings(database_url=db_url, timezone="America/Chicago", secret_key="test-secret")

@@ -10,11 +10,7 @@ from litestar.params import Parameter, QueryParameter
 from ..circulation.codes import Code
 from ..circulation.permissions import Action
 from ..database import current_engine
-from ..services import audit, staff
-from .auth import presented_token
-from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
-from .problems import problem
-from .schemas import (
+from ..schemas.base import (
     EventList,
     HealthOut,
     StaffIn,
@@ -23,6 +19,10 @@ from .schemas import (
     StaffPasswordIn,
     StaffPatch,
 )
+from ..services import audit, staff
+from .auth import presented_token
+from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
+from .problems import problem
 from .security import requires
 
 __all__ = ["EventController", "StaffController", "health"]

@@ -8,9 +8,7 @@ from litestar import Controller, delete, get, post
 from litestar.params import Parameter
 
 from ..circulation.permissions import Action
-from ..services import audits, sightings
-from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
-from .inventory_schemas import (
+from ..schemas.inventory import (
     AuditClosedOut,
     AuditCloseIn,
     AuditIn,
@@ -21,6 +19,8 @@ from .inventory_schemas import (
     ScanIn,
     ScanOut,
 )
+from ..services import audits, sightings
+from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
 from .security import requires
 
 __all__ = ["AuditController", "SightingController"]

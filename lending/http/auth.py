@@ -6,10 +6,10 @@ from litestar import Controller, Request, post
 
 from ..circulation import FieldError, Invalid
 from ..circulation.permissions import Action
+from ..schemas.base import TokenOut, TokenRequest
 from ..services import auth
 from ..services.throttle import client_address
 from .common import ActorDep, JSONBody, Now, SettingsDep, code, errors
-from .schemas import TokenOut, TokenRequest
 from .security import requires
 
 __all__ = ["AuthController", "presented_token"]

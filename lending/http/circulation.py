@@ -5,10 +5,7 @@ from __future__ import annotations
 from litestar import Controller, delete, get, post
 
 from ..circulation.permissions import Action
-from ..services import circulation, holds, loans
-from ..services.policies import valid_kind
-from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
-from .schemas import (
+from ..schemas.base import (
     CheckinIn,
     CheckinReply,
     CheckoutIn,
@@ -18,6 +15,9 @@ from .schemas import (
     LoanList,
     LoanReply,
 )
+from ..services import circulation, holds, loans
+from ..services.policies import valid_kind
+from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
 from .security import requires
 
 __all__ = ["CirculationController", "HoldController"]

@@ -11,7 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import JSONBody, Parameter
 
-from ..circulation import FieldError, Invalid, normalize_code
+from ..schemas.base import MAX_ID, code
 from ..services.actors import Actor
 from ..settings import Settings
 
@@ -37,19 +37,8 @@ Limit = Annotated[int, Parameter(ge=1, le=500, description="page size (1-500)")]
 Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="items to skip")]
 # Row ids are `serial` (32-bit) columns: a larger id cannot exist, and PostgreSQL would refuse it
 # as a query argument (a 500), so it is a 422 here.
-MAX_ID = 2**31 - 1
 Id = Annotated[int, Parameter(ge=1, le=MAX_ID, description="id")]
 Filter = Annotated[str | None, Parameter(max_length=200)]
-
-
-def code(raw: str, field: str) -> str:
-    """A barcode or card number as a scanner typed it, cleaned; empty after clean-up → 422."""
-    value = normalize_code(raw)
-    if not value:
-        raise Invalid(FieldError(field, "must not be empty"))
-    if len(value) > 64:
-        raise Invalid(FieldError(field, "at most 64 characters"))
-    return value
 
 
 _DESCRIPTIONS = {
@@ -81,7 +70,7 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
     its own 400 body (application/json, not ours) for every handler that takes parameters.
     """
     from ..circulation.codes import ERRORS
-    from .schemas import ProblemOut
+    from ..schemas.base import ProblemOut
 
     specs = {}
     for status in sorted({400, *statuses}):

@@ -10,11 +10,11 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from ..circulation.permissions import Action
+from ..schemas.base import Out, ProblemOut
 from ..services import imports
 from ..services.csv_read import ImportRejected
 from .common import ActorDep, Now, errors
 from .problems import problem
-from .schemas import Out, ProblemOut
 from .security import requires
 
 __all__ = ["ImportController", "MAX_IMPORT_BYTES"]

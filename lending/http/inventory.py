@@ -10,9 +10,7 @@ from litestar.params import Parameter
 
 from ..circulation import KINDS, FieldError, Invalid
 from ..circulation.permissions import Action, require
-from ..services import branches, devices, policies
-from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, code, errors
-from .schemas import (
+from ..schemas.base import (
     BranchClosureOut,
     BranchIn,
     BranchList,
@@ -26,6 +24,8 @@ from .schemas import (
     PolicyList,
     PolicyOut,
 )
+from ..services import branches, devices, policies
+from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, code, errors
 from .security import requires
 
 __all__ = ["BranchController", "DeviceController", "PolicyController"]

@@ -8,9 +8,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 
 from ..circulation.permissions import Action
-from ..services import kit_parts, kits
-from .common import ActorDep, Id, JSONBody, Now, code, errors
-from .inventory_schemas import (
+from ..schemas.inventory import (
     KitPartIn,
     KitPartList,
     KitPartOut,
@@ -18,6 +16,8 @@ from .inventory_schemas import (
     LoanKitOut,
     PartOutcomesIn,
 )
+from ..services import kit_parts, kits
+from .common import ActorDep, Id, JSONBody, Now, code, errors
 from .security import requires
 
 __all__ = ["KitController", "LoanKitController"]

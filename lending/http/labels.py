@@ -14,10 +14,10 @@ from msgspec import Meta
 
 from ..circulation import FieldError, Invalid
 from ..circulation.permissions import Action
+from ..schemas.base import Code, Input, Kind, Short
 from ..services import labels, receipts
 from ..settings import Settings
 from .common import ActorDep, Id, JSONBody, Now, SettingsDep, code, errors
-from .schemas import Code, Input, Kind, Short
 from .security import requires
 
 __all__ = ["LabelController", "ReceiptController"]

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, get, patch, post
 from litestar.params import FromQuery, Parameter
-from msgspec import Meta
 
 from ..circulation.permissions import Action
+from ..schemas.lines import (
+    LineIn,
+    LineList,
+    LineMoveIn,
+    LineOut,
+    LinePatch,
+    PlanIn,
+    PlanList,
+    PlanOut,
+    PlanPatch,
+)
 from ..services import lines
 from .common import (
     MAX_ID,
@@ -24,90 +32,11 @@ from .common import (
     SettingsDep,
     errors,
 )
-from .schemas import Input, Out
 from .security import requires
 
-__all__ = ["LineController", "LineIn", "LinePatch", "PlanController", "PlanIn", "PlanPatch"]
-
-Words = Annotated[str, Meta(min_length=1, max_length=100)]
-Number = Annotated[str, Meta(min_length=1, max_length=40)]
-Cost = Annotated[float, Meta(ge=0, le=100_000)]
-Cap = Annotated[int, Meta(ge=1, le=100_000)]
 Iccid = Annotated[str, Parameter(max_length=40)]
 
-
-class PlanIn(Input):
-    carrier: Words
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
-    monthly_cost: Cost = 0
-    data_cap_gb: Cap | None = None
-    term_end: date | None = None
-
-
-class PlanPatch(Input):
-    carrier: Words | msgspec.UnsetType = msgspec.UNSET
-    name: Annotated[str, Meta(min_length=1, max_length=200)] | msgspec.UnsetType = msgspec.UNSET
-    monthly_cost: Cost | msgspec.UnsetType = msgspec.UNSET
-    data_cap_gb: Cap | None | msgspec.UnsetType = msgspec.UNSET
-    term_end: date | None | msgspec.UnsetType = msgspec.UNSET
-
-
-class PlanOut(Out):
-    id: int
-    carrier: str
-    name: str
-    monthly_cost: float
-    data_cap_gb: int | None
-    term_end: str | None
-
-
-class PlanList(Out):
-    items: list[PlanOut]
-    total: int
-
-
-class LineIn(Input):
-    iccid: Number
-    phone_number: Number
-    carrier: Words
-    plan: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
-    device: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
-    status: Annotated[str, Meta(max_length=16)] = "active"
-    imei: Annotated[str, Meta(min_length=1, max_length=40)] | None = None  # set on `device`
-
-
-class LinePatch(Input):
-    phone_number: Number | msgspec.UnsetType = msgspec.UNSET
-    carrier: Words | msgspec.UnsetType = msgspec.UNSET
-    plan: Annotated[int, Meta(ge=1, le=MAX_ID)] | None | msgspec.UnsetType = msgspec.UNSET
-    status: Annotated[str, Meta(max_length=16)] | msgspec.UnsetType = msgspec.UNSET
-
-
-class LineMoveIn(Input):
-    device: Annotated[str, Meta(min_length=1, max_length=64)] | None
-
-
-class MoveOut(Out):
-    from_device: str | None
-    to_device: str | None
-    at: str
-    by: str
-
-
-class LineOut(Out):
-    iccid: str
-    phone_number: str
-    carrier: str
-    plan: int | None
-    plan_name: str | None
-    status: str
-    device: str | None
-    moves: list[MoveOut] | msgspec.UnsetType = msgspec.UNSET
-
-
-class LineList(Out):
-    items: list[LineOut]
-    total: int
+__all__ = ["LineController", "LineIn", "LinePatch", "PlanController", "PlanIn", "PlanPatch"]
 
 
 class PlanController(Controller):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from litestar import Controller, delete, get, post
 
 from ..circulation.permissions import Action
+from ..schemas.base import HoldList, HoldOut, LoanList, LoanReply, MyHoldIn, PatronOut
 from ..services import circulation, holds, loans, patrons
 from ..services.policies import valid_kind
 from .common import ActorDep, Id, JSONBody, Limit, Now, Offset, errors
-from .schemas import HoldList, HoldOut, LoanList, LoanReply, MyHoldIn, PatronOut
 from .security import requires
 
 __all__ = ["MeController"]

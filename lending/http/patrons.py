@@ -8,9 +8,9 @@ from litestar import Controller, get, patch, post
 from litestar.params import Parameter
 
 from ..circulation.permissions import Action
+from ..schemas.base import PatronIn, PatronList, PatronOut, PatronPatch
 from ..services import patrons
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, code, errors
-from .schemas import PatronIn, PatronList, PatronOut, PatronPatch
 from .security import requires
 
 __all__ = ["PatronController"]

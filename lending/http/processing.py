@@ -10,9 +10,8 @@ from litestar.params import Parameter
 
 from ..circulation import KINDS
 from ..circulation.permissions import Action
-from ..services import maintenance, processing
-from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
-from .inventory_schemas import (
+from ..schemas.base import MaintenanceOut
+from ..schemas.inventory import (
     DeviceProcessingOut,
     MaintenanceList,
     ProcessingQueue,
@@ -24,7 +23,8 @@ from .inventory_schemas import (
     StepsIn,
     StepsOut,
 )
-from .schemas import MaintenanceOut
+from ..services import maintenance, processing
+from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
 from .security import requires
 
 __all__ = ["ProcessingController", "ServiceStepController"]

@@ -9,9 +9,9 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 
 from ..circulation.permissions import Action
+from ..schemas.base import Out
 from ..services import call_list, carrier
 from .common import ActorDep, Id, Limit, Now, Offset, SettingsDep, errors
-from .schemas import Out
 from .security import requires
 
 __all__ = ["CallListController", "TaskController"]

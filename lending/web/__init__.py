@@ -14,28 +14,28 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
 from ..settings import Settings
-from .admin_audits import AdminAuditController, AdminInventoryController
-from .admin_branches import AdminBranchController
-from .admin_dashboard import AdminDashboardController
-from .admin_devices import AdminDeviceController
-from .admin_imports import AdminExportController, AdminImportController
-from .admin_jobs import AdminJobController
-from .admin_kits import AdminKitController
-from .admin_labels import AdminLabelController
-from .admin_lines import AdminLineController, AdminPlanController
-from .admin_notices import AdminNoticeController
-from .admin_patrons import AdminPatronController
-from .admin_policies import AdminPolicyController
-from .admin_processing import AdminProcessingController, DeskProcessingController
-from .admin_reports import AdminReportController
-from .admin_staff import AdminStaffController
-from .admin_tasks import AdminTaskController
+from .admin.audits import AdminAuditController, AdminInventoryController
+from .admin.branches import AdminBranchController
+from .admin.dashboard import AdminDashboardController
+from .admin.devices import AdminDeviceController
+from .admin.imports import AdminExportController, AdminImportController
+from .admin.jobs import AdminJobController
+from .admin.kits import AdminKitController
+from .admin.labels import AdminLabelController
+from .admin.lines import AdminLineController, AdminPlanController
+from .admin.notices import AdminNoticeController
+from .admin.patrons import AdminPatronController
+from .admin.policies import AdminPolicyController
+from .admin.processing import AdminProcessingController, DeskProcessingController
+from .admin.reports import AdminReportController
+from .admin.staff import AdminStaffController
+from .admin.tasks import AdminTaskController
 from .auth import PageAuthController
-from .desk import DeskController
-from .desk_patrons import DeskPatronController
+from .desk.circulation import DeskController
+from .desk.patrons import DeskPatronController
 from .errors import is_page_path, with_page_errors
 from .form_input import refuse_hostile_form
-from .my import ResidentController
+from .resident.portal import ResidentController
 from .sessions import cookies_secure, load_secret
 
 __all__ = [

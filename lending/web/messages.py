@@ -31,7 +31,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_500": "Something went wrong on our side. The problem has been logged.",
         "error_csrf": "This form has expired or was not sent from this site. Reload the page and "
         "try again.",
-        # --- resident portal (/my): lending/web/my.py, templates/my/ ---
+        # --- resident portal (/my): lending/web/resident/portal.py, templates/my/ ---
         "my_title": "My devices",
         "my_hello": "Hello, {name}",
         "my_loans": "Devices you have",
@@ -127,7 +127,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_500": "Algo salió mal de nuestro lado. El problema quedó registrado.",
         "error_csrf": "Este formulario venció o no se envió desde este sitio. Vuelva a cargar la "
         "página e inténtelo de nuevo.",
-        # --- portal de residentes (/my): lending/web/my.py, templates/my/ ---
+        # --- portal de residentes (/my): lending/web/resident/portal.py, templates/my/ ---
         "my_title": "Mis equipos",
         "my_hello": "Hola, {name}",
         "my_loans": "Equipos que tiene prestados",

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from ..circulation.permissions import Action, Role, allows, allows_any, roles_for
 from ..services.actors import Actor
-from .admin_nav import ADMIN_NAV
+from .admin.nav import ADMIN_NAV
 from .form_input import MAX_FIELD_CHARS, checked_form, read_form
 from .i18n import translator
 from .sessions import page_actor, session_of, store_session

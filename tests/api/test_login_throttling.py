@@ -24,7 +24,7 @@ def overrides() -> dict:
 
 @pytest.fixture
 async def app(db_url, clock, overrides):
-    from lending.http.app import create_app
+    from lending.app import create_app
     from lending.settings import Settings
 
     settings = Settings(

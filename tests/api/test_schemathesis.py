@@ -75,7 +75,7 @@ def _ok(response: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def fuzzed(database) -> Iterator[dict[str, Any]]:
     """A seeded app with an admin token and a resident token, served in schemathesis' loop."""
-    from lending.http.app import create_app
+    from lending.app import create_app
     from lending.settings import Settings
 
     url = database.fresh_url()
@@ -132,8 +132,8 @@ def api_schema(fuzzed):
 
 def _operations() -> list[tuple[str, str]]:
     """(method, path) of every documented operation, read from an app that is never started."""
+    from lending.app import create_app
     from lending.database import bind_engine, current_engine
-    from lending.http.app import create_app
     from lending.settings import Settings
 
     previous = current_engine()  # create_app binds the tables; give them back

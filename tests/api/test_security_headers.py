@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lending.http.app import create_app
+from lending.app import create_app
 from lending.settings import Settings
 
 HTTPS = "https://testserver"

@@ -149,7 +149,7 @@ async def app_client(url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The app started the way a server starts it (lifespan included)."""
     from litestar.testing import AsyncTestClient
 
-    from lending.http.app import create_app
+    from lending.app import create_app
     from lending.settings import Settings
 
     app = create_app(Settings(database_url=url, run_jobs=False))

@@ -1,13 +1,13 @@
 """A card's standing for warnings (lending.circulation.cards), how a hold slip names the patron
-(lending.web.desk_scan.slip_name) and the LENDING_HOLD_SLIP_NAME setting (issue 12)."""
+(lending.web.desk.scan.slip_name) and the LENDING_HOLD_SLIP_NAME setting (issue 12)."""
 
 from datetime import date
 
 import pytest
+from lending.web.desk.scan import slip_name
 
 from lending.circulation import card_standing
 from lending.settings import Settings, SettingsError
-from lending.web.desk_scan import slip_name
 
 TODAY = date(2026, 12, 1)
 

@@ -10,13 +10,13 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from ..circulation import KINDS, Invalid, NotFound
-from ..circulation.codes import Code
-from ..circulation.permissions import Action
-from ..services import policies
-from .admin_fields import FormCheck
-from .pages import read_form, render, requires_page, see_other
-from .sessions import page_actor
+from ...circulation import KINDS, Invalid, NotFound
+from ...circulation.codes import Code
+from ...circulation.permissions import Action
+from ...services import policies
+from ..pages import read_form, render, requires_page, see_other
+from ..sessions import page_actor
+from .fields import FormCheck
 
 __all__ = ["AdminPolicyController"]
 

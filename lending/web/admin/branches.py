@@ -9,14 +9,14 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from ..circulation import Conflict, Invalid, NotFound
-from ..circulation.codes import Code
-from ..circulation.permissions import Action
-from ..services import branches
-from ..services.render import zone
-from .admin_fields import PAGE_SIZE, FormCheck, page_window
-from .pages import read_form, render, requires_page, see_other
-from .sessions import page_actor
+from ...circulation import Conflict, Invalid, NotFound
+from ...circulation.codes import Code
+from ...circulation.permissions import Action
+from ...services import branches
+from ...services.render import zone
+from ..pages import read_form, render, requires_page, see_other
+from ..sessions import page_actor
+from .fields import PAGE_SIZE, FormCheck, page_window
 
 __all__ = ["AdminBranchController"]
 

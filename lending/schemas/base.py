@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-from ..circulation import KINDS
+from ..circulation import KINDS, FieldError, Invalid, normalize_code
 from ..circulation.codes import Code as ErrorCode
 
 Code = Annotated[
@@ -27,6 +27,20 @@ Email = Annotated[str, Meta(max_length=254)]
 Timezone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone")]
 Location = Annotated[str, Meta(max_length=100, description="shelf or area at the branch")]
 WifiText = Annotated[str, Meta(max_length=64, description="hotspot Wi-Fi name or password")]
+
+
+# Ids are 32-bit: a larger one is a 422, never a database error.
+MAX_ID = 2**31 - 1
+
+
+def code(raw: str, field: str) -> str:
+    """A barcode or card number as a scanner typed it, cleaned; empty after clean-up → 422."""
+    value = normalize_code(raw)
+    if not value:
+        raise Invalid(FieldError(field, "must not be empty"))
+    if len(value) > 64:
+        raise Invalid(FieldError(field, "at most 64 characters"))
+    return value
 
 
 class Input(Struct, forbid_unknown_fields=True, kw_only=True):

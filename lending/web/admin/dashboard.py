@@ -6,10 +6,10 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 from litestar.response import Template
 
-from ..circulation.permissions import Action
-from ..services.dashboard import dashboard
-from ..services.notice_queue import notice_health
-from .pages import render, requires_page
+from ...circulation.permissions import Action
+from ...services.dashboard import dashboard
+from ...services.notice_queue import notice_health
+from ..pages import render, requires_page
 
 __all__ = ["AdminDashboardController"]
 

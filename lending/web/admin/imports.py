@@ -20,15 +20,15 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Stream, Template
 
-from ..circulation import LendingError, NotFound
-from ..circulation.codes import Code
-from ..circulation.permissions import Action
-from ..services import exports, imports
-from ..services.csv_read import ImportRejected
-from ..services.render import zone
-from .pages import MAX_FIELD_CHARS, checked_form, render, requires_page
-from .sessions import page_actor
-from .struct_form import errors_of
+from ...circulation import LendingError, NotFound
+from ...circulation.codes import Code
+from ...circulation.permissions import Action
+from ...services import exports, imports
+from ...services.csv_read import ImportRejected
+from ...services.render import zone
+from ..pages import MAX_FIELD_CHARS, checked_form, render, requires_page
+from ..sessions import page_actor
+from ..struct_form import errors_of
 
 __all__ = ["AdminExportController", "AdminImportController"]
 

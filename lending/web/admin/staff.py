@@ -7,13 +7,13 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from ..circulation import Conflict, Invalid, LendingError
-from ..circulation.permissions import Action
-from ..services import staff
-from ..services.actors import STAFF_ROLES
-from .admin_fields import FormCheck
-from .pages import read_form, render, requires_page, see_other
-from .sessions import page_actor, session_of
+from ...circulation import Conflict, Invalid, LendingError
+from ...circulation.permissions import Action
+from ...services import staff
+from ...services.actors import STAFF_ROLES
+from ..pages import read_form, render, requires_page, see_other
+from ..sessions import page_actor, session_of
+from .fields import FormCheck
 
 __all__ = ["AdminStaffController"]
 

@@ -14,16 +14,16 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from ..circulation import KINDS, Conflict, Invalid, LendingError, NotFound
-from ..circulation.codes import Code
-from ..circulation.permissions import Action
-from ..http.common import MAX_ID
-from ..services import audits, branches, sightings
-from ..services.actors import Actor
-from .admin_fields import PAGE_SIZE, FormCheck, local_time, page_window
-from .desk_scan import Result, checkin_scan, clean_code
-from .pages import read_form, render, requires_page, see_other
-from .sessions import page_actor
+from ...circulation import KINDS, Conflict, Invalid, LendingError, NotFound
+from ...circulation.codes import Code
+from ...circulation.permissions import Action
+from ...schemas.base import MAX_ID
+from ...services import audits, branches, sightings
+from ...services.actors import Actor
+from ..desk.scan import Result, checkin_scan, clean_code
+from ..pages import read_form, render, requires_page, see_other
+from ..sessions import page_actor
+from .fields import PAGE_SIZE, FormCheck, local_time, page_window
 
 __all__ = ["AdminAuditController", "AdminInventoryController"]
 

@@ -8,13 +8,13 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from ..circulation import LendingError
-from ..circulation.permissions import Action
-from ..services.notice_queue import NOTICE_STATES, list_notices, notice_health, resend_notice
-from .admin_fields import local_time, page_window
-from .admin_tasks import row_id
-from .pages import render, requires_page, see_other
-from .sessions import page_actor
+from ...circulation import LendingError
+from ...circulation.permissions import Action
+from ...services.notice_queue import NOTICE_STATES, list_notices, notice_health, resend_notice
+from ..pages import render, requires_page, see_other
+from ..sessions import page_actor
+from .fields import local_time, page_window
+from .tasks import row_id
 
 __all__ = ["AdminNoticeController"]
 

@@ -10,16 +10,16 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from ..circulation import Conflict, Invalid, NotFound, card_standing, normalize_code
-from ..circulation.codes import Code
-from ..circulation.permissions import Action
-from ..services import patrons
-from ..services.branches import list_branches
-from ..services.charges import patron_charges
-from ..services.render import zone
-from .admin_fields import PAGE_SIZE, FormCheck, local_time, page_window
-from .pages import read_form, render, requires_page, see_other
-from .sessions import page_actor
+from ...circulation import Conflict, Invalid, NotFound, card_standing, normalize_code
+from ...circulation.codes import Code
+from ...circulation.permissions import Action
+from ...services import patrons
+from ...services.branches import list_branches
+from ...services.charges import patron_charges
+from ...services.render import zone
+from ..pages import read_form, render, requires_page, see_other
+from ..sessions import page_actor
+from .fields import PAGE_SIZE, FormCheck, local_time, page_window
 
 __all__ = ["AdminPatronController", "local_today", "search_page", "standing_of"]
 

@@ -15,12 +15,12 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from ..circulation import Conflict, Invalid, normalize_code
-from ..circulation.permissions import Action
-from ..services import patrons
-from ..services.branches import list_branches
-from .admin_fields import FormCheck
-from .admin_patrons import (
+from ...circulation import Conflict, Invalid, normalize_code
+from ...circulation.permissions import Action
+from ...services import patrons
+from ...services.branches import list_branches
+from ..admin.fields import FormCheck
+from ..admin.patrons import (
     LANGUAGES,
     MAX_CARD,
     MAX_EMAIL,
@@ -30,8 +30,8 @@ from .admin_patrons import (
     local_today,
     search_page,
 )
-from .pages import read_form, render, requires_page, see_other
-from .sessions import page_actor
+from ..pages import read_form, render, requires_page, see_other
+from ..sessions import page_actor
 
 __all__ = ["DeskPatronController"]
 

@@ -12,16 +12,16 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
-from ..circulation import KINDS, Invalid, LendingError
-from ..circulation.permissions import Action
-from ..printing import SYMBOLOGIES, TemplateError, list_templates, load_template
-from ..printing.symbology import symbology_name
-from ..services import labels as label_service
-from ..settings import Settings
-from .admin_devices import branch_options
-from .pages import MAX_FIELD_CHARS, checked_form, render, requires_page
-from .sessions import page_actor
-from .struct_form import errors_of
+from ...circulation import KINDS, Invalid, LendingError
+from ...circulation.permissions import Action
+from ...printing import SYMBOLOGIES, TemplateError, list_templates, load_template
+from ...printing.symbology import symbology_name
+from ...services import labels as label_service
+from ...settings import Settings
+from ..pages import MAX_FIELD_CHARS, checked_form, render, requires_page
+from ..sessions import page_actor
+from ..struct_form import errors_of
+from .devices import branch_options
 
 __all__ = ["AdminLabelController"]
 

@@ -13,14 +13,14 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
-from ..circulation import KINDS, LendingError, NotFound
-from ..circulation.codes import Code
-from ..circulation.permissions import Action
-from ..reports import chart_for, render_svg, report_csv
-from ..services import reports
-from .admin_devices import branch_options
-from .pages import MAX_FIELD_CHARS, render, requires_page
-from .struct_form import errors_of
+from ...circulation import KINDS, LendingError, NotFound
+from ...circulation.codes import Code
+from ...circulation.permissions import Action
+from ...reports import chart_for, render_svg, report_csv
+from ...services import reports
+from ..pages import MAX_FIELD_CHARS, render, requires_page
+from ..struct_form import errors_of
+from .devices import branch_options
 
 __all__ = ["AdminReportController"]
 

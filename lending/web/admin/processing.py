@@ -13,15 +13,15 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from ..circulation import KINDS, Conflict, Invalid, NotFound
-from ..circulation.codes import Code
-from ..circulation.inventory import MAX_STEPS
-from ..circulation.permissions import Action
-from ..services import processing
-from .admin_fields import PAGE_SIZE, FormCheck, local_time, page_window
-from .desk_scan import MAX_CODE, clean_code
-from .pages import MAX_FIELD_CHARS, checked_form, may, render, requires_page, see_other
-from .sessions import page_actor
+from ...circulation import KINDS, Conflict, Invalid, NotFound
+from ...circulation.codes import Code
+from ...circulation.inventory import MAX_STEPS
+from ...circulation.permissions import Action
+from ...services import processing
+from ..desk.scan import MAX_CODE, clean_code
+from ..pages import MAX_FIELD_CHARS, checked_form, may, render, requires_page, see_other
+from ..sessions import page_actor
+from .fields import PAGE_SIZE, FormCheck, local_time, page_window
 
 __all__ = ["AdminProcessingController", "DeskProcessingController"]
 

@@ -3,7 +3,7 @@ shows a role only the sections the permission table lets it open). A new area ad
 
 from __future__ import annotations
 
-from ..circulation.permissions import Action
+from ...circulation.permissions import Action
 
 __all__ = ["ADMIN_NAV"]
 

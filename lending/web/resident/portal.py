@@ -11,16 +11,16 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from ..circulation import Conflict, Invalid, LendingError, NotFound
-from ..circulation.permissions import Action
-from ..services import circulation, holds, patrons
-from ..services.actors import Actor
-from ..services.branches import list_branches
-from ..services.policies import all_policies
-from .dates import format_when
-from .i18n import translator
-from .pages import language_of, read_form, render, requires_page, see_other
-from .sessions import page_actor
+from ...circulation import Conflict, Invalid, LendingError, NotFound
+from ...circulation.permissions import Action
+from ...services import circulation, holds, patrons
+from ...services.actors import Actor
+from ...services.branches import list_branches
+from ...services.policies import all_policies
+from ..dates import format_when
+from ..i18n import translator
+from ..pages import language_of, read_form, render, requires_page, see_other
+from ..sessions import page_actor
 
 __all__ = ["ResidentController", "refusal_text"]
 

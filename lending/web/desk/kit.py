@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..circulation import LendingError, normalize_code
-from ..http.common import MAX_ID
-from ..services import kits, maintenance
-from ..services.actors import Actor
-from ..services.loans import list_loans
-from .desk_scan import MAX_CODE, Result
+from ...circulation import LendingError, normalize_code
+from ...schemas.base import MAX_ID
+from ...services import kits, maintenance
+from ...services.actors import Actor
+from ...services.loans import list_loans
+from .scan import MAX_CODE, Result
 
 __all__ = ["OUTCOMES", "record_kit"]
 

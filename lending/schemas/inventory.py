@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
-from .schemas import (
+from .base import (
     Code,
     HoldOut,
     Input,

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 from litestar import Request
 
-from ..circulation import Invalid
-from ..services.render import zone
+from ...circulation import Invalid
+from ...services.render import zone
 
 __all__ = ["FormCheck", "local_time", "page_window"]
 

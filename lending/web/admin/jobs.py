@@ -10,14 +10,14 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from ..circulation import LendingError, NotFound
-from ..circulation.codes import Code
-from ..circulation.permissions import Action
-from ..jobs import JOBS, run_job
-from ..jobs.about import about
-from ..services.job_runs import list_runs
-from ..services.notice_queue import notice_health
-from .pages import read_form, render, requires_page, see_other
+from ...circulation import LendingError, NotFound
+from ...circulation.codes import Code
+from ...circulation.permissions import Action
+from ...jobs import JOBS, run_job
+from ...jobs.about import about
+from ...services.job_runs import list_runs
+from ...services.notice_queue import notice_health
+from ..pages import read_form, render, requires_page, see_other
 
 __all__ = ["AdminJobController"]
 

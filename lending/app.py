@@ -11,14 +11,34 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from .. import __version__
-from ..database import bind_engine, close_database, make_engine, open_database
-from ..jobs.scheduler import JobScheduler
-from ..services.migrations import ensure_migrated
-from ..services.passwords import configure_pool
-from ..services.throttle import LoginGate
-from ..settings import Settings
-from ..web import (
+from . import __version__
+from .database import bind_engine, close_database, make_engine, open_database
+from .http.admin import EventController, StaffController, health
+from .http.audits import AuditController, SightingController
+from .http.auth import AuthController
+from .http.circulation import CirculationController, HoldController
+from .http.exports import ExportController
+from .http.headers import DOCS_PREFIX, NoncedSwaggerRenderPlugin, security_headers
+from .http.imports import ImportController
+from .http.inventory import BranchController, DeviceController, PolicyController
+from .http.jobs import JobController
+from .http.kits import KitController, LoanKitController
+from .http.labels import LabelController, ReceiptController
+from .http.lines import LineController, PlanController
+from .http.me import MeController
+from .http.patrons import PatronController
+from .http.problems import EXCEPTION_HANDLERS
+from .http.processing import ProcessingController, ServiceStepController
+from .http.reports import ReportController
+from .http.security import provide_actor, provide_now
+from .http.strict import strict_request
+from .http.tasks import CallListController, TaskController
+from .jobs.scheduler import JobScheduler
+from .services.migrations import ensure_migrated
+from .services.passwords import configure_pool
+from .services.throttle import LoginGate
+from .settings import Settings
+from .web import (
     csrf_config,
     csrf_cookie_secure,
     page_handlers,
@@ -26,26 +46,6 @@ from ..web import (
     template_config,
     with_page_errors,
 )
-from .admin import EventController, StaffController, health
-from .audits import AuditController, SightingController
-from .auth import AuthController
-from .circulation import CirculationController, HoldController
-from .exports import ExportController
-from .headers import DOCS_PREFIX, NoncedSwaggerRenderPlugin, security_headers
-from .imports import ImportController
-from .inventory import BranchController, DeviceController, PolicyController
-from .jobs import JobController
-from .kits import KitController, LoanKitController
-from .labels import LabelController, ReceiptController
-from .lines import LineController, PlanController
-from .me import MeController
-from .patrons import PatronController
-from .problems import EXCEPTION_HANDLERS
-from .processing import ProcessingController, ServiceStepController
-from .reports import ReportController
-from .security import provide_actor, provide_now
-from .strict import strict_request
-from .tasks import CallListController, TaskController
 
 __all__ = ["create_app"]
 

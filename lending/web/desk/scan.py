@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..circulation import (
+from ...circulation import (
     LendingError,
     NotFound,
     card_standing,
@@ -25,13 +25,13 @@ from ..circulation import (
     is_overdue,
     normalize_code,
 )
-from ..services.actors import Actor
-from ..services.circulation import check_in, check_out, overdue_loans, renew
-from ..services.devices import device_by_barcode
-from ..services.loans import current_borrower
-from ..services.patrons import patron_by_card
-from ..services.render import zone
-from .dates import format_date, format_when
+from ...services.actors import Actor
+from ...services.circulation import check_in, check_out, overdue_loans, renew
+from ...services.devices import device_by_barcode
+from ...services.loans import current_borrower
+from ...services.patrons import patron_by_card
+from ...services.render import zone
+from ..dates import format_date, format_when
 
 __all__ = [
     "MAX_CODE",
@@ -89,7 +89,7 @@ class Result:
     action: str = ""  # patron, checkout, checkin, renew, refused, not_found, invalid
     loan_id: int | None = None
     shelf_for: str | None = None  # "Put on hold shelf for <name>" when a hold takes the device
-    # A checked-in loan's kit checklist (lending.web.desk_kit): the parts, the outcome chosen
+    # A checked-in loan's kit checklist (lending.web.desk.kit): the parts, the outcome chosen
     # for each, whether the device is damaged and why, and an error per field.
     kit: list[dict[str, Any]] = field(default_factory=list)
     kit_form: dict[str, Any] = field(default_factory=dict)

@@ -11,18 +11,17 @@ from urllib.parse import quote, urlencode
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from ..circulation import KINDS, LendingError
-from ..circulation.permissions import Action
-from ..circulation.rules import DEVICE_STATUSES
-from ..http.common import code
-from ..http.schemas import DeviceIn, DevicePatch
-from ..services import devices as device_service
-from ..services.branches import list_branches
-from ..services.device_history import device_history
-from .admin_kits import kit_context
-from .pages import read_form, render, requires_page, see_other
-from .sessions import page_actor
-from .struct_form import errors_of, form_values, struct_fields
+from ...circulation import KINDS, LendingError
+from ...circulation.permissions import Action
+from ...circulation.rules import DEVICE_STATUSES
+from ...schemas.base import DeviceIn, DevicePatch, code
+from ...services import devices as device_service
+from ...services.branches import list_branches
+from ...services.device_history import device_history
+from ..pages import read_form, render, requires_page, see_other
+from ..sessions import page_actor
+from ..struct_form import errors_of, form_values, struct_fields
+from .kits import kit_context
 
 __all__ = ["AdminDeviceController", "device_filters", "device_page"]
 

@@ -11,15 +11,15 @@ from urllib.parse import quote
 from litestar import Controller, Request, post
 from litestar.response import Redirect, Template
 
-from ..circulation import LendingError, NotFound
-from ..circulation.codes import Code
-from ..circulation.permissions import Action
-from ..http.common import MAX_ID, code
-from ..http.inventory_schemas import KitPartIn, KitPartPatch, RepairIn, RepairResolveIn
-from ..services import kit_parts, maintenance
-from .pages import read_form, requires_page, see_other
-from .sessions import page_actor
-from .struct_form import errors_of, form_values
+from ...circulation import LendingError, NotFound
+from ...circulation.codes import Code
+from ...circulation.permissions import Action
+from ...schemas.base import MAX_ID, code
+from ...schemas.inventory import KitPartIn, KitPartPatch, RepairIn, RepairResolveIn
+from ...services import kit_parts, maintenance
+from ..pages import read_form, requires_page, see_other
+from ..sessions import page_actor
+from ..struct_form import errors_of, form_values
 
 __all__ = ["AdminKitController", "kit_context"]
 
@@ -69,7 +69,7 @@ class AdminKitController(Controller):
     include_in_schema = False
 
     async def _again(self, request: Request, barcode: str, **context: Any) -> Template:
-        from .admin_devices import device_page
+        from .devices import device_page
 
         return await device_page(request, barcode, status=422, **context)
 

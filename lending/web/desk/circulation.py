@@ -14,18 +14,20 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
-from ..circulation import NotFound, card_standing, normalize_code
-from ..circulation.codes import Code
-from ..circulation.permissions import Action, require
-from ..http.common import MAX_ID
-from ..services.circulation import overdue_loans
-from ..services.holds import hold_rows
-from ..services.patrons import get_patron, patron_by_card
-from ..services.receipts import loan_receipt
-from ..services.render import render_time, zone
-from .dates import format_date
-from .desk_kit import record_kit
-from .desk_scan import (
+from ...circulation import NotFound, card_standing, normalize_code
+from ...circulation.codes import Code
+from ...circulation.permissions import Action, require
+from ...schemas.base import MAX_ID
+from ...services.circulation import overdue_loans
+from ...services.holds import hold_rows
+from ...services.patrons import get_patron, patron_by_card
+from ...services.receipts import loan_receipt
+from ...services.render import render_time, zone
+from ..dates import format_date
+from ..pages import read_form, render, requires_page
+from ..sessions import page_actor
+from .kit import record_kit
+from .scan import (
     MAX_CODE,
     MODES,
     TODO_LABELS,
@@ -37,8 +39,6 @@ from .desk_scan import (
     slip_name,
     when,
 )
-from .pages import read_form, render, requires_page
-from .sessions import page_actor
 
 __all__ = ["DeskController"]
 
@@ -204,7 +204,7 @@ class DeskController(Controller):
     @post("/kit", status_code=200, guards=[requires_page(Action.CHECKIN)])
     async def kit(self, request: Request) -> Template:
         """A checked-in loan's kit checklist: each part returned, missing or damaged, and
-        whether the device itself is damaged (lending.web.desk_kit)."""
+        whether the device itself is damaged (lending.web.desk.kit)."""
         form = await read_form(request)
         patron = await _selected(form.get("patron"))
         actor = await page_actor(request)

@@ -9,12 +9,12 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from ..circulation import LendingError
-from ..circulation.permissions import Action
-from ..services import call_list, carrier
-from .admin_fields import local_time
-from .pages import render, requires_page, see_other
-from .sessions import page_actor
+from ...circulation import LendingError
+from ...circulation.permissions import Action
+from ...services import call_list, carrier
+from ..pages import render, requires_page, see_other
+from ..sessions import page_actor
+from .fields import local_time
 
 __all__ = ["AdminTaskController", "row_id"]
 

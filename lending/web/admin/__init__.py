@@ -1,0 +1,1 @@
+"""The admin console (/admin): one module per section; the menu is nav.py."""

@@ -1,0 +1,1 @@
+"""The resident portal (/my), in English and Spanish."""
