@@ -96,9 +96,8 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
+def _serve_problem(settings: Settings) -> int:
+    """Say why the database cannot be served yet (1), or 0 when it can."""
     from .services.migrations import pending_migrations
 
     path = _sqlite_path(settings)
@@ -114,6 +113,32 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def _check_then_exit() -> None:
+    """The serve checks, in a child process (see `cmd_serve`)."""
+    sys.exit(main(["serve", "--check-only"]))
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.check_only:
+        return _serve_problem(settings)
+    if args.workers > 1:
+        # The parent only supervises the workers: the checks run in a child process, so it
+        # never imports the app, Piccolo's migration machinery or the database driver (that
+        # would stay resident in it for the server's lifetime, ~20 MB).
+        import multiprocessing
+
+        child = multiprocessing.get_context("spawn").Process(target=_check_then_exit)
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            return child.exitcode if child.exitcode and child.exitcode > 0 else 1
+    elif _serve_problem(settings):
+        return 1
+    import uvicorn
+
     print(f"Serving lending on http://{args.host}:{args.port} (database: {_where(settings)})")
     uvicorn.run(
         "lending.app:create_app",
@@ -377,6 +402,7 @@ def _parser() -> argparse.ArgumentParser:
         default=True,
         help="log every request",
     )
+    serve.add_argument("--check-only", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(run=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)

@@ -29,7 +29,7 @@ class CirculationController(Controller):
 
     @post(
         "/checkout",
-        guards=[requires(Action.CHECKOUT)],
+        guards=[requires(Action.CHECKOUT, checked_in_service=True)],
         responses=errors(400, 401, 403, 404, 409, 422),
     )
     async def checkout(self, data: JSONBody[CheckoutIn], actor: ActorDep, now: Now) -> LoanReply:
@@ -42,7 +42,7 @@ class CirculationController(Controller):
 
     @post(
         "/checkin",
-        guards=[requires(Action.CHECKIN)],
+        guards=[requires(Action.CHECKIN, checked_in_service=True)],
         status_code=200,
         responses=errors(400, 401, 403, 404, 409, 422),
     )
@@ -58,7 +58,7 @@ class CirculationController(Controller):
 
     @post(
         "/loans/{loan_id:int}/renew",
-        guards=[requires(Action.RENEW)],
+        guards=[requires(Action.RENEW, checked_in_service=True)],
         status_code=200,
         responses=errors(401, 403, 404, 409, 422),
     )

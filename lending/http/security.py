@@ -12,6 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from ..circulation import Forbidden, Unauthenticated
 from ..circulation.permissions import Action, allows_any, refusal
+from ..services import tokens
 from ..services.actors import Actor
 from ..services.auth import authenticate
 
@@ -22,7 +23,7 @@ def _clock(connection: ASGIConnection) -> datetime:
     return connection.app.state.clock()
 
 
-async def _actor(connection: ASGIConnection) -> Actor:
+async def _actor(connection: ASGIConnection, *, remembered: bool = False) -> Actor:
     cached = connection.scope.get("lending_actor")
     if cached is not None:
         return cached
@@ -30,28 +31,42 @@ async def _actor(connection: ASGIConnection) -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or len(token) > 512:
         raise Unauthenticated("Log in and send the token as 'Authorization: Bearer <token>'.")
-    actor = await authenticate(token.strip(), _clock(connection))
+    if remembered:
+        actor = await tokens.actor_for(token.strip(), _clock(connection))
+    else:
+        actor = await authenticate(token.strip(), _clock(connection))
     connection.scope["lending_actor"] = actor  # type: ignore[typeddict-unknown-key]
     return actor
 
 
 class Requires:
     """A guard: the caller's role may do at least one of `actions` (403 `forbidden` if not).
-    When the body decides which of them the request does, the service checks that one."""
+    When the body decides which of them the request does, the service checks that one.
 
-    def __init__(self, actions: tuple[Action, ...]) -> None:
+    `checked_in_service`: the hot routes (checkout, checkin, renew), whose service checks a
+    remembered token again in its facts query (services/tokens.py), so the guard sends none."""
+
+    def __init__(self, actions: tuple[Action, ...], checked_in_service: bool = False) -> None:
         self.actions = actions
+        self.checked_in_service = checked_in_service
 
     async def __call__(self, connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not allows_any((await _actor(connection)).role, self.actions):
+        actor = await _actor(connection, remembered=self.checked_in_service)
+        if not allows_any(actor.role, self.actions) and actor.token_digest is not None:
+            # A remembered role may be out of date: ask the database before refusing.
+            tokens.forget(actor.token_digest)
+            connection.scope.pop("lending_actor", None)  # type: ignore[misc]
+            actor = await _actor(connection)
+            connection.scope["lending_actor"] = actor  # type: ignore[typeddict-unknown-key]
+        if not allows_any(actor.role, self.actions):
             raise Forbidden(refusal(self.actions[0]))
 
     def __repr__(self) -> str:
         return f"requires({', '.join(a.value for a in self.actions)})"
 
 
-def requires(*actions: Action) -> Requires:
-    return Requires(actions)
+def requires(*actions: Action, checked_in_service: bool = False) -> Requires:
+    return Requires(actions, checked_in_service)
 
 
 async def provide_actor(request: Request) -> Actor:

@@ -14,8 +14,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from fpdf.fonts import CORE_FONTS_CHARWIDTHS
-
 from ..circulation import Invalid
 from ..circulation.codes import Code
 from .problems import refuse
@@ -41,10 +39,6 @@ LEADING = 1.18  # line height, in font sizes
 BASELINE = 0.92  # from the top of a line to its baseline, in font sizes
 BAR_TEXT_GAP_MM = 0.4
 _EPS = 1e-9
-_WIDTHS = {
-    "regular": CORE_FONTS_CHARWIDTHS["helvetica"],
-    "bold": CORE_FONTS_CHARWIDTHS["helveticaB"],
-}
 _REPLACE = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'",
                           "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u00a0": " "})  # fmt: skip
 
@@ -104,8 +98,16 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=2)
+def _widths(bold: bool) -> dict[str, int]:
+    """Helvetica's widths, from fpdf (imported when a label is laid out: it weighs ~15 MB)."""
+    from fpdf.fonts import CORE_FONTS_CHARWIDTHS
+
+    return CORE_FONTS_CHARWIDTHS["helveticaB" if bold else "helvetica"]
+
+
 def text_width(text: str, size: float, bold: bool = False) -> float:
-    widths = _WIDTHS["bold" if bold else "regular"]
+    widths = _widths(bold)
     return sum(widths.get(ch, 556) for ch in text) * size / 1000 * PT_MM
 
 

@@ -7,14 +7,16 @@ draws them at its full resolution: a bitmap placed in a PDF gets resampled and l
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from ..circulation.codes import Code
 from .layout import LabelContent, LabelLayout, layout_label
 from .problems import refuse
 from .symbology import encode
 from .templates import LabelTemplate
+
+if TYPE_CHECKING:  # fpdf is imported when a PDF is made (it weighs ~15 MB per process)
+    from fpdf import FPDF
 
 __all__ = ["check_start", "labels_pdf", "pages_needed"]
 
@@ -76,6 +78,8 @@ def labels_pdf(
             Code.FORMAT_NOT_SUPPORTED,
         )
     check_start(template, start_at)
+    from fpdf import FPDF
+
     layouts = [layout_label(template, item, encode(item.code, symbology)) for item in labels]
     pdf = FPDF(unit="mm", format=(template.page_width, template.page_height))
     pdf.set_auto_page_break(False)

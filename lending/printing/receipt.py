@@ -6,13 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF, XPos, YPos
 from jinja2 import Environment
 
 from ..notify.render import format_when, kind_label, language_of
 from .layout import printable
+
+if TYPE_CHECKING:  # fpdf is imported when a PDF is made (it weighs ~15 MB per process)
+    from fpdf import FPDF
 
 __all__ = ["ReceiptFacts", "receipt_html", "receipt_lines", "receipt_pdf"]
 
@@ -117,6 +120,8 @@ _STYLES = {"h1": ("B", 12), "h2": ("B", 11), "b": ("B", 9), "": ("", 9), "small"
 
 
 def _write(pdf: FPDF, lines: list[tuple[str, str]]) -> float:
+    from fpdf import XPos, YPos
+
     for style, text in lines:
         weight, size = _STYLES[style]
         pdf.set_font("helvetica", weight, size)
@@ -135,6 +140,8 @@ def _write(pdf: FPDF, lines: list[tuple[str, str]]) -> float:
 
 def receipt_pdf(facts: ReceiptFacts) -> bytes:
     """One page 80 mm wide, as tall as the receipt (thermal printers cut after it)."""
+    from fpdf import FPDF
+
     lines = receipt_lines(facts)
     probe = FPDF(unit="mm", format=(WIDTH_MM, 1000))
     probe.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
-
-from PIL import Image, ImageDraw, ImageFont
 
 from .layout import PT_MM, LabelContent, LabelLayout, layout_label
 from .symbology import encode
 from .templates import LabelTemplate
+
+if TYPE_CHECKING:  # Pillow is imported when a PNG is drawn (it weighs ~10 MB per process)
+    from PIL import ImageFont
 
 __all__ = ["PNG_DPI", "label_png", "label_svg"]
 
@@ -52,6 +54,8 @@ def label_svg(template: LabelTemplate, content: LabelContent, symbology: str) ->
 def _font(pixels: int, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Liberation Sans (Helvetica's metrics, so the layout's widths hold) when the system has
     it (Debian: fonts-liberation), else Pillow's built-in font."""
+    from PIL import ImageFont
+
     for name in (
         ("LiberationSans-Bold.ttf", "DejaVuSans-Bold.ttf")
         if bold
@@ -68,6 +72,8 @@ def _font(pixels: int, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFo
 
 
 def label_png(template: LabelTemplate, content: LabelContent, symbology: str) -> bytes:
+    from PIL import Image, ImageDraw
+
     dpi = template.dpi or PNG_DPI
     px = 25.4 / dpi  # mm per pixel; bars are whole pixels wide
     encoded = encode(content.code, symbology)

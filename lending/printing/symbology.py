@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby
 
-from barcode import Code39, Code128
-from barcode.codabar import CODABAR
-
 from ..circulation import FieldError, Invalid
 from ..circulation.codes import Code
 from ..circulation.scan import check_digit_problem
@@ -97,6 +94,9 @@ def check_codes(codes: list[str], symbology: str, field: str = "barcodes") -> No
 
 @lru_cache(maxsize=4096)
 def encode(code: str, symbology: str) -> Encoded:
+    from barcode import Code39, Code128  # imported when a label is made, not by every process
+    from barcode.codabar import CODABAR
+
     check_codes([code], symbology, "barcode")
     if symbology == "code128":
         data, pattern = code, Code128(code, writer=None).build()[0]

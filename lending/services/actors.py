@@ -15,6 +15,9 @@ class Actor:
     role: str  # admin, desk, resident, system
     patron_id: int | None = None
     staff_id: int | None = None
+    # Set when the token behind this actor came from the per-process cache of checked tokens
+    # (lending/services/tokens.py): the hot-path service checks it again inside its facts query.
+    token_digest: str | None = None
 
     @property
     def is_staff(self) -> bool:

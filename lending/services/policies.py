@@ -13,7 +13,15 @@ from ..tables import Policy
 from . import audit
 from .actors import Actor
 
-__all__ = ["all_policies", "get_policy", "list_policies", "policy_dict", "put_policy", "valid_kind"]
+__all__ = [
+    "all_policies",
+    "get_policy",
+    "list_policies",
+    "policy_dict",
+    "policy_of",
+    "put_policy",
+    "valid_kind",
+]
 
 
 def valid_kind(kind: str, field: str = "kind") -> str:
@@ -37,11 +45,15 @@ def policy_dict(policy: LoanPolicy) -> dict[str, Any]:
     return out
 
 
-async def get_policy(kind: str) -> LoanPolicy:
-    row = await Policy.select().where(Policy.kind == kind).first()
+def policy_of(kind: str, row: dict[str, Any] | None) -> LoanPolicy:
+    """The kind's policy from its stored row, or the defaults when it has none."""
     if row is None:
         return default_policies().get(kind) or LoanPolicy(kind=kind)
     return _from_row(row)
+
+
+async def get_policy(kind: str) -> LoanPolicy:
+    return policy_of(kind, await Policy.select().where(Policy.kind == kind).first())
 
 
 async def all_policies() -> list[LoanPolicy]:

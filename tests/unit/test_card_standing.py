@@ -4,10 +4,10 @@
 from datetime import date
 
 import pytest
-from lending.web.desk.scan import slip_name
 
 from lending.circulation import card_standing
 from lending.settings import Settings, SettingsError
+from lending.web.desk.scan import slip_name
 
 TODAY = date(2026, 12, 1)
 
