@@ -36,8 +36,8 @@ ABOUT: dict[str, JobAbout] = {
         "Ends holds not picked up in time and passes their devices to the next patron.", True
     ),
     "anonymize": JobAbout(
-        "Removes the patron from loan history older than the privacy setting. This cannot be "
-        "undone.",
+        "Removes the patron from loan history older than the privacy setting, and failed logins "
+        "older than the lockout window. This cannot be undone.",
         True,
     ),
     "deliver_notices": JobAbout(

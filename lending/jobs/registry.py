@@ -51,7 +51,9 @@ async def mark_lost(now: datetime, settings: Settings) -> dict[str, Any]:
 
 
 async def anonymize(now: datetime, settings: Settings) -> dict[str, Any]:
-    return await privacy.anonymize_loans(now, settings.anonymize_after_days)
+    summary = await privacy.anonymize_loans(now, settings.anonymize_after_days)
+    purged = await privacy.purge_login_attempts(now, settings.login_window_minutes)
+    return {**summary, "login_attempts_purged": purged}
 
 
 async def deliver_notices(now: datetime, settings: Settings) -> dict[str, Any]:

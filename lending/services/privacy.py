@@ -1,6 +1,7 @@
 """Privacy: returned loans older than the retention period lose their link to the patron.
 Device, dates and branch stay for statistics. Loans with an open charge keep the patron until
-the charge is settled. Set-based, in id-range batches."""
+the charge is settled. Set-based, in id-range batches. Failed logins older than the lockout
+window (they name a client address) are deleted."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from ..database import write_transaction
 from .sql import execute, fetch
 
-__all__ = ["anonymize_loans"]
+__all__ = ["anonymize_loans", "purge_login_attempts"]
 
 RANGE = 100_000
 
@@ -63,3 +64,12 @@ async def anonymize_loans(now: datetime, retain_days: int) -> dict[str, Any]:
         total += n
         start = end
     return {"anonymized_loans": total}
+
+
+async def purge_login_attempts(now: datetime, window_minutes: int) -> int:
+    """Failed logins older than the lockout window count for nothing: delete them (they hold
+    the client's address). Returns how many went."""
+    async with write_transaction():
+        return await execute(
+            "DELETE FROM login_attempt WHERE at < {}", now - timedelta(minutes=window_minutes)
+        )

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from lending.jobs import run_job
 from lending.settings import Settings
-from lending.tables import Charge, Device, Event, Loan, Notice
+from lending.tables import Charge, Device, Event, Loan, LoginAttempt, Notice
 
 SETTINGS = Settings(timezone="America/Chicago")
 
@@ -68,11 +68,31 @@ async def test_old_returned_loans_lose_their_patron_but_keep_device_and_dates(ap
     )
     assert r.status_code == 200
     clock.now = clock.now + timedelta(days=89)
-    assert (await run_job("anonymize", clock.now, SETTINGS))["summary"] == {"anonymized_loans": 0}
+    assert (await run_job("anonymize", clock.now, SETTINGS))["summary"]["anonymized_loans"] == 0
     clock.now = clock.now + timedelta(days=2)
-    assert (await run_job("anonymize", clock.now, SETTINGS))["summary"] == {"anonymized_loans": 1}
+    assert (await run_job("anonymize", clock.now, SETTINGS))["summary"]["anonymized_loans"] == 1
     row = await Loan.select().where(Loan.id == loan["id"]).first()
     assert row["patron"] is None and row["device"] is not None and row["returned_at"] is not None
     about = await Event.select().where(Event.loan == loan["id"])
     assert about and all(e["patron_card"] is None for e in about)
-    assert (await run_job("anonymize", clock.now, SETTINGS))["summary"] == {"anonymized_loans": 0}
+    assert (await run_job("anonymize", clock.now, SETTINGS))["summary"]["anonymized_loans"] == 0
+
+
+async def test_the_anonymize_job_deletes_failed_logins_older_than_the_lockout_window(
+    api, library, clock
+):
+    for card in ("P001", "P002"):
+        r = await api.client.post("/api/auth/token", json={"card_number": card, "pin": "0000"})
+        assert r.status_code == 401
+    clock.now = clock.now + timedelta(minutes=SETTINGS.login_window_minutes - 1)
+    r = await api.client.post("/api/auth/token", json={"card_number": "P003", "pin": "0000"})
+    assert r.status_code == 401
+    assert await LoginAttempt.count() == 3
+
+    clock.now = clock.now + timedelta(minutes=2)  # the first two are past the window now
+    summary = (await run_job("anonymize", clock.now, SETTINGS))["summary"]
+
+    assert summary["login_attempts_purged"] == 2
+    assert [a["account"] for a in await LoginAttempt.select(LoginAttempt.account)] == [
+        "patron:P003"
+    ]
