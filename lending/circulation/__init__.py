@@ -13,7 +13,15 @@ from .errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from .lifecycle import DeviceStatus, NextPlace, PlaceFacts, next_place
+from .lifecycle import (
+    OPEN_HOLD_STATUSES,
+    DeviceStatus,
+    HoldStatus,
+    LoanStatus,
+    NextPlace,
+    PlaceFacts,
+    next_place,
+)
 from .policy import (
     CELLULAR_KINDS,
     KINDS,
@@ -45,6 +53,7 @@ __all__ = [
     "CELLULAR_KINDS",
     "EXPIRY_WARNING_DAYS",
     "KINDS",
+    "OPEN_HOLD_STATUSES",
     "OVERDUE_BLOCK_SCOPES",
     "AuthError",
     "BranchCalendar",
@@ -53,11 +62,13 @@ __all__ = [
     "DeviceStatus",
     "DeviceFacts",
     "FieldError",
+    "HoldStatus",
     "Forbidden",
     "Invalid",
     "LendingError",
     "LoanFacts",
     "LoanPolicy",
+    "LoanStatus",
     "NextPlace",
     "NotFound",
     "OverdueLoan",

@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["DeviceStatus", "NextPlace", "PlaceFacts", "next_place"]
+__all__ = [
+    "OPEN_HOLD_STATUSES",
+    "DeviceStatus",
+    "HoldStatus",
+    "LoanStatus",
+    "NextPlace",
+    "PlaceFacts",
+    "next_place",
+]
 
 
 class DeviceStatus(StrEnum):
@@ -21,6 +29,26 @@ class DeviceStatus(StrEnum):
     IN_REPAIR = "in_repair"
     LOST = "lost"
     RETIRED = "retired"
+
+
+class LoanStatus(StrEnum):
+    """A loan's stored status. `overdue` is never stored: it is derived from `now`
+    (rules.is_overdue), so a list filtered by `active` leaves overdue loans out."""
+
+    ACTIVE = "active"
+    RETURNED = "returned"
+    LOST = "lost"
+
+
+class HoldStatus(StrEnum):
+    WAITING = "waiting"  # in the queue for its kind at its branch
+    READY = "ready"  # a device waits on the hold shelf until `ready_until`
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+OPEN_HOLD_STATUSES = (HoldStatus.WAITING.value, HoldStatus.READY.value)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 from .calendar import BranchCalendar, end_of_day_after, renewal_due_at
 from .codes import Code
 from .errors import Conflict
-from .lifecycle import DeviceStatus
+from .lifecycle import DeviceStatus, LoanStatus
 from .policy import LoanPolicy
 
 __all__ = [
@@ -245,7 +245,7 @@ def can_renew(
     """Why this loan may not be renewed, or None. Order: not active, patron blocked,
     overdue (when the policy refuses it for staff, or for the resident renewing it themself),
     renewal limit, others waiting with no device of the kind available."""
-    if loan.status != "active":
+    if loan.status != LoanStatus.ACTIVE:
         return Refusal(Code.LOAN_NOT_ACTIVE, f"This loan is {loan.status} and cannot be renewed.")
     if loan.patron_blocked:
         return Refusal(Code.PATRON_BLOCKED, "The patron's account is blocked.")

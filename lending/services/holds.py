@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from ..circulation import (
+    OPEN_HOLD_STATUSES,
     Conflict,
     FieldError,
+    HoldStatus,
     Invalid,
     NotFound,
     PatronFacts,
@@ -40,8 +42,8 @@ __all__ = [
     "release_device_from_hold",
 ]
 
-HOLD_STATUSES = ("waiting", "ready", "fulfilled", "cancelled", "expired")
-OPEN = ("waiting", "ready")
+HOLD_STATUSES = tuple(s.value for s in HoldStatus)
+OPEN = OPEN_HOLD_STATUSES
 
 HOLD_COLUMNS = (
     Hold.all_columns(),

@@ -7,14 +7,20 @@ from typing import Any
 
 from piccolo.columns.combination import And, Or, Where
 
-from ..circulation import FieldError, Invalid, is_overdue
+from ..circulation import FieldError, Invalid, LoanStatus, is_overdue
 from ..tables import Loan
 from .paging import Page, page_of
 from .render import render_time
 
 __all__ = ["LOAN_STATUSES", "current_borrower", "list_loans", "loan_rows", "loan_view"]
 
-LOAN_STATUSES = ("active", "overdue", "returned", "lost")
+# What a list may be filtered by: the stored statuses and the derived `overdue`.
+LOAN_STATUSES = (
+    LoanStatus.ACTIVE.value,
+    "overdue",
+    LoanStatus.RETURNED.value,
+    LoanStatus.LOST.value,
+)
 
 LOAN_COLUMNS = (
     Loan.all_columns(),

@@ -81,3 +81,12 @@ def test_only_the_hold_shelf_place_carries_a_hold_id():
         PlaceFacts(),
     ):
         assert next_place(facts).hold_id is None
+
+
+def test_loan_and_hold_statuses_are_the_rules_own_and_overdue_is_never_stored():
+    from lending.circulation import OPEN_HOLD_STATUSES, HoldStatus, LoanStatus
+
+    assert [s.value for s in LoanStatus] == ["active", "returned", "lost"]
+    assert "overdue" not in {s.value for s in LoanStatus}
+    assert OPEN_HOLD_STATUSES == ("waiting", "ready")
+    assert {s.value for s in HoldStatus} >= set(OPEN_HOLD_STATUSES)
