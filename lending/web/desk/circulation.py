@@ -28,9 +28,9 @@ from ..pages import read_form, render, requires_page
 from ..sessions import page_actor
 from .kit import record_kit
 from .scan import (
+    ACTION_LABELS,
     MAX_CODE,
     MODES,
-    TODO_LABELS,
     Result,
     checkin_scan,
     checkout_scan,
@@ -121,7 +121,9 @@ async def _answer(
     now = request.app.state.clock()
     panel = await _panel(patron, now, request.app.state.settings.timezone)
     template = "desk/_scan.html" if request.headers.get(FRAGMENT_HEADER) else "desk/index.html"
-    return render(request, template, mode=mode, result=result, panel=panel, todo_labels=TODO_LABELS)
+    return render(
+        request, template, mode=mode, result=result, panel=panel, todo_labels=ACTION_LABELS
+    )
 
 
 def _small_id(text: str) -> bool:
@@ -165,7 +167,7 @@ class DeskController(Controller):
             mode=_mode(mode),
             result=None,
             panel=panel,
-            todo_labels=TODO_LABELS,
+            todo_labels=ACTION_LABELS,
         )
 
     @post("/scan", status_code=200, guards=[requires_page(Action.CHECKOUT, Action.CHECKIN)])

@@ -36,7 +36,7 @@ from ..dates import format_date, format_when
 __all__ = [
     "MAX_CODE",
     "MODES",
-    "TODO_LABELS",
+    "ACTION_LABELS",
     "Result",
     "card_warnings",
     "checkin_scan",
@@ -72,7 +72,7 @@ _DEVICE_STATUS_ADVICE = {
 
 # Check-in routings that need the clerk to do something with the device in their hands: each
 # gets its own colour, icon and words, and stays in the desk's to-do list until acknowledged.
-TODO_LABELS = {
+ACTION_LABELS = {
     "hold_shelf": "Hold shelf",
     "processing": "Return to service",
     "repair": "Repair",
@@ -93,14 +93,14 @@ class Result:
     # for each, whether the device is damaged and why, and an error per field.
     kit: list[dict[str, Any]] = field(default_factory=list)
     kit_form: dict[str, Any] = field(default_factory=dict)
-    todo: str = ""  # a key of TODO_LABELS: the routing the clerk must act on
+    todo: str = ""  # a key of ACTION_LABELS: the routing the clerk must act on
     todo_text: str = ""  # what to do, in one line (the to-do list's entry)
     slip: dict[str, Any] | None = None  # a hold slip: hold id, patron as named on it, pickup by
 
     @property
     def label(self) -> str:  # read out before the title (colour is never the only signal)
         if self.todo:
-            return f"Action needed ({TODO_LABELS[self.todo]})"
+            return f"Action needed ({ACTION_LABELS[self.todo]})"
         return {"ok": "Done", "warn": "Note", "bad": "Not done", "act": "Action needed"}[self.kind]
 
     def needs_action(self, todo: str, text: str) -> None:

@@ -23,7 +23,7 @@
   };
   var MAX_LOG = 100;
   var todoList = document.getElementById("todo-list");
-  var TODO_KEY = "lending-desk-todo";
+  var ACTION_LIST_KEY = "lending-desk-todo";
 
   function mode() {
     var checked = form.querySelector('input[name="mode"]:checked');
@@ -140,7 +140,7 @@
     var count = todoList.children.length;
     document.getElementById("todo-count").textContent = "(" + count + ")";
     document.getElementById("todo-empty").hidden = count > 0;
-    try { sessionStorage.setItem(TODO_KEY, todoList.innerHTML); } catch (err) { /* private mode */ }
+    try { sessionStorage.setItem(ACTION_LIST_KEY, todoList.innerHTML); } catch (err) { /* private mode */ }
   }
 
   function addTodo(result) {
@@ -153,7 +153,7 @@
 
   function restoreTodo() {
     var saved = null;
-    try { saved = sessionStorage.getItem(TODO_KEY); } catch (err) { saved = null; }
+    try { saved = sessionStorage.getItem(ACTION_LIST_KEY); } catch (err) { saved = null; }
     // A page that was itself the answer to a scan (no JS) already lists that scan's entry.
     var fresh = todoList.innerHTML;
     if (saved) {
