@@ -85,8 +85,8 @@ async def run(url: str, n_devices: int, n_loans: int) -> dict[str, float]:
     os.environ["LENDING_DATABASE_URL"] = url
     from lending.database import close_database, make_engine, open_database
     from lending.services.actors import Actor
-    from lending.services.imports import import_csv
-    from lending.services.reports import report, report_range
+    from lending.services.data.imports import import_csv
+    from lending.services.reports.figures import report, report_range
 
     conn = await asyncpg.connect(url)
     try:

@@ -113,8 +113,8 @@ async def seed_scans(url: str, audit_id: int, main_scans: int, unknown: int, dup
 async def run(url: str, args: argparse.Namespace) -> dict[str, float]:
     os.environ["LENDING_DATABASE_URL"] = url
     from lending.database import close_database, make_engine, open_database
-    from lending.services import audits
     from lending.services.actors import Actor
+    from lending.services.inventory import shelf_audits as audits
 
     east = 200
     dupes = 200

@@ -35,9 +35,9 @@ from .http.security import provide_actor, provide_now
 from .http.strict import strict_request
 from .http.tasks import CallListController, TaskController
 from .jobs.scheduler import JobScheduler
-from .services.migrations import ensure_migrated
-from .services.passwords import configure_pool
-from .services.throttle import LoginGate
+from .services.access.passwords import configure_pool
+from .services.access.throttle import LoginGate
+from .services.library.migrations import ensure_migrated
 from .settings import Settings
 from .web import (
     csrf_config,

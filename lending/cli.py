@@ -56,7 +56,7 @@ async def _with_database(
     """Connect (or say plainly that we cannot), check that the database is migrated (unless
     `migrated=False`), run `work`, close the pool."""
     from .database import bind_engine, make_engine
-    from .services.migrations import ensure_migrated
+    from .services.library.migrations import ensure_migrated
 
     path = _sqlite_path(settings)
     if path is not None and not path.parent.is_dir():
@@ -86,7 +86,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from .services.migrations import migrate
+    from .services.library.migrations import migrate
 
     async def work() -> list[str]:
         return await migrate()
@@ -98,7 +98,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve_problem(settings: Settings) -> int:
     """Say why the database cannot be served yet (1), or 0 when it can."""
-    from .services.migrations import pending_migrations
+    from .services.library.migrations import pending_migrations
 
     path = _sqlite_path(settings)
     if path is not None and not path.exists():  # say so without leaving an empty file behind
@@ -167,7 +167,7 @@ def _where(settings: Settings) -> str:
 
 def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
     from .services.actors import Actor
-    from .services.staff import add_staff
+    from .services.people.staff import add_staff
 
     actor = Actor(CLI_ACTOR_NAME, "system")
 
@@ -225,7 +225,7 @@ def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from .services.demo import DEMO_LOGINS, database_is_empty, has_demo_logins, seed_demo
+    from .services.data.demo import DEMO_LOGINS, database_is_empty, has_demo_logins, seed_demo
 
     async def work() -> str:
         if not await database_is_empty():
@@ -255,7 +255,7 @@ def _added_since(text: str | None, timezone: str) -> Any:
     """`today`, a date (midnight in the library's zone) or an ISO time with its offset."""
     from datetime import date
 
-    from .services.render import zone
+    from .services._common.render import zone
 
     if not text:
         return None
@@ -287,7 +287,7 @@ def cmd_labels(settings: Settings, args: argparse.Namespace) -> int:
 
     from .printing import list_templates
     from .services.actors import Actor
-    from .services.labels import LabelRequest, mark_printed, render_labels
+    from .services.inventory.labels import LabelRequest, mark_printed, render_labels
 
     if args.list_templates:
         for name in list_templates(settings.labels_dir or None):

@@ -58,8 +58,8 @@ def _read(path: str) -> bytes:
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from .cli import CLI_ACTOR_NAME, _now, _with_database
     from .services.actors import Actor
-    from .services.csv_read import ImportRejected
-    from .services.imports import import_csv
+    from .services.data.csv_read import ImportRejected
+    from .services.data.imports import import_csv
 
     data = _read(args.file)
     progress = ProgressBar(sys.stderr, enabled=not args.quiet)
@@ -107,7 +107,7 @@ def _date(text: str | None, option: str) -> date | None:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from .cli import _now, _with_database
-    from .services.exports import export_csv
+    from .services.data.exports import export_csv
 
     start, end = _date(args.start, "--from"), _date(args.end, "--to")
     to_stdout = args.output in (None, "-")

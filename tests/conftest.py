@@ -21,7 +21,7 @@ import pytest
 from argon2 import PasswordHasher
 from scratch_postgres import create_database, drop_database
 
-from lending.services import passwords
+from lending.services.access import passwords
 
 ROOT = Path(__file__).resolve().parents[1]
 LENDING = str(Path(sys.executable).with_name("lending"))
@@ -162,7 +162,7 @@ class Api:
 
     async def staff(self, username: str, role: str, password: str = "correct-horse") -> dict:
         from lending.services.actors import Actor
-        from lending.services.staff import add_staff
+        from lending.services.people.staff import add_staff
 
         await add_staff(
             Actor("test", "system"),

@@ -2,7 +2,7 @@
 goes next when it leaves a loan, a repair, return to service or the hold shelf.
 
 Services load the facts (taking the locks), ask `next_place`, then apply the answer in one
-place (`lending.services.lifecycle.apply_next_place`). Standard library only.
+place (`lending.services.circulation.lifecycle.apply_next_place`). Standard library only.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from ..schemas.base import (
     StaffPasswordIn,
     StaffPatch,
 )
-from ..services import audit, staff
+from ..services._common import audit
+from ..services.people import staff
 from .auth import presented_token
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
 from .problems import problem

@@ -19,7 +19,8 @@ from ..schemas.inventory import (
     ScanIn,
     ScanOut,
 )
-from ..services import audits, sightings
+from ..services.inventory import shelf_audits as audits
+from ..services.inventory import sightings
 from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
 from .security import requires
 

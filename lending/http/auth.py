@@ -7,8 +7,8 @@ from litestar import Controller, Request, post
 from ..circulation import FieldError, Invalid
 from ..circulation.permissions import Action
 from ..schemas.base import TokenOut, TokenRequest
-from ..services import auth
-from ..services.throttle import client_address
+from ..services.access import auth
+from ..services.access.throttle import client_address
 from .common import ActorDep, JSONBody, Now, SettingsDep, code, errors
 from .security import requires
 

@@ -15,8 +15,9 @@ from ..schemas.base import (
     LoanList,
     LoanReply,
 )
-from ..services import circulation, holds, loans
-from ..services.policies import valid_kind
+from ..services.circulation import holds, loans
+from ..services.circulation import transactions as circulation
+from ..services.library.policies import valid_kind
 from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
 from .security import requires
 

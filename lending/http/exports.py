@@ -12,8 +12,8 @@ from litestar.response import Stream
 from ..circulation import NotFound
 from ..circulation.codes import Code
 from ..circulation.permissions import Action
-from ..services import exports
-from ..services.render import zone
+from ..services._common.render import zone
+from ..services.data import exports
 from .common import Now, SettingsDep, errors
 from .security import requires
 

@@ -11,8 +11,8 @@ from litestar.params import Parameter
 
 from ..circulation.permissions import Action
 from ..schemas.base import Out, ProblemOut
-from ..services import imports
-from ..services.csv_read import ImportRejected
+from ..services.data import imports
+from ..services.data.csv_read import ImportRejected
 from .common import ActorDep, Now, errors
 from .problems import problem
 from .security import requires

@@ -24,7 +24,8 @@ from ..schemas.base import (
     PolicyList,
     PolicyOut,
 )
-from ..services import branches, devices, policies
+from ..services.inventory import devices
+from ..services.library import branches, policies
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, code, errors
 from .security import requires
 

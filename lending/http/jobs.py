@@ -11,7 +11,7 @@ from litestar.params import FromQuery, Parameter
 from ..circulation.permissions import Action
 from ..jobs import JOBS, run_job
 from ..schemas.base import Input, Out
-from ..services.job_runs import list_runs
+from ..services.library.job_runs import list_runs
 from .common import Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
 from .security import requires
 

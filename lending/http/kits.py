@@ -16,7 +16,7 @@ from ..schemas.inventory import (
     LoanKitOut,
     PartOutcomesIn,
 )
-from ..services import kit_parts, kits
+from ..services.inventory import kit_parts, kits
 from .common import ActorDep, Id, JSONBody, Now, code, errors
 from .security import requires
 

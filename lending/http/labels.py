@@ -15,7 +15,8 @@ from msgspec import Meta
 from ..circulation import FieldError, Invalid
 from ..circulation.permissions import Action
 from ..schemas.base import Code, Input, Kind, Short
-from ..services import labels, receipts
+from ..services.circulation import receipts
+from ..services.inventory import labels
 from ..settings import Settings
 from .common import ActorDep, Id, JSONBody, Now, SettingsDep, code, errors
 from .security import requires

@@ -19,7 +19,7 @@ from ..schemas.lines import (
     PlanOut,
     PlanPatch,
 )
-from ..services import lines
+from ..services.lines import service_lines as lines
 from .common import (
     MAX_ID,
     ActorDep,

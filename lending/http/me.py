@@ -6,8 +6,10 @@ from litestar import Controller, delete, get, post
 
 from ..circulation.permissions import Action
 from ..schemas.base import HoldList, HoldOut, LoanList, LoanReply, MyHoldIn, PatronOut
-from ..services import circulation, holds, loans, patrons
-from ..services.policies import valid_kind
+from ..services.circulation import holds, loans
+from ..services.circulation import transactions as circulation
+from ..services.library.policies import valid_kind
+from ..services.people import patrons
 from .common import ActorDep, Id, JSONBody, Limit, Now, Offset, errors
 from .security import requires
 

@@ -9,7 +9,7 @@ from litestar.params import Parameter
 
 from ..circulation.permissions import Action
 from ..schemas.base import PatronIn, PatronList, PatronOut, PatronPatch
-from ..services import patrons
+from ..services.people import patrons
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, code, errors
 from .security import requires
 

@@ -23,7 +23,7 @@ from ..schemas.inventory import (
     StepsIn,
     StepsOut,
 )
-from ..services import maintenance, processing
+from ..services.inventory import maintenance, processing
 from .common import ActorDep, Filter, Id, JSONBody, Limit, Now, Offset, code, errors
 from .security import requires
 

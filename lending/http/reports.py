@@ -12,7 +12,7 @@ from ..circulation import NotFound
 from ..circulation.codes import Code as ErrorCode
 from ..circulation.permissions import Action
 from ..reports import chart_for, render_svg, report_csv
-from ..services import reports
+from ..services.reports import figures as reports
 from .common import Now, SettingsDep, errors
 from .security import requires
 

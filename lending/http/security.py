@@ -12,9 +12,9 @@ from litestar.handlers.base import BaseRouteHandler
 
 from ..circulation import Forbidden, Unauthenticated
 from ..circulation.permissions import Action, allows_any, refusal
-from ..services import tokens
+from ..services.access import tokens
+from ..services.access.auth import authenticate
 from ..services.actors import Actor
-from ..services.auth import authenticate
 
 __all__ = ["Requires", "provide_actor", "provide_now", "requires"]
 
@@ -44,7 +44,7 @@ class Requires:
     When the body decides which of them the request does, the service checks that one.
 
     `checked_in_service`: the hot routes (checkout, checkin, renew), whose service checks a
-    remembered token again in its facts query (services/tokens.py), so the guard sends none."""
+    remembered token again in its facts query (services/access/tokens.py), so the guard sends none."""
 
     def __init__(self, actions: tuple[Action, ...], checked_in_service: bool = False) -> None:
         self.actions = actions

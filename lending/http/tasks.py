@@ -10,7 +10,8 @@ from litestar.params import Parameter
 
 from ..circulation.permissions import Action
 from ..schemas.base import Out
-from ..services import call_list, carrier
+from ..services.lines import carrier_actions as carrier
+from ..services.notices import call_list
 from .common import ActorDep, Id, Limit, Now, Offset, SettingsDep, errors
 from .security import requires
 

@@ -11,7 +11,10 @@ from typing import Any
 from ..circulation import NotFound
 from ..circulation.codes import Code
 from ..database import write_transaction
-from ..services import carrier, delivery, hold_expiry, overdue, plan_digest, privacy, renewals
+from ..services.circulation import hold_expiry, overdue, privacy, renewals
+from ..services.lines import carrier_actions as carrier
+from ..services.lines import plan_digest
+from ..services.notices import delivery
 from ..settings import Settings
 from ..tables import JobRun
 

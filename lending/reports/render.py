@@ -1,4 +1,4 @@
-"""A report (as `lending.services.reports.report` returns it) as CSV text or as a chart."""
+"""A report (as `lending.services.reports.figures.report` returns it) as CSV text or as a chart."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from ..circulation import KINDS
-from ..services.csv_read import safe_cell
+from ..services.data.csv_read import safe_cell
 from .charts import Chart, Series
 
 __all__ = ["chart_for", "report_csv"]

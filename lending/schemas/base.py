@@ -57,7 +57,7 @@ class Input(Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class TokenRequest(Input):
-    # 64: the longest staff username there can be (lending/services/staff.py valid_username).
+    # 64: the longest staff username there can be (lending/services/people/staff.py valid_username).
     username: Annotated[str, Meta(min_length=1, max_length=64)] | msgspec.UnsetType = msgspec.UNSET
     password: Annotated[str, Meta(max_length=1024)] | msgspec.UnsetType = msgspec.UNSET
     card_number: Code | msgspec.UnsetType = msgspec.UNSET

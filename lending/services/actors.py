@@ -16,7 +16,7 @@ class Actor:
     patron_id: int | None = None
     staff_id: int | None = None
     # Set when the token behind this actor came from the per-process cache of checked tokens
-    # (lending/services/tokens.py): the hot-path service checks it again inside its facts query.
+    # (lending/services/access/tokens.py): the hot-path service checks it again inside its facts query.
     token_digest: str | None = None
 
     @property

@@ -9,9 +9,9 @@ from litestar.response import Redirect, Template
 
 from ..circulation import AuthError, TooManyAttempts
 from ..circulation.scan import normalize_code
-from ..services import auth as auth_service
-from ..services.auth import log_in_resident, log_in_staff
-from ..services.throttle import client_address
+from ..services.access import auth as auth_service
+from ..services.access.auth import log_in_resident, log_in_staff
+from ..services.access.throttle import client_address
 from .pages import language_of, local_path, read_form, render, see_other
 from .sessions import LANGUAGES, page_actor, session_of
 

@@ -46,7 +46,7 @@ MULTI_LINE = frozenset(
 
 # Secrets are held to what a password or PIN can be before anything hashes them. An over-long
 # username or card gets the login form's own answer ("Wrong username or password.", nothing
-# looked up: lending.services.auth refuses it before the database).
+# looked up: lending.services.access.auth refuses it before the database).
 FORM_LIMITS: dict[str, dict[str, int]] = {
     "/login": {"password": 1024},
     "/my/login": {"pin": 64},

@@ -24,8 +24,8 @@ from litestar.datastructures import Headers
 from litestar.types import Scope
 
 from ..circulation import Unauthenticated
+from ..services.access.auth import authenticate
 from ..services.actors import Actor
-from ..services.auth import authenticate
 from ..settings import Settings
 
 __all__ = [

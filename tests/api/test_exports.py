@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import timedelta
 
-from lending.services.privacy import anonymize_loans
+from lending.services.circulation.privacy import anonymize_loans
 
 
 def rows_of(text: str) -> list[dict[str, str]]:

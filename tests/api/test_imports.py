@@ -273,7 +273,7 @@ async def test_a_bad_line_row_reports_its_number_and_plan_problems_together(
 
 async def test_the_progress_counts_every_row_of_the_file(api, branch, clock):
     from lending.services.actors import SYSTEM
-    from lending.services.imports import import_csv
+    from lending.services.data.imports import import_csv
 
     seen: list[tuple[str, int, int]] = []
     data = HEADER + "E1,hotspot,M,S1,MAIN,10,,\nE2,hotspot,M,S2,MAIN,10,,\nE3,hotspot,M,S3,MAIN\n"

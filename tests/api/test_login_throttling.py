@@ -11,7 +11,7 @@ import threading
 import pytest
 from argon2 import PasswordHasher
 
-from lending.services import passwords
+from lending.services.access import passwords
 
 # The ASGI test transport's socket peer is 127.0.0.1.
 PEER = "127.0.0.1"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from lending.circulation import luhn_check_digit
-from lending.services.overdue import mark_lost
+from lending.services.circulation.overdue import mark_lost
 
 RANGE = {"from": "2026-12-01", "to": "2026-12-10"}
 

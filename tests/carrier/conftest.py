@@ -117,7 +117,7 @@ def make_iccid(serial: int) -> str:
 
 
 class Lines:
-    """Data plans and lines through lending.services.lines, and loans through the API."""
+    """Data plans and lines through lending.services.lines.service_lines, and loans through the API."""
 
     def __init__(self, api: Any, clock: Any) -> None:
         self.api = api
@@ -127,7 +127,7 @@ class Lines:
     async def install(
         self, device: str = "DEV001", phone: str = "+1 555 0100", carrier: str = "T-Mobile"
     ) -> dict[str, Any]:
-        from lending.services.lines import create_line, create_plan
+        from lending.services.lines.service_lines import create_line, create_plan
 
         if self.plan is None:
             plan = await create_plan(

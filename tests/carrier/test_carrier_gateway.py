@@ -16,7 +16,7 @@ from lending.carrier import (
     format_phone,
     gateway_for,
 )
-from lending.services.carrier import backoff
+from lending.services.lines.carrier_actions import backoff
 from lending.settings import Settings, SettingsError
 
 ACTION = {

@@ -11,8 +11,8 @@ from lending.carrier import CarrierGateway
 from lending.circulation import Conflict, NotFound
 from lending.database import write_transaction
 from lending.jobs import run_job
-from lending.services import carrier
 from lending.services.actors import Actor
+from lending.services.lines import carrier_actions as carrier
 from lending.settings import Settings
 from lending.tables import CarrierAction, Device, Event, ServiceLine
 

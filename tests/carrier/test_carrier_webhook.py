@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from lending.jobs import run_job
-from lending.services import carrier
 from lending.services.actors import Actor
+from lending.services.lines import carrier_actions as carrier
 from lending.tables import CarrierAction, Event, ServiceLine
 
 ADMIN = Actor("admin", "admin")

@@ -238,7 +238,7 @@ def test_serve_refuses_a_database_with_a_migration_missing(migrated_url, tmp_pat
 
 
 async def test_app_refuses_to_start_on_a_database_that_was_never_migrated(unmigrated_url):
-    from lending.services.migrations import DatabaseNotMigrated
+    from lending.services.library.migrations import DatabaseNotMigrated
 
     with pytest.raises(BaseException) as raised:  # noqa: B017 - Litestar wraps it in a group
         async with app_client(unmigrated_url):

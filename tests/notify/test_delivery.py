@@ -12,8 +12,8 @@ from lending.circulation import Conflict
 from lending.database import write_transaction
 from lending.jobs import run_job
 from lending.services.actors import Actor
-from lending.services.call_list import list_call_list, mark_called
-from lending.services.notices import queue_notice
+from lending.services.notices.call_list import list_call_list, mark_called
+from lending.services.notices.outbox import queue_notice
 from lending.settings import Settings
 from lending.tables import Event, Hold, JobRun, Notice, Patron
 

@@ -8,8 +8,9 @@ from collections import Counter
 from datetime import timedelta
 
 from lending.jobs import run_job
-from lending.services import carrier, lines
 from lending.services.actors import Actor
+from lending.services.lines import carrier_actions as carrier
+from lending.services.lines import service_lines as lines
 from lending.tables import Charge, Device, Hold, Loan, ServiceLine
 
 ADMIN = Actor("admin", "admin")

@@ -18,7 +18,7 @@ from lending.notify.render import (
     render_notice,
     render_sms,
 )
-from lending.services.delivery import retry_delay
+from lending.services.notices.delivery import retry_delay
 from lending.settings import Settings, SettingsError
 
 CHICAGO = "America/Chicago"

@@ -12,8 +12,8 @@ import pytest
 from lending.circulation import Conflict
 from lending.jobs import run_job
 from lending.services.actors import Actor
-from lending.services.call_list import list_call_list, mark_called
-from lending.services.notice_queue import list_notices, notice_health, resend_notice
+from lending.services.notices.call_list import list_call_list, mark_called
+from lending.services.notices.queue_view import list_notices, notice_health, resend_notice
 from lending.settings import Settings
 from lending.tables import Event, JobRun, Notice
 

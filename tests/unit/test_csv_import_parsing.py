@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lending.services.csv_read import LINE_CAP, parse_csv, safe_cell
-from lending.services.csv_rows import DEVICES, PATRONS, check_row
+from lending.services.data.csv_read import LINE_CAP, parse_csv, safe_cell
+from lending.services.data.csv_rows import DEVICES, PATRONS, check_row
 
 KNOWN = ("barcode", "kind", "model", "notes")
 REQUIRED = ("barcode", "kind")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lending.circulation import TooManyAttempts
-from lending.services.throttle import RequestRate, client_address
+from lending.services.access.throttle import RequestRate, client_address
 
 PROXIES = ("10.0.0.0/8", "127.0.0.1/32")
 

@@ -373,7 +373,7 @@ async def test_carrier_task_done_and_a_patron_called_from_the_tasks_page(
     client, api, library, clock
 ):
     from lending.services.actors import Actor
-    from lending.services.lines import create_line, create_plan
+    from lending.services.lines.service_lines import create_line, create_plan
 
     admin = Actor("admin", "admin")
     plan = await create_plan(

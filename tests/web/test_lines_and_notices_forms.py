@@ -226,7 +226,7 @@ async def test_dashboard_and_jobs_page_warn_when_email_is_not_set_up(admin, api)
         "/api/patrons/P001", json={"email": "ana@example.org"}, headers=api.headers["admin"]
     )
     from lending.database import write_transaction
-    from lending.services.notices import queue_notice
+    from lending.services.notices.outbox import queue_notice
     from lending.tables import Patron
 
     patron = await Patron.select(Patron.id).where(Patron.card_number == "P001").first()
@@ -247,7 +247,7 @@ async def test_notices_page_resends_a_failed_notice(admin, api):
     from datetime import UTC, datetime
 
     from lending.database import write_transaction
-    from lending.services.notices import queue_notice
+    from lending.services.notices.outbox import queue_notice
     from lending.tables import Patron
 
     patron = await Patron.select(Patron.id).where(Patron.card_number == "P002").first()

@@ -1,5 +1,5 @@
-"""Admin console: shelf audits (lending.services.audits) and the "not seen for N days" report
-(lending.services.sightings).
+"""Admin console: shelf audits (lending.services.inventory.shelf_audits) and the "not seen for N days" report
+(lending.services.inventory.sightings).
 
 The scanning page works like the desk: without JavaScript each scan is a form post answered with
 the whole page; `static/audit.js` sends scans with fetch(), one at a time in order, and swaps in
@@ -18,8 +18,10 @@ from ...circulation import KINDS, Conflict, Invalid, LendingError, NotFound
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
 from ...schemas.base import MAX_ID
-from ...services import audits, branches, sightings
 from ...services.actors import Actor
+from ...services.inventory import shelf_audits as audits
+from ...services.inventory import sightings
+from ...services.library import branches
 from ..desk.scan import Result, checkin_scan, clean_code
 from ..pages import read_form, render, requires_page, see_other
 from ..sessions import page_actor

@@ -1,4 +1,4 @@
-"""Admin console: branches and their closed dates, through lending.services.branches. A closed
+"""Admin console: branches and their closed dates, through lending.services.library.branches. A closed
 date moves due dates set from then on to the next open day."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from litestar.response import Redirect, Template
 from ...circulation import Conflict, Invalid, NotFound
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
-from ...services import branches
-from ...services.render import zone
+from ...services._common.render import zone
+from ...services.library import branches
 from ..pages import read_form, render, requires_page, see_other
 from ..sessions import page_actor
 from .fields import PAGE_SIZE, FormCheck, page_window

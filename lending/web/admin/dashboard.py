@@ -7,8 +7,8 @@ from litestar import Controller, Request, get
 from litestar.response import Template
 
 from ...circulation.permissions import Action
-from ...services.dashboard import dashboard
-from ...services.notice_queue import notice_health
+from ...services.notices.queue_view import notice_health
+from ...services.reports.dashboard import dashboard
 from ..pages import render, requires_page
 
 __all__ = ["AdminDashboardController"]

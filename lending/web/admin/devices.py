@@ -1,6 +1,6 @@
 """Admin console: the device list (filters, search, pages), a device's page with its whole
 history, the add and edit forms, and status changes (repair, retire, lost, back to available).
-Every change goes through lending.services.devices, so it is validated and audited as in the API.
+Every change goes through lending.services.inventory.devices, so it is validated and audited as in the API.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from ...circulation import KINDS, LendingError
 from ...circulation.permissions import Action
 from ...circulation.rules import DEVICE_STATUSES
 from ...schemas.base import DeviceIn, DevicePatch, code
-from ...services import devices as device_service
-from ...services.branches import list_branches
-from ...services.device_history import device_history
+from ...services.inventory import devices as device_service
+from ...services.inventory.device_history import device_history
+from ...services.library.branches import list_branches
 from ..pages import read_form, render, requires_page, see_other
 from ..sessions import page_actor
 from ..struct_form import errors_of, form_values, struct_fields

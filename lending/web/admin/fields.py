@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from litestar import Request
 
 from ...circulation import Invalid
-from ...services.render import zone
+from ...services._common.render import zone
 
 __all__ = ["FormCheck", "local_time", "page_window"]
 

@@ -1,7 +1,7 @@
 """Admin console: CSV import (devices, service lines, patrons) and CSV exports.
 
 The import page posts the file (multipart, up to 20 MB like `POST /api/imports/{kind}`) to the
-same service as the API, lending.services.imports: every row is checked and nothing is written
+same service as the API, lending.services.data.imports: every row is checked and nothing is written
 if any row is bad; the page then lists every bad row (line, column, reason; the first 1,000).
 A dry run (ticked by default) shows what would change; when the file is small enough the result
 page carries its text in a hidden field, so "Import for real" needs no second upload.
@@ -23,9 +23,9 @@ from litestar.response import Stream, Template
 from ...circulation import LendingError, NotFound
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
-from ...services import exports, imports
-from ...services.csv_read import ImportRejected
-from ...services.render import zone
+from ...services._common.render import zone
+from ...services.data import exports, imports
+from ...services.data.csv_read import ImportRejected
 from ..pages import MAX_FIELD_CHARS, checked_form, render, requires_page
 from ..sessions import page_actor
 from ..struct_form import errors_of

@@ -15,8 +15,8 @@ from ...circulation.codes import Code
 from ...circulation.permissions import Action
 from ...jobs import JOBS, run_job
 from ...jobs.about import about
-from ...services.job_runs import list_runs
-from ...services.notice_queue import notice_health
+from ...services.library.job_runs import list_runs
+from ...services.notices.queue_view import notice_health
 from ..pages import read_form, render, requires_page, see_other
 
 __all__ = ["AdminJobController"]

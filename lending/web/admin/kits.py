@@ -1,6 +1,6 @@
 """Admin console, a device's page: its kit (add, edit, remove a part, set a part present again)
 and its maintenance log (open a repair, resolve it). The forms post here; every change goes
-through lending.services.kit_parts / maintenance, so it is validated and audited as in the API.
+through lending.services.inventory.kit_parts / maintenance, so it is validated and audited as in the API.
 A refused form shows the device page again (422) with each error next to its field."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ...circulation.codes import Code
 from ...circulation.permissions import Action
 from ...schemas.base import MAX_ID, code
 from ...schemas.inventory import KitPartIn, KitPartPatch, RepairIn, RepairResolveIn
-from ...services import kit_parts, maintenance
+from ...services.inventory import kit_parts, maintenance
 from ..pages import read_form, requires_page, see_other
 from ..sessions import page_actor
 from ..struct_form import errors_of, form_values

@@ -1,7 +1,7 @@
 """Admin console: label sheets. Pick devices (tick them in a filtered list, or take every device
 the filters match), a label stock template from labels/, the first position on the sheet and the
 symbology; the answer is the file to download (PDF, or ZPL for a Zebra roll). Rendering and the
-`needs_label` bookkeeping are lending.services.labels, the same as the API.
+`needs_label` bookkeeping are lending.services.inventory.labels, the same as the API.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ...circulation import KINDS, Invalid, LendingError
 from ...circulation.permissions import Action
 from ...printing import SYMBOLOGIES, TemplateError, list_templates, load_template
 from ...printing.symbology import symbology_name
-from ...services import labels as label_service
+from ...services.inventory import labels as label_service
 from ...settings import Settings
 from ..pages import MAX_FIELD_CHARS, checked_form, render, requires_page
 from ..sessions import page_actor

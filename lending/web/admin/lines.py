@@ -1,7 +1,7 @@
 """Admin console: carrier lines (SIM cards) and data plans by hand. Add and edit plans; add and
 edit lines (ICCID, phone number, carrier, plan, and the hotspot's IMEI when installed); install
 a line in a device, swap the line a device holds, take it out, retire it. The forms read with the
-API's own structs (lending.schemas.lines) and go through lending.services.lines, so they accept and
+API's own structs (lending.schemas.lines) and go through lending.services.lines.service_lines, so they accept and
 refuse exactly what the API and the import do, and every change is audited."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ...circulation.codes import Code
 from ...circulation.permissions import Action
 from ...schemas.base import code
 from ...schemas.lines import LineIn, LinePatch, PlanIn, PlanPatch
-from ...services import lines
+from ...services.lines import service_lines as lines
 from ..pages import read_form, render, requires_page, see_other
 from ..sessions import page_actor
 from ..struct_form import errors_of, form_values

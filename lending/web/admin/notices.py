@@ -1,6 +1,6 @@
 """Admin console: the notice queue (/admin/notices), like Koha's message queue: every notice,
 pending, sent, only in the local outbox, failed or not sent and why, per patron; "Send again"
-re-queues a failed or not-sent one (audited). Over lending.services.notice_queue."""
+re-queues a failed or not-sent one (audited). Over lending.services.notices.queue_view."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from ...circulation import LendingError
 from ...circulation.permissions import Action
-from ...services.notice_queue import NOTICE_STATES, list_notices, notice_health, resend_notice
+from ...services.notices.queue_view import NOTICE_STATES, list_notices, notice_health, resend_notice
 from ..pages import render, requires_page, see_other
 from ..sessions import page_actor
 from .fields import local_time, page_window

@@ -1,5 +1,5 @@
 """Admin console: patrons. Search, the patron page (loans, holds, charges), add and edit, block
-and unblock, and a new PIN, all through lending.services.patrons (so every change is audited)."""
+and unblock, and a new PIN, all through lending.services.people.patrons (so every change is audited)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from litestar.response import Redirect, Template
 from ...circulation import Conflict, Invalid, NotFound, card_standing, normalize_code
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
-from ...services import patrons
-from ...services.branches import list_branches
-from ...services.charges import patron_charges
-from ...services.render import zone
+from ...services._common.render import zone
+from ...services.circulation.charges import patron_charges
+from ...services.library.branches import list_branches
+from ...services.people import patrons
 from ..pages import read_form, render, requires_page, see_other
 from ..sessions import page_actor
 from .fields import PAGE_SIZE, FormCheck, local_time, page_window

@@ -1,5 +1,5 @@
 """Admin console: the loan policy editor, one form per device kind. The values go to
-lending.services.policies.put_policy (as PUT /api/policies/{kind} does), which checks the whole
+lending.services.library.policies.put_policy (as PUT /api/policies/{kind} does), which checks the whole
 policy and records the change in the audit trail."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from ...circulation import KINDS, Invalid, NotFound
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
-from ...services import policies
+from ...services.library import policies
 from ..pages import read_form, render, requires_page, see_other
 from ..sessions import page_actor
 from .fields import FormCheck

@@ -1,4 +1,4 @@
-"""Return to service (lending.services.processing): the queue of devices in processing with
+"""Return to service (lending.services.inventory.processing): the queue of devices in processing with
 their steps, which staff tick off (who and when recorded; the last one sends the device to the
 next waiting hold or back to available), and each kind's steps (admins).
 
@@ -17,7 +17,7 @@ from ...circulation import KINDS, Conflict, Invalid, NotFound
 from ...circulation.codes import Code
 from ...circulation.inventory import MAX_STEPS
 from ...circulation.permissions import Action
-from ...services import processing
+from ...services.inventory import processing
 from ..desk.scan import MAX_CODE, clean_code
 from ..pages import MAX_FIELD_CHARS, checked_form, may, render, requires_page, see_other
 from ..sessions import page_actor

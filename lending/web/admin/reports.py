@@ -17,7 +17,7 @@ from ...circulation import KINDS, LendingError, NotFound
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
 from ...reports import chart_for, render_svg, report_csv
-from ...services import reports
+from ...services.reports import figures as reports
 from ..pages import MAX_FIELD_CHARS, render, requires_page
 from ..struct_form import errors_of
 from .devices import branch_options

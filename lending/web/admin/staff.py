@@ -1,5 +1,5 @@
 """Admin console: staff accounts (list, add, deactivate and reactivate, a new password), through
-lending.services.staff."""
+lending.services.people.staff."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from litestar.response import Redirect, Template
 
 from ...circulation import Conflict, Invalid, LendingError
 from ...circulation.permissions import Action
-from ...services import staff
 from ...services.actors import STAFF_ROLES
+from ...services.people import staff
 from ..pages import read_form, render, requires_page, see_other
 from ..sessions import page_actor, session_of
 from .fields import FormCheck

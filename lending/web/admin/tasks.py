@@ -11,7 +11,8 @@ from litestar.response import Redirect, Template
 
 from ...circulation import LendingError
 from ...circulation.permissions import Action
-from ...services import call_list, carrier
+from ...services.lines import carrier_actions as carrier
+from ...services.notices import call_list
 from ..pages import render, requires_page, see_other
 from ..sessions import page_actor
 from .fields import local_time

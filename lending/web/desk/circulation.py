@@ -18,11 +18,11 @@ from ...circulation import NotFound, card_standing, normalize_code
 from ...circulation.codes import Code
 from ...circulation.permissions import Action, require
 from ...schemas.base import MAX_ID
-from ...services.circulation import overdue_loans
-from ...services.holds import hold_rows
-from ...services.patrons import get_patron, patron_by_card
-from ...services.receipts import loan_receipt
-from ...services.render import render_time, zone
+from ...services._common.render import render_time, zone
+from ...services.circulation.holds import hold_rows
+from ...services.circulation.receipts import loan_receipt
+from ...services.circulation.transactions import overdue_loans
+from ...services.people.patrons import get_patron, patron_by_card
 from ..dates import format_date
 from ..pages import read_form, render, requires_page
 from ..sessions import page_actor

@@ -1,8 +1,8 @@
 """The desk's kit checklist: after a checkin whose device has a kit, staff mark each part
 returned, missing or damaged (and, if need be, the device itself as damaged) and send it in one
-request. Parts missing or damaged are charged to the loan by lending.services.kits (the same
+request. Parts missing or damaged are charged to the loan by lending.services.inventory.kits (the same
 service as `POST /api/loans/{id}/kit`); a damaged device goes to repair through
-lending.services.maintenance. The answer is a desk `Result` listing the charges."""
+lending.services.inventory.maintenance. The answer is a desk `Result` listing the charges."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 
 from ...circulation import LendingError, normalize_code
 from ...schemas.base import MAX_ID
-from ...services import kits, maintenance
 from ...services.actors import Actor
-from ...services.loans import list_loans
+from ...services.circulation.loans import list_loans
+from ...services.inventory import kits, maintenance
 from .scan import MAX_CODE, Result
 
 __all__ = ["OUTCOMES", "record_kit"]

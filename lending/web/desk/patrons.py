@@ -1,6 +1,6 @@
 """The desk's patrons (/desk/patrons, desk and admin staff): find a patron who forgot their card
 by name, card number, phone or email, and register a new patron with what a desk needs (no PIN:
-only admins set PINs). Both go through lending.services.patrons (list_patrons, create_patron),
+only admins set PINs). Both go through lending.services.people.patrons (list_patrons, create_patron),
 so search takes % and _ literally and every new patron is in the audit trail.
 
 Actions these pages need (for the permission table): patron.read (search), patron.create (new)."""
@@ -17,8 +17,8 @@ from litestar.response import Redirect, Template
 
 from ...circulation import Conflict, Invalid, normalize_code
 from ...circulation.permissions import Action
-from ...services import patrons
-from ...services.branches import list_branches
+from ...services.library.branches import list_branches
+from ...services.people import patrons
 from ..admin.fields import FormCheck
 from ..admin.patrons import (
     LANGUAGES,

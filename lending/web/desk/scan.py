@@ -25,12 +25,12 @@ from ...circulation import (
     is_overdue,
     normalize_code,
 )
+from ...services._common.render import zone
 from ...services.actors import Actor
-from ...services.circulation import check_in, check_out, overdue_loans, renew
-from ...services.devices import device_by_barcode
-from ...services.loans import current_borrower
-from ...services.patrons import patron_by_card
-from ...services.render import zone
+from ...services.circulation.loans import current_borrower
+from ...services.circulation.transactions import check_in, check_out, overdue_loans, renew
+from ...services.inventory.devices import device_by_barcode
+from ...services.people.patrons import patron_by_card
 from ..dates import format_date, format_when
 
 __all__ = [

@@ -13,10 +13,12 @@ from litestar.response import Redirect, Template
 
 from ...circulation import Conflict, Invalid, LendingError, NotFound
 from ...circulation.permissions import Action
-from ...services import circulation, holds, patrons
 from ...services.actors import Actor
-from ...services.branches import list_branches
-from ...services.policies import all_policies
+from ...services.circulation import holds
+from ...services.circulation import transactions as circulation
+from ...services.library.branches import list_branches
+from ...services.library.policies import all_policies
+from ...services.people import patrons
 from ..dates import format_when
 from ..i18n import translator
 from ..pages import language_of, read_form, render, requires_page, see_other

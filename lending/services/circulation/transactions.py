@@ -1,0 +1,420 @@
+"""Checkout, checkin and renewal: gather facts (locking rows on PostgreSQL), ask the rules,
+write the loan, the device status and the audit event in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ...circulation import (
+    Conflict,
+    DeviceFacts,
+    LoanFacts,
+    NotFound,
+    OverdueLoan,
+    PatronFacts,
+    can_check_out,
+    can_renew,
+    checkout_due_at,
+    renewed_due_at,
+)
+from ...circulation.codes import Code
+from ...database import is_postgres, retry_on_conflict, write_transaction
+from ...tables import Branch, Charge, Device, Hold, Loan, Patron
+from .._common import audit
+from .._common.guards import unique_violation
+from .._common.render import zone
+from ..actors import Actor
+from ..inventory.devices import device_by_barcode, device_view
+from ..inventory.kits import loan_kit, record_return, send_out_parts
+from ..library.branches import calendar_for
+from ..library.policies import get_policy
+from ..lines.carrier_actions import queue_restore
+from ..lines.service_lines import line_for_device
+from . import hot_path
+from .holds import hold_view, pass_on_shelf_device
+from .lifecycle import move_on
+from .loans import loan_rows, loan_view
+
+__all__ = ["check_in", "check_out", "overdue_loans", "renew"]
+
+# Kinds with return-to-service steps: set per kind (services/inventory/processing.py, PUT
+# /api/policies/{kind}/steps); checkin asks `kind_has_steps`.
+
+
+def _locked(query):
+    return query.lock_rows(of=(query.table,)) if is_postgres() else query
+
+
+async def _lock_household(household: str) -> None:
+    if is_postgres():
+        await Patron.raw("SELECT pg_advisory_xact_lock(hashtext({}))", "household:" + household)
+
+
+async def overdue_loans(
+    patron_id: int, household: str | None, now: datetime, *, with_household: bool = True
+) -> tuple[OverdueLoan, ...]:
+    """Loans of any kind still out past their due date: the patron's own and, when asked, those
+    of the rest of their household (the household as it is now)."""
+    whose = Loan.patron == patron_id
+    if household and with_household:
+        whose = whose | (Loan.patron.household == household)
+    rows = (
+        await Loan.select(
+            Loan.device.barcode.as_alias("device"), Loan.kind, Loan.due_at, Loan.patron
+        )
+        .where(whose & Loan.returned_at.is_null() & (Loan.due_at < now))
+        .order_by(Loan.due_at)
+    )
+    return tuple(
+        OverdueLoan(r["device"], r["kind"], r["due_at"], own=r["patron"] == patron_id) for r in rows
+    )
+
+
+async def _overdue_loans(patron_id: int, household: str | None, policy, now: datetime):
+    """The overdue facts checkout needs (none read when the kind's policy ignores them)."""
+    if policy.overdue_blocks_checkout == "off":
+        return ()
+    scope = policy.overdue_blocks_checkout == "household"
+    return await overdue_loans(patron_id, household, now, with_household=scope)
+
+
+@retry_on_conflict
+async def check_out(
+    actor: Actor, now: datetime, *, card_number: str, barcode: str
+) -> dict[str, Any]:
+    async with write_transaction():
+        if is_postgres():  # four round trips when nothing rare is involved
+            actor, reply = await hot_path.check_out(actor, now, card_number, barcode)
+            if reply is not None:
+                return reply
+        return await _check_out(actor, now, card_number, barcode)
+
+
+async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str) -> dict[str, Any]:
+    """Checkout in general (every case), inside the caller's transaction."""
+    # Lock order (PostgreSQL): the patron, their household, their open holds, then devices
+    # (this one, then a shelf device passed on). Cancelling or expiring a ready hold locks
+    # the hold before its device; locking this device first would deadlock with that, and
+    # with the same patron checking out their shelf device at another desk.
+    patron = await _locked(
+        Patron.select(
+            Patron.id, Patron.blocked, Patron.block_reason, Patron.expires_on, Patron.household
+        ).where(Patron.card_number == card_number)
+    ).first()
+    household = patron["household"] if patron else None
+    if household:
+        await _lock_household(household)
+    # The patron's own open hold for this device's kind (at most one, at any branch).
+    own_holds = []
+    if patron is not None:
+        own_holds = await _locked(
+            Hold.select(Hold.id, Hold.status, Hold.device).where(
+                (Hold.patron == patron["id"])
+                & Hold.kind.is_in(Device.select(Device.kind).where(Device.barcode == barcode))
+                & Hold.status.is_in(["waiting", "ready"])
+            )
+        )
+    device = await _locked(
+        Device.select(Device.id, Device.barcode, Device.kind, Device.status, Device.branch).where(
+            Device.barcode == barcode
+        )
+    ).first()
+    if device is None:
+        raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
+    if patron is None:
+        raise NotFound(f"No patron with card number {card_number!r}.", Code.PATRON_NOT_FOUND)
+    kind = device["kind"]
+    branch = await Branch.select().where(Branch.id == device["branch"]).first()
+    held_for = None
+    ready_hold = None
+    if device["status"] == "on_hold_shelf":
+        ready_hold = (
+            await Hold.select(Hold.id, Hold.patron)
+            .where((Hold.device == device["id"]) & (Hold.status == "ready"))
+            .first()
+        )
+        held_for = ready_hold["patron"] if ready_hold else None
+    open_loans = Loan.count().where(
+        (Loan.patron == patron["id"]) & (Loan.kind == kind) & Loan.returned_at.is_null()
+    )
+    household_loans = None
+    if household:
+        # The household as it is now: a member who joined brings their loans along, one
+        # who left takes theirs away (loan.household only records it at checkout).
+        household_loans = await Loan.count().where(
+            (Loan.patron.household == household) & (Loan.kind == kind) & Loan.returned_at.is_null()
+        )
+    policy = await get_policy(kind)
+    facts = PatronFacts(
+        id=patron["id"],
+        blocked=patron["blocked"],
+        block_reason=patron["block_reason"],
+        expires_on=patron["expires_on"],
+        active_loans_of_kind=await open_loans,
+        household_active_loans_of_kind=household_loans,
+        overdue_loans=await _overdue_loans(patron["id"], household, policy, now),
+    )
+    today = now.astimezone(zone(branch["timezone"])).date()
+    refusal = can_check_out(
+        DeviceFacts(device["barcode"], device["status"], held_for),
+        facts,
+        policy,
+        today,
+        now=now,
+    )
+    if refusal:
+        raise refusal.error()
+    # The patron's own open hold for this kind (at most one, at any branch) is met by
+    # this loan, whichever device of the kind they take.
+    own_hold = own_holds[0] if own_holds else None
+    calendar = await calendar_for(branch["id"], branch["timezone"], now)
+    due_at = checkout_due_at(policy, calendar, now)
+    try:
+        inserted = await Loan.insert(
+            Loan(
+                device=device["id"],
+                patron=patron["id"],
+                branch=branch["id"],
+                kind=kind,
+                household=household,
+                checked_out_at=now,
+                due_at=due_at,
+                renewals=0,
+                status="active",
+                checked_out_by=actor.name,
+            )
+        ).returning(Loan.id)
+    except Exception as exc:
+        if unique_violation(exc):
+            raise Conflict(
+                f"Device {barcode} is already on loan.", Code.DEVICE_UNAVAILABLE
+            ) from None
+        raise
+    loan_id = inserted[0]["id"]
+    await Device.update({Device.status: "on_loan", Device.updated_at: now}).where(
+        Device.id == device["id"]
+    )
+    details = {"loan": loan_id, "kind": kind, "due_at": due_at.isoformat()}
+    parts_out = await send_out_parts(loan_id, device["id"])  # the kit goes with it
+    if parts_out:
+        details["parts_out"] = parts_out
+    if own_hold is not None:
+        await Hold.update(
+            {Hold.status: "fulfilled", Hold.closed_at: now, Hold.device: device["id"]}
+        ).where(Hold.id == own_hold["id"])
+        details["hold_fulfilled"] = own_hold["id"]
+        shelf_device = own_hold["device"]
+        if own_hold["status"] == "ready" and shelf_device not in (None, device["id"]):
+            # The device set aside for them goes to the next patron in line.
+            await pass_on_shelf_device(actor, now, shelf_device)
+    await audit.record(
+        actor, "checkout", barcode, now, details, patron_card=card_number, loan=loan_id
+    )
+    kit = (await loan_kit(loan_id))["items"] if parts_out else []
+    # The reply is built from what this transaction wrote (no read-back: it is the hot path).
+    loan_row = {
+        "id": loan_id,
+        "device_barcode": device["barcode"],
+        "patron_card": card_number,
+        "branch_code": branch["code"],
+        "branch_timezone": branch["timezone"],
+        "kind": kind,
+        "checked_out_at": now,
+        "due_at": due_at,
+        "renewals": 0,
+        "status": "active",
+        "returned_at": None,
+    }
+    return {"loan": loan_view(loan_row, now), "kit": kit}
+
+
+@retry_on_conflict
+async def check_in(
+    actor: Actor,
+    now: datetime,
+    *,
+    barcode: str,
+    missing_parts: list[str] | None = None,
+    damaged_parts: list[str] | None = None,
+    damage: str | None = None,
+) -> dict[str, Any]:
+    """Check a device in. Its kit comes back except parts reported missing or damaged
+    (charged to the loan, noted on the device); `damage` sends it to repair; a kind with
+    return-to-service steps goes to processing when no hold waits."""
+    async with write_transaction():
+        if is_postgres() and not (missing_parts or damaged_parts or damage):
+            actor, reply = await hot_path.check_in(actor, now, barcode)
+            if reply is not None:
+                return reply
+        return await _check_in(actor, now, barcode, missing_parts, damaged_parts, damage)
+
+
+async def _check_in(
+    actor: Actor,
+    now: datetime,
+    barcode: str,
+    missing_parts: list[str] | None,
+    damaged_parts: list[str] | None,
+    damage: str | None,
+) -> dict[str, Any]:
+    """Checkin in general (every case), inside the caller's transaction."""
+    from ..inventory.maintenance import maintenance_view
+    from ..inventory.processing import current_processing
+
+    device = await _locked(Device.select().where(Device.barcode == barcode)).first()
+    if device is None:
+        raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
+    loan = (
+        await Loan.select(
+            Loan.id,
+            Loan.status,
+            Loan.patron,
+            Loan.patron.card_number.as_alias("patron_card"),
+        )
+        .where((Loan.device == device["id"]) & Loan.returned_at.is_null())
+        .first()
+    )
+    if loan is None:
+        raise Conflict(f"Device {barcode} was not on loan.", Code.NOT_ON_LOAN)
+    await Loan.update({Loan.returned_at: now, Loan.status: "returned"}).where(Loan.id == loan["id"])
+    details: dict[str, Any] = {"loan": loan["id"], "was": loan["status"]}
+    if loan["status"] == "lost":  # a lost device came back: its replacement charge goes
+        details["charges_waived"] = await waive_charges(loan["id"], now)
+    restore_queued = await queue_restore(device["id"], now, actor.name)
+    if restore_queued:
+        details["line_restore_queued"] = True
+    kit, part_notes = await record_return(
+        actor, now, loan, device["id"], missing_parts or [], damaged_parts or []
+    )
+    if part_notes:
+        details["parts"] = part_notes
+    if damage:
+        details["damage"] = damage
+    await audit.record(
+        actor,
+        "checkin",
+        barcode,
+        now,
+        details,
+        patron_card=loan["patron_card"],
+        loan=loan["id"],
+    )
+    # Every checkin is a sighting; the device then goes to its next place (repair when
+    # damaged, return to service, the hold shelf, or back on the shelf).
+    placed = await move_on(
+        actor,
+        now,
+        device,
+        damaged=bool(damage),
+        loan_id=loan["id"],
+        problem=damage or "",
+        also={Device.last_seen_at: now},
+    )
+    hold, repair = placed.hold, placed.repair
+    rows = await loan_rows(Loan.id == loan["id"])
+    device_row = await device_by_barcode(barcode)
+    line = await line_for_device(device["id"])
+    processing = None
+    if device_row["status"] == "in_processing":
+        processing = await current_processing(device["id"], device_row["branch_timezone"])
+    if line is not None:
+        line["restore_queued"] = restore_queued
+    return {
+        "loan": loan_view(rows[0], now),
+        "device": device_view(device_row, None),
+        "hold": hold_view(hold) if hold else None,
+        "line": line,
+        "kit": kit,
+        "processing": processing,
+        "repair": maintenance_view({**repair, "barcode": barcode}, device_row["branch_timezone"])
+        if repair
+        else None,
+    }
+
+
+async def waive_charges(loan_id: int, now: datetime) -> int:
+    """Waive the open charges of a loan (a lost device was returned); returns how many."""
+    open_charges = await Charge.select(Charge.id).where(
+        (Charge.loan == loan_id) & (Charge.status == "open")
+    )
+    if open_charges:
+        await Charge.update({Charge.status: "waived", Charge.closed_at: now}).where(
+            (Charge.loan == loan_id) & (Charge.status == "open")
+        )
+    return len(open_charges)
+
+
+@retry_on_conflict
+async def renew(
+    actor: Actor, now: datetime, loan_id: int, *, patron_id: int | None = None
+) -> dict[str, Any]:
+    """Renew a loan. `patron_id` limits it to that patron's loans (residents): any other
+    loan is reported as not found."""
+    async with write_transaction():
+        if is_postgres():
+            actor, reply = await hot_path.renew(actor, now, loan_id, patron_id)
+            if reply is not None:
+                return reply
+        return await _renew(actor, now, loan_id, patron_id)
+
+
+async def _renew(
+    actor: Actor, now: datetime, loan_id: int, patron_id: int | None
+) -> dict[str, Any]:
+    """Renewal in general, inside the caller's transaction."""
+    query = Loan.select(
+        Loan.all_columns(),
+        Loan.patron.blocked.as_alias("patron_blocked"),
+        Loan.device.barcode.as_alias("device_barcode"),
+        Loan.patron.card_number.as_alias("patron_card"),
+    ).where(Loan.id == loan_id)
+    if patron_id is not None:
+        query = query.where(Loan.patron == patron_id)
+    loan = await _locked(query).first()
+    if loan is None:
+        raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
+    policy = await get_policy(loan["kind"])
+    others_waiting = await Hold.exists().where(
+        (Hold.kind == loan["kind"]) & (Hold.branch == loan["branch"]) & (Hold.status == "waiting")
+    )
+    available = 0
+    if others_waiting:
+        available = await Device.count().where(
+            (Device.kind == loan["kind"])
+            & (Device.branch == loan["branch"])
+            & (Device.status == "available")
+        )
+    facts = LoanFacts(
+        status=loan["status"],
+        renewals=loan["renewals"],
+        due_at=loan["due_at"],
+        patron_blocked=bool(loan["patron_blocked"]),
+    )
+    refusal = can_renew(
+        facts,
+        policy,
+        others_waiting,
+        available,
+        now=now,
+        by_resident=actor.role == "resident",
+    )
+    if refusal:
+        raise refusal.error()
+    branch = await Branch.select().where(Branch.id == loan["branch"]).first()
+    calendar = await calendar_for(branch["id"], branch["timezone"], now)
+    due_at = renewed_due_at(facts, policy, calendar, now)
+    await Loan.update({Loan.due_at: due_at, Loan.renewals: loan["renewals"] + 1}).where(
+        Loan.id == loan_id
+    )
+    await audit.record(
+        actor,
+        "renew",
+        loan["device_barcode"],
+        now,
+        {"loan": loan_id, "due_at": due_at.isoformat(), "renewals": loan["renewals"] + 1},
+        patron_card=loan["patron_card"],
+        loan=loan_id,
+    )
+    rows = await loan_rows(Loan.id == loan_id)
+    return {"loan": loan_view(rows[0], now)}

@@ -1,0 +1,1 @@
+"""The library's settings: branches and closed days, loan policies, job runs, migrations."""

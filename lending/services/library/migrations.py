@@ -1,0 +1,71 @@
+"""Applying migrations and refusing to serve an unmigrated database."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from piccolo.querystring import QueryString
+
+from ...circulation import LendingError
+from ...circulation.codes import Code
+from ...database import current_engine
+
+__all__ = ["DatabaseNotMigrated", "migrate", "pending_migrations"]
+
+
+class DatabaseNotMigrated(LendingError):
+    status = 503
+    title = "Database not migrated"
+    default_code = Code.DATABASE_NOT_MIGRATED
+
+
+def _known_ids() -> list[str]:
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+
+    from ...piccolo_app import APP_CONFIG
+
+    manager = BaseMigrationManager()
+    modules = manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path)
+    return sorted(manager.get_migration_ids(modules))
+
+
+def _no_migration_table(exc: Exception) -> bool:
+    """A brand-new database: Piccolo's `migration` table does not exist yet."""
+    if getattr(exc, "sqlstate", None) == "42P01":  # PostgreSQL undefined_table
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
+
+
+async def pending_migrations() -> list[str]:
+    """Migration ids not yet applied to the current database (all of them when it is new)."""
+    engine = current_engine()
+    try:
+        rows = await engine.run_querystring(
+            QueryString("SELECT name FROM migration WHERE app_name = {}", "lending")
+        )
+    except Exception as exc:
+        if _no_migration_table(exc):
+            return _known_ids()
+        raise  # the database is unreachable or broken: say so, never "not migrated"
+    done = {r["name"] for r in rows}
+    return [m for m in _known_ids() if m not in done]
+
+
+async def ensure_migrated() -> None:
+    pending = await pending_migrations()
+    if pending:
+        raise DatabaseNotMigrated(
+            f"The database has {len(pending)} migration(s) not applied; "
+            "run `lending migrate` first."
+        )
+
+
+async def migrate() -> list[str]:
+    """Apply every pending migration; returns the ids applied."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    pending = await pending_migrations()
+    result = await run_forwards(app_name="lending")
+    if not result.success:
+        raise RuntimeError(result.message or "migration failed")
+    return pending

@@ -1,0 +1,1 @@
+"""Cellular service lines and data plans, and the carrier actions on them."""

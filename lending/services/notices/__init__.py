@@ -1,0 +1,1 @@
+"""Patron notices: queueing them, delivering them, the queue as staff see it, the call list."""

@@ -1,0 +1,1 @@
+"""Patrons (cards, households, blocks, PINs) and staff accounts."""

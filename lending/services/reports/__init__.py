@@ -1,0 +1,1 @@
+"""Reports for admins and funders, and the dashboard's figures."""
