@@ -48,8 +48,28 @@ from .rules import (
     renewed_due_at,
 )
 from .scan import check_digit_problem, luhn_check_digit, luhn_valid, normalize_code
+from .states import (
+    OVERDUE,
+    CarrierActionStatus,
+    ChargeStatus,
+    LineStatus,
+    NoticeStatus,
+    PartOutcome,
+    PartStatus,
+    ProcessingStatus,
+    ShelfAuditStatus,
+)
 
 __all__ = [
+    "OVERDUE",
+    "CarrierActionStatus",
+    "ChargeStatus",
+    "LineStatus",
+    "NoticeStatus",
+    "PartOutcome",
+    "PartStatus",
+    "ProcessingStatus",
+    "ShelfAuditStatus",
     "CELLULAR_KINDS",
     "EXPIRY_WARNING_DAYS",
     "KINDS",
