@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from ..circulation import NotFound
 from ..circulation.codes import Code
 from ..database import write_transaction
@@ -20,7 +22,9 @@ from ..tables import JobRun
 
 __all__ = ["JOBS", "Job", "Unfinished", "run_job"]
 
-Job = Callable[[datetime, Settings], Awaitable[dict[str, Any]]]
+# What a job returns: its service's typed result (a Struct of counts), recorded as JSON.
+Summary = msgspec.Struct | dict[str, Any]
+Job = Callable[[datetime, Settings], Awaitable[Summary]]
 
 
 class Unfinished(Exception):  # noqa: N818 - a run's outcome, not a programming error
@@ -32,34 +36,34 @@ class Unfinished(Exception):  # noqa: N818 - a run's outcome, not a programming 
         self.summary = summary
 
 
-async def due_soon(now: datetime, settings: Settings) -> dict[str, Any]:
+async def due_soon(now: datetime, settings: Settings) -> Summary:
     return await overdue.queue_due_soon(now, settings.timezone)
 
 
-async def overdue_notices(now: datetime, settings: Settings) -> dict[str, Any]:
+async def overdue_notices(now: datetime, settings: Settings) -> Summary:
     return await overdue.queue_overdue(now)
 
 
-async def suspend_lines(now: datetime, settings: Settings) -> dict[str, Any]:
+async def suspend_lines(now: datetime, settings: Settings) -> Summary:
     return await overdue.queue_line_suspensions(now)
 
 
-async def carrier_actions(now: datetime, settings: Settings) -> dict[str, Any]:
+async def carrier_actions(now: datetime, settings: Settings) -> Summary:
     """Carry out queued line suspends and restores (schedule it every minute)."""
     return await carrier.run_carrier_actions(now, settings)
 
 
-async def mark_lost(now: datetime, settings: Settings) -> dict[str, Any]:
+async def mark_lost(now: datetime, settings: Settings) -> Summary:
     return await overdue.mark_lost(now)
 
 
-async def anonymize(now: datetime, settings: Settings) -> dict[str, Any]:
+async def anonymize(now: datetime, settings: Settings) -> Summary:
     summary = await privacy.anonymize_loans(now, settings.anonymize_after_days)
     purged = await privacy.purge_login_attempts(now, settings.login_window_minutes)
-    return {**summary, "login_attempts_purged": purged}
+    return {**msgspec.to_builtins(summary), "login_attempts_purged": purged}
 
 
-async def deliver_notices(now: datetime, settings: Settings) -> dict[str, Any]:
+async def deliver_notices(now: datetime, settings: Settings) -> Summary:
     """Send pending notices: one email or SMS per patron per run, failures retried later. A run
     that left notices undelivered (email/SMS not set up, send failures) is recorded failing."""
     counts = await delivery.deliver_notices(now, settings)
@@ -69,15 +73,15 @@ async def deliver_notices(now: datetime, settings: Settings) -> dict[str, Any]:
     return counts
 
 
-async def auto_renew(now: datetime, settings: Settings) -> dict[str, Any]:
+async def auto_renew(now: datetime, settings: Settings) -> Summary:
     return await renewals.auto_renew(now)
 
 
-async def expire_holds(now: datetime, settings: Settings) -> dict[str, Any]:
+async def expire_holds(now: datetime, settings: Settings) -> Summary:
     return await hold_expiry.expire_holds(now)
 
 
-async def plan_renewals(now: datetime, settings: Settings) -> dict[str, Any]:
+async def plan_renewals(now: datetime, settings: Settings) -> Summary:
     return await plan_digest.plan_renewal_digest(now, settings)
 
 
@@ -117,9 +121,10 @@ async def run_job(
     summary: dict[str, Any] = {}
     error = ""
     try:
-        summary = await job(now, settings)
+        # A job's typed result, as the run's JSON summary.
+        summary = msgspec.to_builtins(await job(now, settings))
     except Unfinished as exc:
-        summary, error = exc.summary, str(exc)
+        summary, error = msgspec.to_builtins(exc.summary), str(exc)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         raise

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -252,11 +252,11 @@ class LoanOut(Out):
     patron: str | None
     branch: str
     kind: str
-    checked_out_at: str
-    due_at: str
+    checked_out_at: datetime
+    due_at: datetime
     renewals: int
     status: Literal["active", "overdue", "returned", "lost"]
-    returned_at: str | None
+    returned_at: datetime | None
 
 
 class LineBriefOut(Out):
@@ -286,10 +286,10 @@ class DeviceOut(Out):
     current_loan: LoanOut | None
     line: LineBriefOut | None = None  # the carrier line (SIM) installed in the device
     location: str = ""  # shelf or area at the branch ("" = anywhere)
-    last_seen_at: str | None = None  # last checkin or shelf-audit scan
+    last_seen_at: datetime | None = None  # last checkin or shelf-audit scan
     wifi_name: str | None = None  # hotspots: Wi-Fi name and password printed on the label
     wifi_password: str | None = None
-    acquired_on: str | None = None  # YYYY-MM-DD, when the library got it
+    acquired_on: date | None = None  # when the library got it
 
 
 class HoldOut(Out):
@@ -300,23 +300,8 @@ class HoldOut(Out):
     status: Literal["waiting", "ready", "fulfilled", "cancelled", "expired"]
     position: int | None
     device: str | None
-    ready_until: str | None
-    placed_at: str
-
-
-class PatronOut(Out):
-    card_number: str
-    name: str
-    email: str | None
-    phone: str | None
-    language: str
-    household: str | None
-    branch: str | None
-    expires_on: str | None
-    blocked: bool
-    block_reason: str | None
-    loans: list[LoanOut]
-    holds: list[HoldOut]
+    ready_until: datetime | None
+    placed_at: datetime
 
 
 class PatronSummaryOut(Out):
@@ -327,9 +312,16 @@ class PatronSummaryOut(Out):
     language: str
     household: str | None
     branch: str | None
-    expires_on: str | None
+    expires_on: date | None
     blocked: bool
     block_reason: str | None
+
+
+class PatronOut(PatronSummaryOut):
+    """A patron with their open loans and holds."""
+
+    loans: list[LoanOut]
+    holds: list[HoldOut]
 
 
 class PolicyOut(Out):
@@ -414,6 +406,8 @@ class CheckinReply(Out):
     kit: list[KitItemOut] = []  # the loan's kit checklist, with each part's outcome
     processing: ProcessingOut | None = None  # the return-to-service run the checkin started
     repair: MaintenanceOut | None = None  # the repair opened for reported damage
+    # A lost device came back: how many of its loan's open charges were waived.
+    charges_waived: int | msgspec.UnsetType = msgspec.UNSET
 
 
 class EventOut(Out):

@@ -4,6 +4,7 @@ admin console (/admin) and the resident portal (/my). Sessions are signed cookie
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,26 @@ def page_handlers() -> list[Any]:
     return [*PAGE_CONTROLLERS, static]
 
 
+def _iso(value: Any) -> str:
+    """A result's time (or date) as ISO 8601 text, to the second; strings pass through."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def _register_filters(engine: JinjaTemplateEngine) -> None:
+    # Services hand pages datetimes; `iso` is how a template writes one as text.
+    engine.engine.filters["iso"] = _iso
+
+
 def template_config() -> TemplateConfig:
-    return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
+    return TemplateConfig(
+        directory=HERE / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=_register_filters,
+    )
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:

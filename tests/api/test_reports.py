@@ -51,7 +51,7 @@ async def story(desk):
     await desk.travel(at(9, 20))
     await desk.hold("P001")
     await desk.travel(at(10))
-    assert (await mark_lost(at(10)))["marked_lost"] == 1
+    assert (await mark_lost(at(10))).marked_lost == 1
     r = await desk.client.post(
         "/api/plans",
         json={"carrier": "T-Mobile", "name": "Unlimited", "monthly_cost": 20},

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
+from msgspec import Struct
+
+from ...circulation import ChargeStatus
 from ...tables import Charge
-from .._common.render import cents_to_amount, render_time
+from .._common.render import cents_to_amount, local_time
+from .._common.rows import Row
 
-__all__ = ["patron_charges"]
+__all__ = ["PatronCharge", "patron_charges"]
 
 
-async def patron_charges(card_number: str, *, timezone: str, limit: int = 100) -> list[dict]:
+class PatronCharge(Struct, kw_only=True):
+    id: int
+    kind: str
+    amount: float
+    status: ChargeStatus
+    device: str | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+async def patron_charges(
+    card_number: str, *, timezone: str, limit: int = 100
+) -> list[PatronCharge]:
     """The patron's charges, open ones first, then newest first."""
     rows = await (
         Charge.select(
@@ -26,17 +42,17 @@ async def patron_charges(card_number: str, *, timezone: str, limit: int = 100) -
         .order_by(Charge.id, ascending=False)
         .limit(limit)
     )
-    rows.sort(key=lambda r: r["status"] != "open")
+    rows.sort(key=lambda r: r["status"] != ChargeStatus.OPEN)
     return [_view(r, timezone) for r in rows]
 
 
-def _view(row: dict[str, Any], timezone: str) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "amount": cents_to_amount(row["amount_cents"]),
-        "status": row["status"],
-        "device": row["device"],
-        "created_at": render_time(row["created_at"], timezone),
-        "closed_at": render_time(row["closed_at"], timezone),
-    }
+def _view(row: Row, timezone: str) -> PatronCharge:
+    return PatronCharge(
+        id=row["id"],
+        kind=row["kind"],
+        amount=cents_to_amount(row["amount_cents"]),
+        status=ChargeStatus(row["status"]),
+        device=row["device"],
+        created_at=local_time(row["created_at"], timezone),
+        closed_at=local_time(row["closed_at"], timezone),
+    )

@@ -4,8 +4,10 @@ the queue (who is told) or goes back on the shelf."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from msgspec import Struct
+
+from ...circulation import HoldStatus
 from ...database import is_postgres, write_transaction
 from ...tables import Device, Hold
 from .._common import audit
@@ -13,15 +15,23 @@ from ..actors import Actor
 from ..notices.outbox import queue_notice
 from .lifecycle import move_on
 
-__all__ = ["expire_holds"]
+__all__ = ["HoldExpiry", "expire_holds"]
 
 ACTOR = Actor("job:expire_holds", "system")
 
 
-async def expire_holds(now: datetime) -> dict[str, Any]:
+class HoldExpiry(Struct, kw_only=True):
+    """A run of the hold-expiry job: holds expired, and where their devices went."""
+
+    expired: int
+    passed_to_next: int
+    back_on_shelf: int
+
+
+async def expire_holds(now: datetime) -> HoldExpiry:
     stale = (
         await Hold.select(Hold.id)
-        .where((Hold.status == "ready") & (Hold.ready_until < now))
+        .where((Hold.status == HoldStatus.READY) & (Hold.ready_until < now))
         .order_by(Hold.id)
     )
     expired = passed_on = shelved = 0
@@ -29,13 +39,17 @@ async def expire_holds(now: datetime) -> dict[str, Any]:
         async with write_transaction():
             query = Hold.select(
                 Hold.all_columns(), Hold.patron.card_number.as_alias("patron_card")
-            ).where((Hold.id == row["id"]) & (Hold.status == "ready") & (Hold.ready_until < now))
+            ).where(
+                (Hold.id == row["id"])
+                & (Hold.status == HoldStatus.READY)
+                & (Hold.ready_until < now)
+            )
             if is_postgres():
                 query = query.lock_rows(of=(Hold,))
             hold = await query.first()
             if hold is None:  # picked up or cancelled meanwhile
                 continue
-            await Hold.update({Hold.status: "expired", Hold.closed_at: now}).where(
+            await Hold.update({Hold.status: HoldStatus.EXPIRED, Hold.closed_at: now}).where(
                 Hold.id == hold["id"]
             )
             device = await Device.select().where(Device.id == hold["device"]).first()
@@ -59,4 +73,4 @@ async def expire_holds(now: datetime) -> dict[str, Any]:
                 shelved += 1
             else:
                 passed_on += 1
-    return {"expired": expired, "passed_to_next": passed_on, "back_on_shelf": shelved}
+    return HoldExpiry(expired=expired, passed_to_next=passed_on, back_on_shelf=shelved)

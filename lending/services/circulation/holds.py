@@ -9,6 +9,7 @@ from typing import Any
 from ...circulation import (
     OPEN_HOLD_STATUSES,
     Conflict,
+    DeviceStatus,
     FieldError,
     HoldStatus,
     Invalid,
@@ -19,11 +20,13 @@ from ...circulation import (
 )
 from ...circulation.codes import Code
 from ...database import is_postgres, write_transaction
+from ...schemas.base import HoldOut
 from ...tables import Device, Hold, Loan
 from .._common import audit
 from .._common.guards import duplicate_is
 from .._common.paging import Page, page_of
-from .._common.render import render_time, zone
+from .._common.render import local_time, zone
+from .._common.rows import Row
 from ..actors import Actor
 from ..library.branches import branch_by_code, calendar_for
 from ..library.policies import get_policy, valid_kind
@@ -54,29 +57,31 @@ HOLD_COLUMNS = (
 )
 
 
-def hold_view(row: dict[str, Any]) -> dict[str, Any]:
+def hold_view(row: Row) -> HoldOut:
     tz = row["branch_timezone"]
-    return {
-        "id": row["id"],
-        "patron": row["patron_card"],
-        "kind": row["kind"],
-        "branch": row["branch_code"],
-        "status": row["status"],
-        "position": row.get("position"),
-        "device": row["device_barcode"],
-        "ready_until": render_time(row["ready_until"], tz),
-        "placed_at": render_time(row["placed_at"], tz),
-    }
+    return HoldOut(
+        id=row["id"],
+        patron=row["patron_card"],
+        kind=row["kind"],
+        branch=row["branch_code"],
+        status=row["status"],
+        position=row.get("position"),
+        device=row["device_barcode"],
+        ready_until=local_time(row["ready_until"], tz),
+        placed_at=local_time(row["placed_at"], tz),
+    )
 
 
-async def _positions(rows: list[dict[str, Any]]) -> None:
+async def _positions(rows: list[Row]) -> None:
     """Fill `position` (1 = next in line) for waiting holds, in one query per queue."""
-    queues = {(r["kind"], r["branch"]) for r in rows if r["status"] == "waiting"}
+    queues = {(r["kind"], r["branch"]) for r in rows if r["status"] == HoldStatus.WAITING}
     order: dict[int, int] = {}
     for kind, branch in queues:
         ids = (
             await Hold.select(Hold.id)
-            .where((Hold.kind == kind) & (Hold.branch == branch) & (Hold.status == "waiting"))
+            .where(
+                (Hold.kind == kind) & (Hold.branch == branch) & (Hold.status == HoldStatus.WAITING)
+            )
             .order_by(Hold.placed_at)
             .order_by(Hold.id)
         )
@@ -87,7 +92,7 @@ async def _positions(rows: list[dict[str, Any]]) -> None:
 
 async def hold_rows(
     *, patron_id: int | None = None, hold_id: int | None = None, open_only: bool = True
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     query = Hold.select(*HOLD_COLUMNS).order_by(Hold.placed_at).order_by(Hold.id)
     if patron_id is not None:
         query = query.where(Hold.patron == patron_id)
@@ -138,7 +143,7 @@ async def list_holds(
 
 async def place_hold(
     actor: Actor, now: datetime, *, card_number: str, kind: str, branch_code: str
-) -> dict[str, Any]:
+) -> HoldOut:
     from ..people.patrons import patron_by_card
 
     valid_kind(kind)
@@ -166,7 +171,7 @@ async def place_hold(
                     patron=patron["id"],
                     kind=kind,
                     branch=branch["id"],
-                    status="waiting",
+                    status=HoldStatus.WAITING,
                     placed_at=now,
                 )
             ).returning(Hold.id)
@@ -183,7 +188,7 @@ async def place_hold(
     return hold_view(rows[0])
 
 
-async def _patron_facts(patron: dict[str, Any], kind: str) -> PatronFacts:
+async def _patron_facts(patron: Row, kind: str) -> PatronFacts:
     """What the rules need to know of a patron for a kind: their open loans of it, and their
     household's (as the household is now)."""
     own = await Loan.count().where(
@@ -206,7 +211,7 @@ async def _patron_facts(patron: dict[str, Any], kind: str) -> PatronFacts:
     )
 
 
-async def first_waiting_hold(device: dict[str, Any]) -> dict[str, Any] | None:
+async def first_waiting_hold(device: Row) -> Row | None:
     """The first waiting hold of the device's kind at its branch, locked (PostgreSQL skips
     holds another transaction is filling), or None when nobody waits. A fact for
     `next_place`; inside the caller's transaction."""
@@ -215,7 +220,7 @@ async def first_waiting_hold(device: dict[str, Any]) -> dict[str, Any] | None:
         .where(
             (Hold.kind == device["kind"])
             & (Hold.branch == device["branch"])
-            & (Hold.status == "waiting")
+            & (Hold.status == HoldStatus.WAITING)
         )
         .order_by(Hold.placed_at)
         .order_by(Hold.id)
@@ -229,10 +234,10 @@ async def first_waiting_hold(device: dict[str, Any]) -> dict[str, Any] | None:
 async def fill_hold(
     actor: Actor,
     now: datetime,
-    device: dict[str, Any],
-    hold: dict[str, Any],
+    device: Row,
+    hold: Row,
     also: dict[Any, Any] | None = None,
-) -> dict[str, Any]:
+) -> Row:
     """Put `device` on the hold shelf for `hold` (from `first_waiting_hold`): the hold is ready
     until the policy's pickup days run out, the patron is told. `also` are further device
     columns written in the same statement. Returns the hold row, now ready."""
@@ -241,10 +246,10 @@ async def fill_hold(
     calendar = await calendar_for(device["branch"], branch["timezone"], now)
     ready_until = hold_ready_until(policy, calendar, now)
     await Hold.update(
-        {Hold.status: "ready", Hold.device: device["id"], Hold.ready_until: ready_until}
+        {Hold.status: HoldStatus.READY, Hold.device: device["id"], Hold.ready_until: ready_until}
     ).where(Hold.id == hold["id"])
     await Device.update(
-        {Device.status: "on_hold_shelf", Device.updated_at: now, **(also or {})}
+        {Device.status: DeviceStatus.ON_HOLD_SHELF, Device.updated_at: now, **(also or {})}
     ).where(Device.id == device["id"])
     await audit.record(
         actor,
@@ -262,7 +267,7 @@ async def fill_hold(
     return rows[0]
 
 
-async def _branch_of(branch_id: int) -> dict[str, Any]:
+async def _branch_of(branch_id: int) -> Row:
     from ...tables import Branch
 
     return await Branch.select().where(Branch.id == branch_id).first()
@@ -278,12 +283,12 @@ async def release_device_from_hold(
         Hold.id,
         Hold.patron.card_number.as_alias("patron_card"),
         Hold.device.barcode.as_alias("barcode"),
-    ).where((Hold.device == device_id) & (Hold.status == "ready"))
+    ).where((Hold.device == device_id) & (Hold.status == HoldStatus.READY))
     if not ready:
         return
-    await Hold.update({Hold.status: "waiting", Hold.device: None, Hold.ready_until: None}).where(
-        Hold.id.is_in([h["id"] for h in ready])
-    )
+    await Hold.update(
+        {Hold.status: HoldStatus.WAITING, Hold.device: None, Hold.ready_until: None}
+    ).where(Hold.id.is_in([h["id"] for h in ready]))
     for hold in ready:
         await audit.record(
             actor,
@@ -295,16 +300,14 @@ async def release_device_from_hold(
         )
 
 
-async def pass_on_shelf_device(
-    actor: Actor, now: datetime, device_id: int
-) -> dict[str, Any] | None:
+async def pass_on_shelf_device(actor: Actor, now: datetime, device_id: int) -> Row | None:
     """A hold-shelf device whose ready hold has closed goes to its next place: the next
     waiting patron, or back on the shelf. The closed hold must no longer be `ready`. Returns
     the hold it now fills, or None. Runs inside the caller's transaction."""
     from .lifecycle import move_on
 
     device = await Device.select().where(Device.id == device_id).first()
-    if device is None or device["status"] != "on_hold_shelf":
+    if device is None or device["status"] != DeviceStatus.ON_HOLD_SHELF:
         return None
     placed = await move_on(actor, now, device, processed=True)
     return placed.hold
@@ -312,7 +315,7 @@ async def pass_on_shelf_device(
 
 async def cancel_hold(
     actor: Actor, now: datetime, hold_id: int, *, patron_id: int | None = None
-) -> dict[str, Any]:
+) -> HoldOut:
     """Cancel an open hold. A ready hold's device goes to the next waiting patron or back
     to available. `patron_id` limits it to that patron's holds (residents)."""
     async with write_transaction():
@@ -329,7 +332,9 @@ async def cancel_hold(
             raise NotFound(f"No hold with id {hold_id}.", Code.HOLD_NOT_FOUND)
         if hold["status"] not in OPEN:
             raise Conflict(f"This hold is already {hold['status']}.", Code.HOLD_NOT_OPEN)
-        await Hold.update({Hold.status: "cancelled", Hold.closed_at: now}).where(Hold.id == hold_id)
+        await Hold.update({Hold.status: HoldStatus.CANCELLED, Hold.closed_at: now}).where(
+            Hold.id == hold_id
+        )
         await audit.record(
             actor,
             "hold_cancelled",
@@ -338,7 +343,7 @@ async def cancel_hold(
             {"hold": hold_id, "kind": hold["kind"]},
             patron_card=hold["patron_card"],
         )
-        if hold["status"] == "ready" and hold["device"] is not None:
+        if hold["status"] == HoldStatus.READY and hold["device"] is not None:
             await pass_on_shelf_device(actor, now, hold["device"])
         rows = await hold_rows(hold_id=hold_id, open_only=False)
     return hold_view(rows[0])

@@ -30,6 +30,7 @@ from ...circulation import (
     DeviceFacts,
     DeviceStatus,
     LoanFacts,
+    LoanStatus,
     NotFound,
     OverdueLoan,
     PatronFacts,
@@ -43,6 +44,7 @@ from ...circulation import (
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
 from ...database import current_engine
+from ...schemas.base import CheckinReply, LoanReply
 from .._common.guards import unique_violation
 from .._common.render import zone
 from ..access.tokens import checked_again
@@ -82,7 +84,7 @@ def _calendar(timezone: str, closed: Any) -> BranchCalendar:
 
 async def check_out(
     actor: Actor, now: datetime, card_number: str, barcode: str
-) -> tuple[Actor, dict[str, Any] | None]:
+) -> tuple[Actor, LoanReply | None]:
     conn = _connection()
     f = await conn.fetchrow(
         CHECKOUT_FACTS, card_number, barcode, _since(now), actor.token_digest, now
@@ -113,7 +115,7 @@ async def check_out(
         household_active_loans_of_kind=f["household_loans"] if household else None,
         overdue_loans=overdue,
     )
-    held_for = f["held_for"] if f["status"] == "on_hold_shelf" else None
+    held_for = f["held_for"] if f["status"] == DeviceStatus.ON_HOLD_SHELF else None
     today = now.astimezone(zone(f["timezone"])).date()
     device = DeviceFacts(barcode, f["status"], held_for)
     if can_check_out(device, facts, policy, today, now=now):
@@ -155,22 +157,20 @@ async def check_out(
         "checked_out_at": now,
         "due_at": due_at,
         "renewals": 0,
-        "status": "active",
+        "status": LoanStatus.ACTIVE,
         "returned_at": None,
     }
-    return actor, {"loan": loan_view(loan_row, now), "kit": []}
+    return actor, LoanReply(loan=loan_view(loan_row, now), kit=[])
 
 
-async def check_in(
-    actor: Actor, now: datetime, barcode: str
-) -> tuple[Actor, dict[str, Any] | None]:
+async def check_in(actor: Actor, now: datetime, barcode: str) -> tuple[Actor, CheckinReply | None]:
     """A plain checkin: no kit, no line, not lost, no steps, nobody waiting; back on the shelf."""
     conn = _connection()
     f = await conn.fetchrow(CHECKIN_FACTS, barcode, actor.token_digest)
     actor = checked_again(actor, f["token"], now, Action.CHECKIN)
     if f["id"] is None:
         raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
-    if f["loan_id"] is None or f["loan_status"] == "lost":
+    if f["loan_id"] is None or f["loan_status"] == LoanStatus.LOST:
         return actor, None
     if f["has_line"] or f["has_parts"] or f["has_steps"] or f["hold_waiting"]:
         return actor, None
@@ -200,7 +200,7 @@ async def check_in(
         "checked_out_at": f["checked_out_at"],
         "due_at": f["due_at"],
         "renewals": f["renewals"],
-        "status": "returned",
+        "status": LoanStatus.RETURNED,
         "returned_at": now,
     }
     device_row = {
@@ -209,20 +209,14 @@ async def check_in(
         "updated_at": now,
         "last_seen_at": now,
     }
-    return actor, {
-        "loan": loan_view(loan_row, now),
-        "device": device_view(device_row, None),
-        "hold": None,
-        "line": None,
-        "kit": [],
-        "processing": None,
-        "repair": None,
-    }
+    return actor, CheckinReply(
+        loan=loan_view(loan_row, now), device=device_view(device_row, None), hold=None
+    )
 
 
 async def renew(
     actor: Actor, now: datetime, loan_id: int, patron_id: int | None
-) -> tuple[Actor, dict[str, Any] | None]:
+) -> tuple[Actor, LoanReply | None]:
     conn = _connection()
     f = await conn.fetchrow(RENEW_FACTS, loan_id, patron_id, _since(now), actor.token_digest)
     actor = checked_again(actor, f["token"], now, Action.RENEW)
@@ -263,4 +257,4 @@ async def renew(
     if written is None:
         return actor, None
     row = {**dict(f.items()), "due_at": due_at, "renewals": renewals}
-    return actor, {"loan": loan_view(row, now)}
+    return actor, LoanReply(loan=loan_view(row, now))

@@ -4,6 +4,7 @@ the decision used still hold (see services/circulation/hot_path.py)."""
 
 from __future__ import annotations
 
+from ...circulation import OPEN_HOLD_STATUSES, DeviceStatus, HoldStatus, LoanStatus, PartStatus
 from ..access.tokens import TOKEN_RECORD_SQL
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
 ]
 
 _TOKEN = TOKEN_RECORD_SQL.format(digest="$4::text")
+# Status values are the rules' members, written into the SQL text once at import.
+_OPEN_HOLDS = "(" + ", ".join(f"'{s}'" for s in OPEN_HOLD_STATUSES) + ")"
 
 # Lock order as in the general path: the patron, their household (advisory lock), their open
 # holds of the device's kind, then the device. Each step waits for the one before it: a CTE's
@@ -30,7 +33,7 @@ WITH p AS MATERIALIZED (
 ), h AS MATERIALIZED (
     SELECT hold.id FROM hold JOIN p ON hold.patron = p.id
     WHERE hold.kind IN (SELECT kind FROM device WHERE barcode = $2)
-      AND hold.status IN ('waiting', 'ready') AND (SELECT count(*) FROM hh) >= 0
+      AND hold.status IN {_OPEN_HOLDS} AND (SELECT count(*) FROM hh) >= 0
     FOR UPDATE OF hold
 ), d AS MATERIALIZED (
     SELECT id, kind, status, branch FROM device
@@ -40,8 +43,8 @@ WITH p AS MATERIALIZED (
 SELECT d.id AS device_id, d.kind, d.status, b.id AS branch_id, b.code AS branch_code,
     b.timezone, p.id AS patron_id, p.blocked, p.block_reason, p.expires_on, p.household,
     (SELECT count(*) FROM h) AS own_holds,
-    (SELECT count(*) FROM kit_part k WHERE k.device = d.id AND k.status = 'present') AS parts,
-    (SELECT x.patron FROM hold x WHERE x.device = d.id AND x.status = 'ready' LIMIT 1)
+    (SELECT count(*) FROM kit_part k WHERE k.device = d.id AND k.status = '{PartStatus.PRESENT}') AS parts,
+    (SELECT x.patron FROM hold x WHERE x.device = d.id AND x.status = '{HoldStatus.READY}' LIMIT 1)
         AS held_for,
     (SELECT count(*) FROM loan l
         WHERE l.patron = p.id AND l.kind = d.kind AND l.returned_at IS NULL) AS own_loans,
@@ -61,7 +64,7 @@ FROM (SELECT 1) AS one LEFT JOIN d ON true LEFT JOIN p ON true
 LEFT JOIN branch b ON b.id = d.branch
 """
 
-CHECKOUT_WRITE = """
+CHECKOUT_WRITE = f"""
 WITH still AS (
     SELECT 1 WHERE
         (SELECT count(*) FROM loan
@@ -69,16 +72,16 @@ WITH still AS (
         AND ($13::bigint IS NULL OR (SELECT count(*) FROM loan l JOIN patron m ON m.id = l.patron
             WHERE m.household = $5 AND l.kind = $4 AND l.returned_at IS NULL) = $13)
         AND NOT EXISTS (SELECT 1 FROM hold
-            WHERE patron = $2 AND kind = $4 AND status IN ('waiting', 'ready'))
-        AND (SELECT patron FROM hold WHERE device = $1 AND status = 'ready' LIMIT 1)
+            WHERE patron = $2 AND kind = $4 AND status IN {_OPEN_HOLDS})
+        AND (SELECT patron FROM hold WHERE device = $1 AND status = '{HoldStatus.READY}' LIMIT 1)
             IS NOT DISTINCT FROM $14::bigint
 ), loan_in AS (
     INSERT INTO loan (device, patron, branch, kind, household, checked_out_at, due_at,
         renewals, status, returned_at, checked_out_by)
-    SELECT $1, $2, $3, $4, $5, $6, $7, 0, 'active', NULL, $8 FROM still
+    SELECT $1, $2, $3, $4, $5, $6, $7, 0, '{LoanStatus.ACTIVE}', NULL, $8 FROM still
     RETURNING id
 ), device_out AS (
-    UPDATE device SET status = 'on_loan', updated_at = $6
+    UPDATE device SET status = '{DeviceStatus.ON_LOAN}', updated_at = $6
     WHERE id = $1 AND EXISTS (SELECT 1 FROM loan_in) RETURNING id
 ), event_in AS (
     INSERT INTO event (at, actor, action, subject, details, patron_card, loan)
@@ -99,16 +102,16 @@ SELECT d.*, b.code AS branch_code, b.timezone AS branch_timezone,
     EXISTS (SELECT 1 FROM loan_part x WHERE x.loan = l.id) AS has_parts,
     EXISTS (SELECT 1 FROM service_step s WHERE s.kind = d.kind) AS has_steps,
     EXISTS (SELECT 1 FROM hold h
-        WHERE h.kind = d.kind AND h.branch = d.branch AND h.status = 'waiting') AS hold_waiting,
+        WHERE h.kind = d.kind AND h.branch = d.branch AND h.status = '{HoldStatus.WAITING}') AS hold_waiting,
     {TOKEN_RECORD_SQL.format(digest="$2::text")} AS token
 FROM (SELECT 1) AS one LEFT JOIN d ON true LEFT JOIN branch b ON b.id = d.branch
 LEFT JOIN loan l ON l.device = d.id AND l.returned_at IS NULL
 LEFT JOIN patron lp ON lp.id = l.patron LEFT JOIN branch lb ON lb.id = l.branch
 """
 
-CHECKIN_WRITE = """
+CHECKIN_WRITE = f"""
 WITH back AS (
-    UPDATE loan SET returned_at = $2, status = 'returned'
+    UPDATE loan SET returned_at = $2, status = '{LoanStatus.RETURNED}'
     WHERE id = $1 AND returned_at IS NULL RETURNING id
 ), placed AS (
     UPDATE device SET status = $8, updated_at = $2, last_seen_at = $2
@@ -128,9 +131,9 @@ WITH l AS MATERIALIZED (
 SELECT l.*, p.blocked AS patron_blocked, p.card_number AS patron_card,
     v.barcode AS device_barcode, b.code AS branch_code, b.timezone AS branch_timezone,
     EXISTS (SELECT 1 FROM hold h
-        WHERE h.kind = l.kind AND h.branch = l.branch AND h.status = 'waiting') AS others_waiting,
+        WHERE h.kind = l.kind AND h.branch = l.branch AND h.status = '{HoldStatus.WAITING}') AS others_waiting,
     (SELECT count(*) FROM device x
-        WHERE x.kind = l.kind AND x.branch = l.branch AND x.status = 'available') AS available,
+        WHERE x.kind = l.kind AND x.branch = l.branch AND x.status = '{DeviceStatus.AVAILABLE}') AS available,
     (SELECT row_to_json(x) FROM policy x WHERE x.kind = l.kind) AS policy,
     (SELECT array_agg(c.date) FROM closure c WHERE c.branch = l.branch AND c.date >= $3)
         AS closed,

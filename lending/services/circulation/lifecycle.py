@@ -11,6 +11,7 @@ from typing import Any
 
 from ...circulation.lifecycle import DeviceStatus, NextPlace, PlaceFacts, next_place
 from ...tables import Device
+from .._common.rows import Row
 from ..actors import Actor
 from .holds import fill_hold, first_waiting_hold
 
@@ -20,13 +21,13 @@ __all__ = ["Placed", "apply_next_place", "decide_next_place", "move_on"]
 @dataclass(frozen=True)
 class Placed:
     place: NextPlace
-    hold: dict[str, Any] | None = None  # the hold the device now fills (hold shelf)
-    repair: dict[str, Any] | None = None  # the maintenance record opened (repair)
+    hold: Row | None = None  # the hold the device now fills (hold shelf)
+    repair: Row | None = None  # the maintenance record opened (repair)
 
 
 async def decide_next_place(
-    device: dict[str, Any], *, damaged: bool = False, retire: bool = False, processed: bool = False
-) -> tuple[NextPlace, dict[str, Any] | None]:
+    device: Row, *, damaged: bool = False, retire: bool = False, processed: bool = False
+) -> tuple[NextPlace, Row | None]:
     """The device's next place and, when it goes to the hold shelf, the (locked) hold it fills.
     `processed`: its return-to-service steps are done (or it never left the shelves since).
     Facts are loaded only as far as the decision needs them: a damaged device locks no hold,
@@ -51,9 +52,9 @@ async def decide_next_place(
 async def apply_next_place(
     actor: Actor,
     now: datetime,
-    device: dict[str, Any],
+    device: Row,
     place: NextPlace,
-    hold: dict[str, Any] | None,
+    hold: Row | None,
     *,
     loan_id: int | None = None,
     problem: str = "",
@@ -84,7 +85,7 @@ async def apply_next_place(
 async def move_on(
     actor: Actor,
     now: datetime,
-    device: dict[str, Any],
+    device: Row,
     *,
     damaged: bool = False,
     retire: bool = False,

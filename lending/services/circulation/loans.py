@@ -7,17 +7,19 @@ from typing import Any
 
 from piccolo.columns.combination import And, Or, Where
 
-from ...circulation import FieldError, Invalid, LoanStatus, is_overdue
+from ...circulation import OVERDUE, FieldError, Invalid, LoanStatus, is_overdue
+from ...schemas.base import LoanOut
 from ...tables import Loan
 from .._common.paging import Page, page_of
-from .._common.render import render_time
+from .._common.render import local_time
+from .._common.rows import Row
 
 __all__ = ["LOAN_STATUSES", "current_borrower", "list_loans", "loan_rows", "loan_view"]
 
 # What a list may be filtered by: the stored statuses and the derived `overdue`.
 LOAN_STATUSES = (
     LoanStatus.ACTIVE.value,
-    "overdue",
+    OVERDUE,
     LoanStatus.RETURNED.value,
     LoanStatus.LOST.value,
 )
@@ -43,7 +45,7 @@ async def current_borrower(device_id: int) -> str | None:
 
 async def loan_rows(
     where: And | Or | Where | None = None, limit: int | None = None, offset: int = 0
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     query = Loan.select(*LOAN_COLUMNS).order_by(Loan.id, ascending=False)
     if where is not None:
         query = query.where(where)
@@ -52,34 +54,34 @@ async def loan_rows(
     return await query
 
 
-def loan_status(row: dict[str, Any], now: datetime) -> str:
+def loan_status(row: Row, now: datetime) -> str:
     status = row["status"]
-    if status == "active" and is_overdue(row["due_at"], now.astimezone(UTC)):
-        return "overdue"
+    if status == LoanStatus.ACTIVE and is_overdue(row["due_at"], now.astimezone(UTC)):
+        return OVERDUE
     return status
 
 
-def loan_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+def loan_view(row: Row, now: datetime) -> LoanOut:
     tz = row["branch_timezone"]
-    return {
-        "id": row["id"],
-        "device": row["device_barcode"],
-        "patron": row["patron_card"],
-        "branch": row["branch_code"],
-        "kind": row["kind"],
-        "checked_out_at": render_time(row["checked_out_at"], tz),
-        "due_at": render_time(row["due_at"], tz),
-        "renewals": row["renewals"],
-        "status": loan_status(row, now),
-        "returned_at": render_time(row["returned_at"], tz),
-    }
+    return LoanOut(
+        id=row["id"],
+        device=row["device_barcode"],
+        patron=row["patron_card"],
+        branch=row["branch_code"],
+        kind=row["kind"],
+        checked_out_at=local_time(row["checked_out_at"], tz),
+        due_at=local_time(row["due_at"], tz),
+        renewals=row["renewals"],
+        status=loan_status(row, now),
+        returned_at=local_time(row["returned_at"], tz),
+    )
 
 
 def status_condition(status: str, now: datetime) -> Where | And:
-    if status == "overdue":
-        return (Loan.status == "active") & (Loan.due_at < now)
-    if status == "active":
-        return (Loan.status == "active") & (Loan.due_at >= now)
+    if status == OVERDUE:
+        return (Loan.status == LoanStatus.ACTIVE) & (Loan.due_at < now)
+    if status == LoanStatus.ACTIVE:
+        return (Loan.status == LoanStatus.ACTIVE) & (Loan.due_at >= now)
     if status in LOAN_STATUSES:
         return Loan.status == status
     raise Invalid(FieldError("status", f"must be one of {', '.join(LOAN_STATUSES)}"))

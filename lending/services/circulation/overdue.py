@@ -5,21 +5,53 @@ be suspended. Every function takes `now`, is idempotent for the same `now`, and 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from ...circulation import BranchCalendar, is_cellular
+from msgspec import Struct
+
+from ...circulation import (
+    BranchCalendar,
+    CarrierActionStatus,
+    ChargeStatus,
+    DeviceStatus,
+    LineStatus,
+    LoanStatus,
+    NoticeStatus,
+    is_cellular,
+)
 from ...database import is_postgres, write_transaction
 from .._common.sql import execute, fetch, ids_in, json_object
 from ..library.policies import all_policies
 from ..notices.outbox import CHANNEL_SQL, queue_for_loans
 
-__all__ = ["mark_lost", "queue_due_soon", "queue_overdue", "queue_line_suspensions"]
+__all__ = [
+    "MarkedLost",
+    "Queued",
+    "SuspensionsQueued",
+    "mark_lost",
+    "queue_due_soon",
+    "queue_line_suspensions",
+    "queue_overdue",
+]
 
 BATCH = 5000
-OPEN_ACTIVE = "l.returned_at IS NULL AND l.status = 'active' AND l.patron IS NOT NULL"
+OPEN_ACTIVE = f"l.returned_at IS NULL AND l.status = '{LoanStatus.ACTIVE}' AND l.patron IS NOT NULL"
 
 
-async def queue_due_soon(now: datetime, timezone: str) -> dict[str, Any]:
+class Queued(Struct, kw_only=True):
+    """A notice job's run: how many notices it queued."""
+
+    queued: int
+
+
+class MarkedLost(Struct, kw_only=True):
+    marked_lost: int
+
+
+class SuspensionsQueued(Struct, kw_only=True):
+    suspensions_queued: int
+
+
+async def queue_due_soon(now: datetime, timezone: str) -> Queued:
     """A reminder `reminder_days_before_due` days before the due date, once per loan and due
     date (the stage is the loan's renewal count, which changes with every new due date)."""
     calendar = BranchCalendar.of(timezone)
@@ -37,10 +69,10 @@ async def queue_due_soon(now: datetime, timezone: str) -> dict[str, Any]:
                 now,
                 horizon,
             )
-    return {"queued": queued}
+    return Queued(queued=queued)
 
 
-async def queue_overdue(now: datetime) -> dict[str, Any]:
+async def queue_overdue(now: datetime) -> Queued:
     """One notice at each stage of `overdue_notice_days`, never twice. A loan first seen past
     several stages gets only the latest one it has reached. One statement per kind."""
     queued = 0
@@ -61,10 +93,10 @@ async def queue_overdue(now: datetime) -> dict[str, Any]:
                 policy.kind,
                 cutoffs[-1],
             )
-    return {"queued": queued}
+    return Queued(queued=queued)
 
 
-async def mark_lost(now: datetime) -> dict[str, Any]:
+async def mark_lost(now: datetime) -> MarkedLost:
     """Loans overdue by `lost_after_days`: loan and device `lost`, the replacement cost recorded
     as a charge, a notice queued and an audit event written, in batches of BATCH loans."""
     marked = 0
@@ -88,14 +120,14 @@ async def mark_lost(now: datetime) -> dict[str, Any]:
                 marked += len(ids)
             if len(ids) < BATCH:
                 break
-    return {"marked_lost": marked}
+    return MarkedLost(marked_lost=marked)
 
 
 async def _lose(ids: list[int], now: datetime) -> None:
     loans_in, param = ids_in("l.id", ids)
     await execute(
         "INSERT INTO charge (loan, patron, kind, amount_cents, status, created_at, closed_at) "
-        "SELECT l.id, l.patron, 'replacement', d.replacement_cost_cents, 'open', {}, NULL "
+        f"SELECT l.id, l.patron, 'replacement', d.replacement_cost_cents, '{ChargeStatus.OPEN}', {{}}, NULL "
         f"FROM loan l JOIN device d ON d.id = l.device WHERE {loans_in}",
         now,
         param,
@@ -105,7 +137,7 @@ async def _lose(ids: list[int], now: datetime) -> None:
         "subject, body, status, attempts, next_attempt_at, last_error, created_at, sent_at) "
         "SELECT l.patron, 'lost', l.id, NULL, 'lost', "
         f"{CHANNEL_SQL}, "
-        "NULL, p.language, '', '', 'pending', 0, {}, '', {}, NULL "
+        f"NULL, p.language, '', '', '{NoticeStatus.PENDING}', 0, {{}}, '', {{}}, NULL "
         f"FROM loan l JOIN patron p ON p.id = l.patron WHERE {loans_in} "
         "ON CONFLICT DO NOTHING",
         now,
@@ -123,15 +155,17 @@ async def _lose(ids: list[int], now: datetime) -> None:
         param,
     )
     await execute(
-        "UPDATE device SET status = 'lost', updated_at = {} "
+        f"UPDATE device SET status = '{DeviceStatus.LOST}', updated_at = {{}} "
         f"WHERE id IN (SELECT l.device FROM loan l WHERE {loans_in})",
         now,
         param,
     )
-    await execute(f"UPDATE loan SET status = 'lost' WHERE {ids_in('id', ids)[0]}", param)
+    await execute(
+        f"UPDATE loan SET status = '{LoanStatus.LOST}' WHERE {ids_in('id', ids)[0]}", param
+    )
 
 
-async def queue_line_suspensions(now: datetime) -> dict[str, Any]:
+async def queue_line_suspensions(now: datetime) -> SuspensionsQueued:
     """Hotspots overdue by `suspend_line_after_days` whose line is active: queue a suspend
     for the carrier gateway (at most one per line and loan)."""
     queued = 0
@@ -143,10 +177,11 @@ async def queue_line_suspensions(now: datetime) -> dict[str, Any]:
             queued += await execute(
                 "INSERT INTO carrier_action (line, action, loan, status, attempts, "
                 "next_attempt_at, last_error, created_at, done_at, done_by) "
-                "SELECT s.id, 'suspend', l.id, 'pending', 0, {}, '', {}, NULL, '' "
+                f"SELECT s.id, 'suspend', l.id, '{CarrierActionStatus.PENDING}', 0, {{}}, '', {{}}, "
+                "NULL, '' "
                 "FROM loan l JOIN service_line s ON s.device = l.device "
                 "WHERE l.returned_at IS NULL AND l.kind = {} AND l.due_at <= {} "
-                "AND s.status = 'active' "
+                f"AND s.status = '{LineStatus.ACTIVE}' "
                 "AND NOT EXISTS (SELECT 1 FROM carrier_action a WHERE a.line = s.id "
                 "AND a.action = 'suspend' AND a.loan = l.id) "
                 "ON CONFLICT DO NOTHING",
@@ -155,4 +190,4 @@ async def queue_line_suspensions(now: datetime) -> dict[str, Any]:
                 policy.kind,
                 cutoff,
             )
-    return {"suspensions_queued": queued}
+    return SuspensionsQueued(suspensions_queued=queued)

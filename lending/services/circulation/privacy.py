@@ -6,22 +6,28 @@ window (they name a client address) are deleted."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
+from msgspec import Struct
+
+from ...circulation import ChargeStatus
 from ...database import write_transaction
 from .._common.sql import execute, fetch
 
-__all__ = ["anonymize_loans", "purge_login_attempts"]
+__all__ = ["Anonymized", "anonymize_loans", "purge_login_attempts"]
 
 RANGE = 100_000
 
 
-async def anonymize_loans(now: datetime, retain_days: int) -> dict[str, Any]:
+class Anonymized(Struct, kw_only=True):
+    anonymized_loans: int
+
+
+async def anonymize_loans(now: datetime, retain_days: int) -> Anonymized:
     cutoff = now - timedelta(days=retain_days)
     bounds = await fetch("SELECT MIN(id) AS lo, MAX(id) AS hi FROM loan WHERE patron IS NOT NULL")
     lo, hi = bounds[0]["lo"], bounds[0]["hi"]
     if lo is None:
-        return {"anonymized_loans": 0}
+        return Anonymized(anonymized_loans=0)
     total = 0
     start = lo - 1
     while start < hi:
@@ -29,7 +35,8 @@ async def anonymize_loans(now: datetime, retain_days: int) -> dict[str, Any]:
         stale = (
             "SELECT l.id FROM loan l WHERE l.id > {} AND l.id <= {} AND l.patron IS NOT NULL "
             "AND l.returned_at IS NOT NULL AND l.returned_at < {} "
-            "AND NOT EXISTS (SELECT 1 FROM charge c WHERE c.loan = l.id AND c.status = 'open')"
+            "AND NOT EXISTS (SELECT 1 FROM charge c WHERE c.loan = l.id "
+            f"AND c.status = '{ChargeStatus.OPEN}')"
         )
         async with write_transaction():
             counted = await fetch(f"SELECT COUNT(*) AS n FROM ({stale}) s", start, end, cutoff)
@@ -63,7 +70,7 @@ async def anonymize_loans(now: datetime, retain_days: int) -> dict[str, Any]:
                 )
         total += n
         start = end
-    return {"anonymized_loans": total}
+    return Anonymized(anonymized_loans=total)
 
 
 async def purge_login_attempts(now: datetime, window_minutes: int) -> int:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ...circulation import Conflict, NotFound
+from ...circulation import Conflict, LoanStatus, NotFound
 from ...circulation.codes import Code
 from ...printing import ReceiptFacts, receipt_html, receipt_pdf
 from ...settings import Settings
 from ...tables import Loan
+from .._common.rows import Row
 from ..library.policies import get_policy
 
 __all__ = ["loan_receipt"]
 
 
 async def _facts(settings: Settings, loan_id: int) -> ReceiptFacts:
-    row: dict[str, Any] | None = (
+    row: Row | None = (
         await Loan.select(
             Loan.id,
             Loan.kind,
@@ -36,7 +35,7 @@ async def _facts(settings: Settings, loan_id: int) -> ReceiptFacts:
     )
     if row is None:
         raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
-    if row["status"] != "active" or row["returned_at"] is not None:
+    if row["status"] != LoanStatus.ACTIVE or row["returned_at"] is not None:
         raise Conflict(
             f"Loan {loan_id} is {row['status']}; receipts are for loans still out.",
             Code.LOAN_NOT_ACTIVE,

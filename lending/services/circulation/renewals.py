@@ -5,9 +5,10 @@ in the run summary."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from ...circulation import Conflict
+from msgspec import Struct
+
+from ...circulation import Conflict, LoanStatus
 from ...database import write_transaction
 from ...tables import Loan
 from ..actors import Actor
@@ -15,20 +16,27 @@ from ..library.policies import all_policies
 from ..notices.outbox import queue_notice
 from . import transactions as circulation
 
-__all__ = ["auto_renew"]
+__all__ = ["AutoRenewal", "auto_renew"]
 
 ACTOR = Actor("job:auto_renew", "system")
 
 
-async def auto_renew(now: datetime) -> dict[str, Any]:
+class AutoRenewal(Struct, kw_only=True):
+    """A run of the auto-renewal job: loans renewed, and refusals counted by their code."""
+
+    renewed: int
+    not_renewed: dict[str, int]
+
+
+async def auto_renew(now: datetime) -> AutoRenewal:
     kinds = [p.kind for p in await all_policies() if p.auto_renew]
     if not kinds:
-        return {"renewed": 0, "not_renewed": {}}
+        return AutoRenewal(renewed=0, not_renewed={})
     due = (
         await Loan.select(Loan.id, Loan.patron)
         .where(
             Loan.returned_at.is_null()
-            & (Loan.status == "active")
+            & (Loan.status == LoanStatus.ACTIVE)
             & Loan.kind.is_in(kinds)
             & (Loan.due_at > now)
             & (Loan.due_at <= now + timedelta(days=1))
@@ -47,10 +55,10 @@ async def auto_renew(now: datetime) -> dict[str, Any]:
                     now,
                     patron_id=loan["patron"],
                     loan=loan["id"],
-                    stage=f"r{reply['loan']['renewals']}",
+                    stage=f"r{reply.loan.renewals}",
                 )
         except Conflict as refusal:
             refused[refusal.code] = refused.get(refusal.code, 0) + 1
             continue
         renewed += 1
-    return {"renewed": renewed, "not_renewed": refused}
+    return AutoRenewal(renewed=renewed, not_renewed=refused)

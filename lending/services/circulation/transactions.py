@@ -6,10 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from ...circulation import (
+    OPEN_HOLD_STATUSES,
+    ChargeStatus,
     Conflict,
     DeviceFacts,
+    DeviceStatus,
+    HoldStatus,
     LoanFacts,
+    LoanStatus,
     NotFound,
     OverdueLoan,
     PatronFacts,
@@ -20,6 +27,7 @@ from ...circulation import (
 )
 from ...circulation.codes import Code
 from ...database import is_postgres, retry_on_conflict, write_transaction
+from ...schemas.base import CheckinLineOut, CheckinReply, LineBriefOut, LoanReply
 from ...tables import Branch, Charge, Device, Hold, Loan, Patron
 from .._common import audit
 from .._common.guards import unique_violation
@@ -80,9 +88,7 @@ async def _overdue_loans(patron_id: int, household: str | None, policy, now: dat
 
 
 @retry_on_conflict
-async def check_out(
-    actor: Actor, now: datetime, *, card_number: str, barcode: str
-) -> dict[str, Any]:
+async def check_out(actor: Actor, now: datetime, *, card_number: str, barcode: str) -> LoanReply:
     async with write_transaction():
         if is_postgres():  # four round trips when nothing rare is involved
             actor, reply = await hot_path.check_out(actor, now, card_number, barcode)
@@ -91,7 +97,7 @@ async def check_out(
         return await _check_out(actor, now, card_number, barcode)
 
 
-async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str) -> dict[str, Any]:
+async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str) -> LoanReply:
     """Checkout in general (every case), inside the caller's transaction."""
     # Lock order (PostgreSQL): the patron, their household, their open holds, then devices
     # (this one, then a shelf device passed on). Cancelling or expiring a ready hold locks
@@ -112,7 +118,7 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
             Hold.select(Hold.id, Hold.status, Hold.device).where(
                 (Hold.patron == patron["id"])
                 & Hold.kind.is_in(Device.select(Device.kind).where(Device.barcode == barcode))
-                & Hold.status.is_in(["waiting", "ready"])
+                & Hold.status.is_in(list(OPEN_HOLD_STATUSES))
             )
         )
     device = await _locked(
@@ -128,10 +134,10 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
     branch = await Branch.select().where(Branch.id == device["branch"]).first()
     held_for = None
     ready_hold = None
-    if device["status"] == "on_hold_shelf":
+    if device["status"] == DeviceStatus.ON_HOLD_SHELF:
         ready_hold = (
             await Hold.select(Hold.id, Hold.patron)
-            .where((Hold.device == device["id"]) & (Hold.status == "ready"))
+            .where((Hold.device == device["id"]) & (Hold.status == HoldStatus.READY))
             .first()
         )
         held_for = ready_hold["patron"] if ready_hold else None
@@ -181,7 +187,7 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
                 checked_out_at=now,
                 due_at=due_at,
                 renewals=0,
-                status="active",
+                status=LoanStatus.ACTIVE,
                 checked_out_by=actor.name,
             )
         ).returning(Loan.id)
@@ -192,7 +198,7 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
             ) from None
         raise
     loan_id = inserted[0]["id"]
-    await Device.update({Device.status: "on_loan", Device.updated_at: now}).where(
+    await Device.update({Device.status: DeviceStatus.ON_LOAN, Device.updated_at: now}).where(
         Device.id == device["id"]
     )
     details = {"loan": loan_id, "kind": kind, "due_at": due_at.isoformat()}
@@ -201,11 +207,11 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
         details["parts_out"] = parts_out
     if own_hold is not None:
         await Hold.update(
-            {Hold.status: "fulfilled", Hold.closed_at: now, Hold.device: device["id"]}
+            {Hold.status: HoldStatus.FULFILLED, Hold.closed_at: now, Hold.device: device["id"]}
         ).where(Hold.id == own_hold["id"])
         details["hold_fulfilled"] = own_hold["id"]
         shelf_device = own_hold["device"]
-        if own_hold["status"] == "ready" and shelf_device not in (None, device["id"]):
+        if own_hold["status"] == HoldStatus.READY and shelf_device not in (None, device["id"]):
             # The device set aside for them goes to the next patron in line.
             await pass_on_shelf_device(actor, now, shelf_device)
     await audit.record(
@@ -223,10 +229,10 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
         "checked_out_at": now,
         "due_at": due_at,
         "renewals": 0,
-        "status": "active",
+        "status": LoanStatus.ACTIVE,
         "returned_at": None,
     }
-    return {"loan": loan_view(loan_row, now), "kit": kit}
+    return LoanReply(loan=loan_view(loan_row, now), kit=kit)
 
 
 @retry_on_conflict
@@ -238,7 +244,7 @@ async def check_in(
     missing_parts: list[str] | None = None,
     damaged_parts: list[str] | None = None,
     damage: str | None = None,
-) -> dict[str, Any]:
+) -> CheckinReply:
     """Check a device in. Its kit comes back except parts reported missing or damaged
     (charged to the loan, noted on the device); `damage` sends it to repair; a kind with
     return-to-service steps goes to processing when no hold waits."""
@@ -257,7 +263,7 @@ async def _check_in(
     missing_parts: list[str] | None,
     damaged_parts: list[str] | None,
     damage: str | None,
-) -> dict[str, Any]:
+) -> CheckinReply:
     """Checkin in general (every case), inside the caller's transaction."""
     from ..inventory.maintenance import maintenance_view
     from ..inventory.processing import current_processing
@@ -277,9 +283,11 @@ async def _check_in(
     )
     if loan is None:
         raise Conflict(f"Device {barcode} was not on loan.", Code.NOT_ON_LOAN)
-    await Loan.update({Loan.returned_at: now, Loan.status: "returned"}).where(Loan.id == loan["id"])
+    await Loan.update({Loan.returned_at: now, Loan.status: LoanStatus.RETURNED}).where(
+        Loan.id == loan["id"]
+    )
     details: dict[str, Any] = {"loan": loan["id"], "was": loan["status"]}
-    if loan["status"] == "lost":  # a lost device came back: its replacement charge goes
+    if loan["status"] == LoanStatus.LOST:  # a lost device came back: its replacement charge goes
         details["charges_waived"] = await waive_charges(loan["id"], now)
     restore_queued = await queue_restore(device["id"], now, actor.name)
     if restore_queued:
@@ -316,31 +324,43 @@ async def _check_in(
     device_row = await device_by_barcode(barcode)
     line = await line_for_device(device["id"])
     processing = None
-    if device_row["status"] == "in_processing":
+    if device_row["status"] == DeviceStatus.IN_PROCESSING:
         processing = await current_processing(device["id"], device_row["branch_timezone"])
-    if line is not None:
-        line["restore_queued"] = restore_queued
-    return {
-        "loan": loan_view(rows[0], now),
-        "device": device_view(device_row, None),
-        "hold": hold_view(hold) if hold else None,
-        "line": line,
-        "kit": kit,
-        "processing": processing,
-        "repair": maintenance_view({**repair, "barcode": barcode}, device_row["branch_timezone"])
+    return CheckinReply(
+        loan=loan_view(rows[0], now),
+        device=device_view(device_row, None),
+        hold=hold_view(hold) if hold else None,
+        line=checkin_line(line, restore_queued),
+        kit=kit,
+        processing=processing,
+        repair=maintenance_view({**repair, "barcode": barcode}, device_row["branch_timezone"])
         if repair
         else None,
-    }
+        charges_waived=details.get("charges_waived", msgspec.UNSET),
+    )
+
+
+def checkin_line(line: LineBriefOut | None, restore_queued: bool) -> CheckinLineOut | None:
+    """The checked-in device's line, and whether its restore at the carrier is queued."""
+    if line is None:
+        return None
+    return CheckinLineOut(
+        iccid=line.iccid,
+        phone_number=line.phone_number,
+        carrier=line.carrier,
+        status=line.status,
+        restore_queued=restore_queued,
+    )
 
 
 async def waive_charges(loan_id: int, now: datetime) -> int:
     """Waive the open charges of a loan (a lost device was returned); returns how many."""
     open_charges = await Charge.select(Charge.id).where(
-        (Charge.loan == loan_id) & (Charge.status == "open")
+        (Charge.loan == loan_id) & (Charge.status == ChargeStatus.OPEN)
     )
     if open_charges:
-        await Charge.update({Charge.status: "waived", Charge.closed_at: now}).where(
-            (Charge.loan == loan_id) & (Charge.status == "open")
+        await Charge.update({Charge.status: ChargeStatus.WAIVED, Charge.closed_at: now}).where(
+            (Charge.loan == loan_id) & (Charge.status == ChargeStatus.OPEN)
         )
     return len(open_charges)
 
@@ -348,7 +368,7 @@ async def waive_charges(loan_id: int, now: datetime) -> int:
 @retry_on_conflict
 async def renew(
     actor: Actor, now: datetime, loan_id: int, *, patron_id: int | None = None
-) -> dict[str, Any]:
+) -> LoanReply:
     """Renew a loan. `patron_id` limits it to that patron's loans (residents): any other
     loan is reported as not found."""
     async with write_transaction():
@@ -359,9 +379,7 @@ async def renew(
         return await _renew(actor, now, loan_id, patron_id)
 
 
-async def _renew(
-    actor: Actor, now: datetime, loan_id: int, patron_id: int | None
-) -> dict[str, Any]:
+async def _renew(actor: Actor, now: datetime, loan_id: int, patron_id: int | None) -> LoanReply:
     """Renewal in general, inside the caller's transaction."""
     query = Loan.select(
         Loan.all_columns(),
@@ -376,14 +394,16 @@ async def _renew(
         raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
     policy = await get_policy(loan["kind"])
     others_waiting = await Hold.exists().where(
-        (Hold.kind == loan["kind"]) & (Hold.branch == loan["branch"]) & (Hold.status == "waiting")
+        (Hold.kind == loan["kind"])
+        & (Hold.branch == loan["branch"])
+        & (Hold.status == HoldStatus.WAITING)
     )
     available = 0
     if others_waiting:
         available = await Device.count().where(
             (Device.kind == loan["kind"])
             & (Device.branch == loan["branch"])
-            & (Device.status == "available")
+            & (Device.status == DeviceStatus.AVAILABLE)
         )
     facts = LoanFacts(
         status=loan["status"],
@@ -417,4 +437,4 @@ async def _renew(
         loan=loan_id,
     )
     rows = await loan_rows(Loan.id == loan_id)
-    return {"loan": loan_view(rows[0], now)}
+    return LoanReply(loan=loan_view(rows[0], now))

@@ -7,6 +7,7 @@ from typing import Any
 
 from ...circulation import (
     Conflict,
+    DeviceStatus,
     FieldError,
     Invalid,
     NotFound,
@@ -15,12 +16,15 @@ from ...circulation import (
 )
 from ...circulation.codes import Code
 from ...circulation.rules import DEVICE_STATUSES
+from ...circulation.states import values
 from ...database import write_transaction
+from ...schemas.base import DeviceOut, LoanOut
 from ...tables import Device, Loan
 from .._common import audit
 from .._common.guards import duplicate_is, unique_violation
 from .._common.paging import Page, page_of
-from .._common.render import cents_to_amount, render_date, render_time
+from .._common.render import cents_to_amount, local_time
+from .._common.rows import Row
 from .._common.sql import contains
 from ..actors import Actor
 from ..circulation.loans import loan_rows, loan_view
@@ -38,7 +42,9 @@ __all__ = [
 ]
 
 # Statuses an admin may set by hand (the others follow from circulation).
-SETTABLE_STATUSES = ("available", "in_repair", "retired", "lost")
+SETTABLE_STATUSES = values(
+    DeviceStatus.AVAILABLE, DeviceStatus.IN_REPAIR, DeviceStatus.RETIRED, DeviceStatus.LOST
+)
 
 DEVICE_COLUMNS = (
     Device.all_columns(),
@@ -78,48 +84,49 @@ def amount_to_cents(amount: float | int | None, field: str = "replacement_cost")
     return round(amount * 100)
 
 
-async def device_by_barcode(barcode: str) -> dict[str, Any]:
+async def device_by_barcode(barcode: str) -> Row:
     row = await Device.select(*DEVICE_COLUMNS).where(Device.barcode == barcode).first()
     if row is None:
         raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
     return row
 
 
-def device_view(row: dict[str, Any], current_loan: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "barcode": row["barcode"],
-        "kind": row["kind"],
-        "model": row["model"],
-        "serial_number": row["serial_number"],
-        "imei": row["imei"],
-        "branch": row["branch_code"],
-        "status": row["status"],
-        "replacement_cost": cents_to_amount(row["replacement_cost_cents"]),
-        "notes": row["notes"],
-        "needs_label": row["needs_label"],
-        "wifi_name": row.get("wifi_name"),
-        "wifi_password": row.get("wifi_password"),
-        "location": row.get("location") or "",
-        "acquired_on": render_date(row.get("acquired_on")),
-        "last_seen_at": render_time(row.get("last_seen_at"), row.get("branch_timezone") or "UTC"),
-        "current_loan": current_loan,
-        "line": None,  # the carrier line in the device, filled in by callers that show it
-    }
+def device_view(row: Row, current_loan: LoanOut | None) -> DeviceOut:
+    """The device as the API shows it; `line` (the carrier line in it) is filled in by the
+    callers that show it."""
+    return DeviceOut(
+        barcode=row["barcode"],
+        kind=row["kind"],
+        model=row["model"],
+        serial_number=row["serial_number"],
+        imei=row["imei"],
+        branch=row["branch_code"],
+        status=row["status"],
+        replacement_cost=cents_to_amount(row["replacement_cost_cents"]),
+        notes=row["notes"],
+        needs_label=row["needs_label"],
+        wifi_name=row.get("wifi_name"),
+        wifi_password=row.get("wifi_password"),
+        location=row.get("location") or "",
+        acquired_on=row.get("acquired_on"),
+        last_seen_at=local_time(row.get("last_seen_at"), row.get("branch_timezone") or "UTC"),
+        current_loan=current_loan,
+    )
 
 
-async def _current_loan(device_id: int, now: datetime) -> dict[str, Any] | None:
+async def _current_loan(device_id: int, now: datetime) -> LoanOut | None:
     rows = await loan_rows((Loan.device == device_id) & Loan.returned_at.is_null())
     return loan_view(rows[0], now) if rows else None
 
 
-async def get_device(barcode: str, now: datetime) -> dict[str, Any]:
+async def get_device(barcode: str, now: datetime) -> DeviceOut:
     row = await device_by_barcode(barcode)
     view = device_view(row, await _current_loan(row["id"], now))
-    view["line"] = await line_for_device(row["id"])
+    view.line = await line_for_device(row["id"])
     return view
 
 
-async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
+async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> DeviceOut:
     kind = valid_kind(data["kind"])
     imei = valid_imei(data.get("imei"))
     cost = amount_to_cents(data.get("replacement_cost"))
@@ -195,7 +202,7 @@ async def list_devices(
         query = query.where(*conditions)
         count = count.where(*conditions)
     rows = await query.limit(limit).offset(offset)
-    loans: dict[int, dict[str, Any]] = {}
+    loans: dict[int, LoanOut] = {}
     ids = [r["id"] for r in rows]
     if ids:
         for loan in await loan_rows(Loan.device.is_in(ids) & Loan.returned_at.is_null()):
@@ -204,14 +211,14 @@ async def list_devices(
     items = []
     for r in rows:
         view = device_view(r, loans.get(r["id"]))
-        view["line"] = in_device.get(r["id"])
+        view.line = in_device.get(r["id"])
         items.append(view)
     return page_of(items, await count)
 
 
 async def update_device(
     actor: Actor, now: datetime, barcode: str, changes: dict[str, Any]
-) -> dict[str, Any]:
+) -> DeviceOut:
     values: dict[Any, Any] = {}
     details: dict[str, Any] = {}
     if "kind" in changes:
@@ -263,7 +270,7 @@ async def update_device(
                     f"Device {barcode} is on loan; check it in before setting it {status}.",
                     Code.DEVICE_ON_LOAN,
                 )
-            if row["status"] == "on_hold_shelf" and status != "on_hold_shelf":
+            if row["status"] == DeviceStatus.ON_HOLD_SHELF and status != DeviceStatus.ON_HOLD_SHELF:
                 from ..circulation.holds import release_device_from_hold
 
                 await release_device_from_hold(actor, now, row["id"], reason="device_" + status)
@@ -289,7 +296,7 @@ async def update_device(
         row = await device_by_barcode(barcode)
         current = await _current_loan(row["id"], now)
     view = device_view(row, current)
-    view["line"] = await line_for_device(row["id"])
+    view.line = await line_for_device(row["id"])
     return view
 
 

@@ -10,6 +10,7 @@ from ...circulation import Conflict, FieldError, Invalid, NotFound
 from ...circulation.codes import Code
 from ...circulation.identifiers import valid_iccid, valid_imei, valid_msisdn
 from ...database import write_transaction
+from ...schemas.base import LineBriefOut
 from ...tables import DataPlan, Device, LineMove, ServiceLine
 from .._common import audit
 from .._common.guards import duplicate_is
@@ -388,19 +389,16 @@ async def get_line(iccid: str, timezone: str) -> dict[str, Any]:
     return line_view(row, timezone, moves)
 
 
-async def line_for_device(device_id: int) -> dict[str, Any] | None:
+async def line_for_device(device_id: int) -> LineBriefOut | None:
     row = await ServiceLine.select(*LINE_COLUMNS).where(ServiceLine.device == device_id).first()
     if row is None:
         return None
-    return {
-        "iccid": row["iccid"],
-        "phone_number": row["msisdn"],
-        "carrier": row["carrier"],
-        "status": row["status"],
-    }
+    return LineBriefOut(
+        iccid=row["iccid"], phone_number=row["msisdn"], carrier=row["carrier"], status=row["status"]
+    )
 
 
-async def lines_for_devices(device_ids: list[int]) -> dict[int, dict[str, Any]]:
+async def lines_for_devices(device_ids: list[int]) -> dict[int, LineBriefOut]:
     """The line in each of these devices, by device id (one query)."""
     if not device_ids:
         return {}
@@ -412,12 +410,9 @@ async def lines_for_devices(device_ids: list[int]) -> dict[int, dict[str, Any]]:
         ServiceLine.status,
     ).where(ServiceLine.device.is_in(device_ids))
     return {
-        r["device"]: {
-            "iccid": r["iccid"],
-            "phone_number": r["msisdn"],
-            "carrier": r["carrier"],
-            "status": r["status"],
-        }
+        r["device"]: LineBriefOut(
+            iccid=r["iccid"], phone_number=r["msisdn"], carrier=r["carrier"], status=r["status"]
+        )
         for r in rows
     }
 

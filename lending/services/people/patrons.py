@@ -9,11 +9,12 @@ from ...circulation import Conflict, FieldError, Invalid, NotFound
 from ...circulation.codes import Code
 from ...circulation.permissions import Action, patron_change_actions, require
 from ...database import write_transaction
+from ...schemas.base import PatronOut, PatronSummaryOut
 from ...tables import Loan, Patron
 from .._common import audit
 from .._common.guards import duplicate_is
 from .._common.paging import Page, page_of
-from .._common.render import render_date
+from .._common.rows import Row
 from .._common.sql import contains
 from ..access.auth import revoke_all
 from ..access.passwords import hash_secret_async
@@ -60,14 +61,14 @@ def valid_email(email: str | None) -> str | None:
     return email
 
 
-async def patron_by_card(card_number: str) -> dict[str, Any]:
+async def patron_by_card(card_number: str) -> Row:
     row = await Patron.select(*PATRON_COLUMNS).where(Patron.card_number == card_number).first()
     if row is None:
         raise NotFound(f"No patron with card number {card_number!r}.", Code.PATRON_NOT_FOUND)
     return row
 
 
-def patron_view(row: dict[str, Any]) -> dict[str, Any]:
+def _fields(row: Row) -> dict[str, Any]:
     return {
         "card_number": row["card_number"],
         "name": row["name"],
@@ -76,34 +77,40 @@ def patron_view(row: dict[str, Any]) -> dict[str, Any]:
         "language": row["language"],
         "household": row["household"],
         "branch": row["branch_code"],
-        "expires_on": render_date(row["expires_on"]),
+        "expires_on": row["expires_on"],
         "blocked": row["blocked"],
         "block_reason": row["block_reason"],
     }
 
 
-async def get_patron(card_number: str, now: datetime) -> dict[str, Any]:
+def patron_view(row: Row) -> PatronSummaryOut:
+    return PatronSummaryOut(**_fields(row))
+
+
+async def get_patron(card_number: str, now: datetime) -> PatronOut:
     row = await patron_by_card(card_number)
     return await _with_loans_and_holds(row, now)
 
 
-async def _with_loans_and_holds(row: dict[str, Any], now: datetime) -> dict[str, Any]:
-    view = patron_view(row)
+async def _with_loans_and_holds(row: Row, now: datetime) -> PatronOut:
     loans = await loan_rows((Loan.patron == row["id"]) & Loan.returned_at.is_null())
-    view["loans"] = [loan_view(r, now) for r in loans]
-    view["holds"] = [hold_view(h) for h in await hold_rows(patron_id=row["id"])]
-    return view
+    return PatronOut(
+        **_fields(row),
+        loans=[loan_view(r, now) for r in loans],
+        holds=[hold_view(h) for h in await hold_rows(patron_id=row["id"])],
+    )
 
 
-async def get_patron_by_id(patron_id: int, now: datetime) -> dict[str, Any]:
+async def get_patron_by_id(patron_id: int, now: datetime) -> PatronOut:
     row = await Patron.select(*PATRON_COLUMNS).where(Patron.id == patron_id).first()
     if row is None:
         raise NotFound("Your patron record no longer exists.", Code.PATRON_NOT_FOUND)
     return await _with_loans_and_holds(row, now)
 
 
-async def _contact_values(data: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+async def _contact_values(data: dict[str, Any]) -> Row:
+    """The patron columns to write for `data` (validated; the PIN hashed)."""
+    values: Row = {}
     if "email" in data:
         values["email"] = valid_email(data["email"])
     if "language" in data and data["language"] is not None:
@@ -124,7 +131,7 @@ async def _contact_values(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def create_patron(actor: Actor, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
+async def create_patron(actor: Actor, now: datetime, data: dict[str, Any]) -> PatronOut:
     card = data["card_number"]
     require(actor.role, Action.PATRON_CREATE)
     if data.get("blocked"):
@@ -144,9 +151,7 @@ async def create_patron(actor: Actor, now: datetime, data: dict[str, Any]) -> di
     return await _with_loans_and_holds(row, now)
 
 
-async def update_patron(
-    actor: Actor, now: datetime, card: str, data: dict[str, Any]
-) -> dict[str, Any]:
+async def update_patron(actor: Actor, now: datetime, card: str, data: dict[str, Any]) -> PatronOut:
     values = await _contact_values(data)
     async with write_transaction():
         row = await patron_by_card(card)

@@ -10,11 +10,12 @@ from urllib.parse import quote, urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
+from msgspec.structs import asdict
 
 from ...circulation import KINDS, LendingError
 from ...circulation.permissions import Action
 from ...circulation.rules import DEVICE_STATUSES
-from ...schemas.base import DeviceIn, DevicePatch, code
+from ...schemas.base import DeviceIn, DeviceOut, DevicePatch, code
 from ...services.inventory import devices as device_service
 from ...services.inventory.device_history import device_history
 from ...services.library.branches import list_branches
@@ -195,7 +196,7 @@ class AdminDeviceController(Controller):
         mode: str,
         values: dict[str, Any],
         errors: dict[str, str],
-        device: dict[str, Any] | None = None,
+        device: DeviceOut | None = None,
         status: int = 200,
     ) -> Template:
         return render(
@@ -242,8 +243,8 @@ class AdminDeviceController(Controller):
             else:
                 return see_other(
                     request,
-                    "/admin/devices/" + quote(device["barcode"], safe=""),
-                    flash=f"Device {device['barcode']} added.",
+                    "/admin/devices/" + quote(device.barcode, safe=""),
+                    flash=f"Device {device.barcode} added.",
                 )
         kept = {k: form.get(k, "") for k in fields}
         return await self._form(request, mode="new", values=kept, errors=errors, status=422)
@@ -262,8 +263,8 @@ class AdminDeviceController(Controller):
         device = await device_service.get_device(
             code(barcode, "barcode"), request.app.state.clock()
         )
-        values = {name: _shown(device.get(name)) for name in edit_fields()}
-        values["needs_label"] = bool(device.get("needs_label"))  # type: ignore[assignment]
+        values = {name: _shown(getattr(device, name, None)) for name in edit_fields()}
+        values["needs_label"] = bool(device.needs_label)  # type: ignore[assignment]
         return await self._form(request, mode="edit", values=values, errors={}, device=device)
 
     @post("/{barcode:str}/edit", status_code=200, guards=[requires_page(Action.DEVICE_EDIT)])
@@ -275,7 +276,8 @@ class AdminDeviceController(Controller):
         fields = edit_fields()
         values, errors = form_values(form, DevicePatch, fields, checkboxes=["needs_label"])
         if not errors:
-            changes = {k: v for k, v in values.items() if k not in device or device[k] != v}
+            shown = asdict(device)
+            changes = {k: v for k, v in values.items() if k not in shown or shown[k] != v}
             if not changes:
                 return see_other(request, f"/admin/devices/{quote(barcode, safe='')}",
                                  flash="Nothing changed.")  # fmt: skip

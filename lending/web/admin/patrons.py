@@ -3,16 +3,18 @@ and unblock, and a new PIN, all through lending.services.people.patrons (so ever
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from msgspec.structs import asdict
 
 from ...circulation import Conflict, Invalid, NotFound, card_standing, normalize_code
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
+from ...schemas.base import PatronSummaryOut
 from ...services._common.render import zone
 from ...services.circulation.charges import patron_charges
 from ...services.library.branches import list_branches
@@ -46,14 +48,11 @@ FIELDS = (
 LANGUAGES = (("en", "English"), ("es", "Spanish (español)"))
 
 
-def standing_of(patron: dict[str, Any], today: date) -> dict[str, Any]:
+def standing_of(patron: PatronSummaryOut, today: date) -> dict[str, Any]:
     """A patron as a list or page shows them, with the card's warning: `standing` is blocked,
     expired, expiring (within 30 days) or ok, and `days_left` the days to expiry."""
-    expires = patron["expires_on"]
-    if isinstance(expires, str):
-        expires = date.fromisoformat(expires)
-    standing = card_standing(patron["blocked"], expires, today)
-    return {**patron, "standing": standing.worst, "days_left": standing.days_left}
+    standing = card_standing(patron.blocked, patron.expires_on, today)
+    return {**asdict(patron), "standing": standing.worst, "days_left": standing.days_left}
 
 
 async def search_page(
@@ -172,7 +171,7 @@ class AdminPatronController(Controller):
             except Conflict as exc:
                 check.add("card_number", exc.detail)
             else:
-                card = created["card_number"]
+                card = created.card_number
                 return see_other(request, f"/admin/patrons/{card}", flash="Patron added.")
         return await self._form(request, card=None, check=check, status=422)
 
@@ -180,8 +179,8 @@ class AdminPatronController(Controller):
     async def edit_form(self, request: Request, card: FromPath[str]) -> Template:
         patron = await patrons.patron_by_card(_card(card))
         view = patrons.patron_view(patron)
-        check = FormCheck({k: ("" if v is None else str(v)) for k, v in view.items()})
-        return await self._form(request, card=view["card_number"], check=check)
+        check = FormCheck({k: ("" if v is None else str(v)) for k, v in asdict(view).items()})
+        return await self._form(request, card=view.card_number, check=check)
 
     @post("/{card:str}/edit", status_code=200, guards=[requires_page(Action.PATRON_EDIT)])
     async def update(self, request: Request, card: FromPath[str]) -> Template | Redirect:
@@ -214,7 +213,7 @@ class AdminPatronController(Controller):
         patron = await patrons.get_patron(card, now)
         zones = await _branch_timezones()
 
-        def branch_time(value: str | None, branch: str) -> str:
+        def branch_time(value: datetime | None, branch: str) -> str:
             return local_time(value, zones.get(branch, settings.timezone))
 
         return render(

@@ -14,11 +14,11 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
-from ...circulation import NotFound, card_standing, normalize_code
+from ...circulation import OVERDUE, HoldStatus, NotFound, card_standing, normalize_code
 from ...circulation.codes import Code
 from ...circulation.permissions import Action, require
 from ...schemas.base import MAX_ID
-from ...services._common.render import render_time, zone
+from ...services._common.render import local_time, zone
 from ...services.circulation.holds import hold_rows
 from ...services.circulation.receipts import loan_receipt
 from ...services.circulation.transactions import overdue_loans
@@ -74,23 +74,24 @@ async def _panel(patron: dict[str, Any] | None, now: datetime, timezone: str) ->
     standing = card_standing(patron["blocked"], expires, today)
     loans = [
         {
-            "id": loan["id"],
-            "device": loan["device"],
-            "kind": loan["kind"],
-            "due": when(loan["due_at"]),
-            "overdue": loan["status"] == "overdue",
-            "renewals": loan["renewals"],
-            "today": (loan["checked_out_at"] or "")[:10] == today.isoformat(),
+            "id": loan.id,
+            "device": loan.device,
+            "kind": loan.kind,
+            "due": when(loan.due_at),
+            "overdue": loan.status == OVERDUE,
+            "renewals": loan.renewals,
+            # checked out today, on the branch's calendar (the loan's time is in its zone)
+            "today": loan.checked_out_at.date() == today,
         }
-        for loan in view["loans"]
+        for loan in view.loans
     ]
-    holds = view["holds"]
+    holds = view.holds
     return {
-        "card": view["card_number"],
-        "name": view["name"],
-        "blocked": view["blocked"],
-        "block_reason": view["block_reason"],
-        "language": view["language"],
+        "card": view.card_number,
+        "name": view.name,
+        "blocked": view.blocked,
+        "block_reason": view.block_reason,
+        "language": view.language,
         "expires": format_date(expires, "en", today=today) if expires else None,
         "expired": standing.expired,
         "expiring": standing.expiring,
@@ -98,17 +99,17 @@ async def _panel(patron: dict[str, Any] | None, now: datetime, timezone: str) ->
         "overdue": [loan for loan in loans if loan["overdue"]],
         # Overdue loans of others in the household (they can refuse a checkout, by policy).
         "household_overdue": [
-            {"device": loan.device, "kind": loan.kind, "due": when(loan.due_at.isoformat())}
+            {"device": loan.device, "kind": loan.kind, "due": when(loan.due_at)}
             for loan in await overdue_loans(patron["id"], patron["household"], now)
             if not loan.own
         ],
         "loans": loans,
         "ready": [
-            {"device": h["device"], "kind": h["kind"], "until": when(h["ready_until"])}
+            {"device": h.device, "kind": h.kind, "until": when(h.ready_until)}
             for h in holds
-            if h["status"] == "ready"
+            if h.status == HoldStatus.READY
         ],
-        "waiting": [h for h in holds if h["status"] == "waiting"],
+        "waiting": [h for h in holds if h.status == HoldStatus.WAITING],
         "receipt_ids": ",".join(
             str(i) for i in sorted(loan["id"] for loan in loans if loan["today"])
         ),
@@ -219,7 +220,7 @@ class DeskController(Controller):
         names them on slips (LENDING_HOLD_SLIP_NAME), the device, and the pickup deadline in
         the branch's time zone."""
         rows = await hold_rows(hold_id=hold_id, open_only=False) if 1 <= hold_id <= MAX_ID else []
-        if not rows or rows[0]["status"] != "ready":
+        if not rows or rows[0]["status"] != HoldStatus.READY:
             raise NotFound("This hold is not on the hold shelf.", Code.HOLD_NOT_FOUND)
         hold = rows[0]
         patron = await patron_by_card(hold["patron_card"])
@@ -228,7 +229,7 @@ class DeskController(Controller):
             "device": hold["device_barcode"],
             "kind": hold["kind"],
             "name": slip_name(patron["name"], request.app.state.settings.hold_slip_name),
-            "until": when(render_time(hold["ready_until"], hold["branch_timezone"])),
+            "until": when(local_time(hold["ready_until"], hold["branch_timezone"])),
         }
         return render(request, "desk/hold_slip.html", slip=slip)
 

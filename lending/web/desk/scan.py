@@ -18,13 +18,16 @@ from datetime import datetime
 from typing import Any
 
 from ...circulation import (
+    DeviceStatus,
     LendingError,
     NotFound,
+    PartOutcome,
     card_standing,
     days_overdue,
     is_overdue,
     normalize_code,
 )
+from ...schemas.base import CheckinReply
 from ...services._common.render import zone
 from ...services.actors import Actor
 from ...services.circulation.loans import current_borrower
@@ -61,12 +64,14 @@ _WHAT_TO_DO = {
     "duplicate_hold": "They already wait for one.",
 }
 _DEVICE_STATUS_ADVICE = {
-    "on_loan": "It is still on loan to someone: check it in first, then lend it.",
-    "on_hold_shelf": "It is on the hold shelf for another patron: put it back and lend another.",
-    "in_processing": "It is being made ready (return-to-service steps): lend another.",
-    "in_repair": "It is in repair: set it aside for a librarian and lend another.",
-    "lost": "It is recorded as lost: check it in first to bring it back, then lend it.",
-    "retired": "It is retired and cannot be lent: set it aside for a librarian.",
+    DeviceStatus.ON_LOAN: "It is still on loan to someone: check it in first, then lend it.",
+    DeviceStatus.ON_HOLD_SHELF: (
+        "It is on the hold shelf for another patron: put it back and lend another."
+    ),
+    DeviceStatus.IN_PROCESSING: "It is being made ready (return-to-service steps): lend another.",
+    DeviceStatus.IN_REPAIR: "It is in repair: set it aside for a librarian and lend another.",
+    DeviceStatus.LOST: "It is recorded as lost: check it in first to bring it back, then lend it.",
+    DeviceStatus.RETIRED: "It is retired and cannot be lent: set it aside for a librarian.",
 }
 
 
@@ -123,7 +128,7 @@ def clean_code(raw: str) -> tuple[str, Result | None]:
     return code, None
 
 
-def when(value: str | None) -> str:
+def when(value: datetime | None) -> str:
     return format_when(value, "en")
 
 
@@ -155,7 +160,7 @@ async def _refusal(
             device = await device_by_barcode(code)
         status = exc.facts.get("status") or (device["status"] if device else "")
         lines = [_DEVICE_STATUS_ADVICE.get(status, exc.detail)]
-        if status == "on_loan" and device is not None:
+        if status == DeviceStatus.ON_LOAN and device is not None:
             lines = [await _on_loan_to_whom(device["id"], patron)]
     else:
         lines = [exc.detail]
@@ -175,7 +180,7 @@ async def _on_loan_to_whom(device_id: int, patron: dict[str, Any] | None) -> str
             f"It is still on loan to another patron (card ending in {card[-4:]}): check it in first, "
             "then lend it."
         )
-    return _DEVICE_STATUS_ADVICE["on_loan"]
+    return _DEVICE_STATUS_ADVICE[DeviceStatus.ON_LOAN]
 
 
 async def card_warnings(patron: dict[str, Any], now: datetime, timezone: str) -> list[str]:
@@ -205,8 +210,7 @@ async def card_warnings(patron: dict[str, Any], now: datetime, timezone: str) ->
         since = f"{late} day{'s' if late != 1 else ''} late" if late else "since today"
         whose = "" if loan.own else "Household member's loan "
         lines.append(
-            f"{whose}Overdue: {loan.device} ({loan.kind}), due {when(loan.due_at.isoformat())}"
-            f" ({since})."
+            f"{whose}Overdue: {loan.device} ({loan.kind}), due {when(loan.due_at)} ({since})."
         )
     return lines
 
@@ -242,18 +246,18 @@ async def checkout_scan(
             return _unknown(code, "No library card or device has this code"), patron
         title = f"Not checked out: {code} to {name}"
         return await _refusal(exc, title, code, patron), patron
-    loan = reply["loan"]
-    lines = [f"Due {when(loan['due_at'])}."]
-    parts = [item.get("name") or "" for item in reply.get("kit") or []]
+    loan = reply.loan
+    lines = [f"Due {when(loan.due_at)}."]
+    parts = [item.name or "" for item in reply.kit or []]
     if parts:
         lines.append(f"Give with it: {', '.join(p for p in parts if p)}.")
     return Result(
         "ok",
-        f"Checked out: {code} ({loan['kind']}) to {name}",
+        f"Checked out: {code} ({loan.kind}) to {name}",
         lines,
         code,
         "checkout",
-        loan_id=loan["id"],
+        loan_id=loan.id,
     ), patron
 
 
@@ -303,59 +307,57 @@ def slip_name(name: str, style: str) -> str:
 
 
 async def _checkin_result(
-    code: str, reply: dict[str, Any], now: datetime, slip_style: str = "initials"
+    code: str, reply: CheckinReply, now: datetime, slip_style: str = "initials"
 ) -> Result:
-    loan, device, hold = reply["loan"], reply["device"], reply.get("hold")
-    borrower = await _patron_or_none(loan.get("patron"))
-    title = f"Returned: {code} ({device['kind']}) from {_name(borrower, loan.get('patron'))}"
+    loan, device, hold = reply.loan, reply.device, reply.hold
+    borrower = await _patron_or_none(loan.patron)
+    title = f"Returned: {code} ({device.kind}) from {_name(borrower, loan.patron)}"
     lines: list[str] = []
-    due = loan.get("due_at")
-    if due and is_overdue(datetime.fromisoformat(due), now):
-        lines.append(f"It was late: due {when(due)}.")
+    if is_overdue(loan.due_at, now):
+        lines.append(f"It was late: due {when(loan.due_at)}.")
     shelf_for = None
     todo: tuple[str, str] | None = None
     slip = None
     if hold:
-        waiting = await _patron_or_none(hold.get("patron"))
-        name = _name(waiting, hold.get("patron"))
+        waiting = await _patron_or_none(hold.patron)
+        name = _name(waiting, hold.patron)
         shelf_for = f"Put on hold shelf for {name}"
-        if hold.get("ready_until"):
-            lines.append(f"Held for them until {when(hold['ready_until'])}.")
+        if hold.ready_until:
+            lines.append(f"Held for them until {when(hold.ready_until)}.")
         todo = ("hold_shelf", f"{code}: {shelf_for}, with its hold slip.")
         slip = {
-            "hold": hold["id"],
+            "hold": hold.id,
             "device": code,
-            "kind": device["kind"],
+            "kind": device.kind,
             "name": slip_name(waiting["name"], slip_style) if waiting else name,
-            "until": when(hold.get("ready_until")),
+            "until": when(hold.ready_until),
         }
-    elif reply.get("repair"):
+    elif reply.repair:
         lines.append("Set it aside for repair: it has been sent to repair.")
         todo = ("repair", f"{code}: set it aside for repair.")
-    elif device.get("status") == "in_processing":
-        steps = [s.get("name", "") for s in (reply.get("processing") or {}).get("steps", [])]
+    elif device.status == DeviceStatus.IN_PROCESSING:
+        steps = [step.name for step in reply.processing.steps] if reply.processing else []
         todo_steps = f" ({', '.join(steps)})" if steps else ""
         lines.append(f"Set it aside for its return-to-service steps{todo_steps}.")
         todo = ("processing", f"{code}: set it aside for return to service{todo_steps}.")
     else:
         lines.append("Put it back on the shelf.")
-    kit = reply.get("kit") or []
+    kit = reply.kit
     if kit:
-        names = ", ".join(item.get("name") or "" for item in kit)
+        names = ", ".join(item.name or "" for item in kit)
         lines.append(f"Check its kit came back: {names}.")
-        short = [i.get("name") for i in kit if i.get("outcome") in ("missing", "damaged")]
+        short = [i.name for i in kit if i.outcome in (PartOutcome.MISSING, PartOutcome.DAMAGED)]
         if short:
             lines.append(f"Recorded as missing or damaged: {', '.join(short)}.")
             todo = todo or ("kit", f"{code}: kit part missing or damaged ({', '.join(short)}).")
-    line = reply.get("line")
-    if line and line.get("restore_queued"):
-        number = line.get("phone_number") or line.get("iccid") or ""
+    line = reply.line
+    if line and line.restore_queued:
+        number = line.phone_number or line.iccid or ""
         lines.append(f"Line restore queued: its service ({number}) will be turned back on.")
-    waived = reply.get("charges_waived")
-    if waived:
-        lines.append(f"It had been recorded as lost: {waived} charge(s) waived.")
+    if reply.charges_waived:
+        lines.append(f"It had been recorded as lost: {reply.charges_waived} charge(s) waived.")
     result = Result(
-        "ok", title, lines, code, "checkin", loan_id=loan["id"], shelf_for=shelf_for, kit=kit
+        "ok", title, lines, code, "checkin", loan_id=loan.id, shelf_for=shelf_for, kit=kit
     )
     result.slip = slip
     if todo:
@@ -373,12 +375,12 @@ async def renew_loan(
     except LendingError as exc:
         title = f"Not renewed: {device or f'loan {loan_id}'} for {name}"
         return await _refusal(exc, title, device, patron)
-    loan = reply["loan"]
+    loan = reply.loan
     return Result(
         "ok",
-        f"Renewed: {loan['device']} for {name}",
-        [f"Now due {when(loan['due_at'])}."],
-        loan["device"],
+        f"Renewed: {loan.device} for {name}",
+        [f"Now due {when(loan.due_at)}."],
+        loan.device,
         "renew",
         loan_id=loan_id,
     )

@@ -10,9 +10,11 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from msgspec.structs import asdict
 
-from ...circulation import Conflict, Invalid, LendingError, NotFound
+from ...circulation import OVERDUE, Conflict, Invalid, LendingError, LoanStatus, NotFound
 from ...circulation.permissions import Action
+from ...schemas.base import HoldOut, LoanOut, PatronOut
 from ...services.actors import Actor
 from ...services.circulation import holds
 from ...services.circulation import transactions as circulation
@@ -27,7 +29,7 @@ from ..sessions import page_actor
 __all__ = ["ResidentController", "refusal_text"]
 
 MAX_ID = 2**31 - 1
-RENEWABLE = ("active", "overdue")
+RENEWABLE = (LoanStatus.ACTIVE, OVERDUE)
 
 
 def _id(raw: str) -> int | None:
@@ -49,13 +51,13 @@ def refusal_text(t: Any, code: str, **values: Any) -> str:
 class _Portal:
     """What one request knows: the patron, the page language and how to word things."""
 
-    def __init__(self, request: Request, actor: Actor, me: dict[str, Any], now: datetime) -> None:
+    def __init__(self, request: Request, actor: Actor, me: PatronOut, now: datetime) -> None:
         self.request = request
         self.actor = actor
         self.me = me
         self.now = now
         self.settings = request.app.state.settings
-        self.lang = language_of(request, me.get("language"))
+        self.lang = language_of(request, me.language)
         self.t = translator(self.lang)
         self.branch_names: dict[str, str] = {}
         self.policies: dict[str, Any] = {}
@@ -76,31 +78,31 @@ class _Portal:
     def branch(self, code: str | None) -> str:
         return self.branch_names.get(code or "", code or "")
 
-    def loan(self, loan: dict[str, Any]) -> dict[str, Any]:
-        policy = self.policies.get(loan["kind"])
+    def loan(self, loan: LoanOut) -> dict[str, Any]:
+        policy = self.policies.get(loan.kind)
         overdue_refused = bool(
-            loan["status"] == "overdue" and policy and not policy.resident_may_renew_overdue
+            loan.status == OVERDUE and policy and not policy.resident_may_renew_overdue
         )
-        used_up = bool(policy and loan["renewals"] >= policy.max_renewals)
+        used_up = bool(policy and loan.renewals >= policy.max_renewals)
         return {
-            **loan,
-            "kind_label": self.kind(loan["kind"]),
-            "branch_label": self.branch(loan["branch"]),
-            "due_text": self.when(loan["due_at"]),
+            **asdict(loan),
+            "kind_label": self.kind(loan.kind),
+            "branch_label": self.branch(loan.branch),
+            "due_text": self.when(loan.due_at),
             "max_renewals": policy.max_renewals if policy else None,
-            "renewable": loan["status"] in RENEWABLE and not overdue_refused and not used_up,
+            "renewable": loan.status in RENEWABLE and not overdue_refused and not used_up,
             "renewals_used_up": used_up,
             # The library does not let residents renew an overdue loan: say so, no button.
             "renew_refused": self.t("refusal_overdue_renewal_refused") if overdue_refused else "",
         }
 
-    def hold(self, hold: dict[str, Any]) -> dict[str, Any]:
+    def hold(self, hold: HoldOut) -> dict[str, Any]:
         return {
-            **hold,
-            "kind_label": self.kind(hold["kind"]),
-            "branch_label": self.branch(hold["branch"]),
-            "ready_text": self.when(hold["ready_until"]),
-            "placed_text": self.when(hold["placed_at"]),
+            **asdict(hold),
+            "kind_label": self.kind(hold.kind),
+            "branch_label": self.branch(hold.branch),
+            "ready_text": self.when(hold.ready_until),
+            "placed_text": self.when(hold.placed_at),
         }
 
     def kind_options(self) -> list[tuple[str, str]]:
@@ -118,8 +120,8 @@ class _Portal:
         return self.page(
             "my/home.html",
             status=status,
-            loans=[self.loan(loan) for loan in self.me["loans"]],
-            holds=[self.hold(hold) for hold in self.me["holds"]],
+            loans=[self.loan(loan) for loan in self.me.loans],
+            holds=[self.hold(hold) for hold in self.me.holds],
             refusal=refusal,
             switch_next="/my",
         )
@@ -136,7 +138,7 @@ class _Portal:
             "my/waitlist.html",
             status=status,
             errors=errors or {},
-            values=values if values is not None else {"branch": self.me.get("branch") or ""},
+            values=values if values is not None else {"branch": self.me.branch or ""},
             kinds=[("", self.t("my_choose")), *self.kind_options()],
             branches=[("", self.t("my_choose")), *self.branch_options()],
             refusal=refusal,
@@ -173,7 +175,7 @@ class ResidentController(Controller):
         portal = await _portal(request)
         t = portal.t
         ident = _id(loan_id)
-        loan = next((x for x in portal.me["loans"] if x["id"] == ident), None)
+        loan = next((x for x in portal.me.loans if x.id == ident), None)
         if ident is None or loan is None:
             return portal.home(status=404, refusal=refusal_text(t, "loan_not_found"))
         try:
@@ -182,15 +184,15 @@ class ResidentController(Controller):
             )
         except (Conflict, NotFound) as refused:
             await _reload(portal)
-            reason = refusal_text(t, refused.code, due=portal.when(loan["due_at"]))
-            headline = t("my_not_renewed", kind=portal.kind(loan["kind"]), device=loan["device"])
+            reason = refusal_text(t, refused.code, due=portal.when(loan.due_at))
+            headline = t("my_not_renewed", kind=portal.kind(loan.kind), device=loan.device)
             return portal.home(status=refused.status, refusal=f"{headline} {reason}")
-        renewed = reply["loan"]
+        renewed = reply.loan
         flash = t(
             "my_renewed",
-            kind=portal.kind(renewed["kind"]),
-            device=renewed["device"],
-            due=portal.when(renewed["due_at"]),
+            kind=portal.kind(renewed.kind),
+            device=renewed.device,
+            due=portal.when(renewed.due_at),
         )
         return see_other(request, "/my", flash=flash)
 
@@ -224,7 +226,7 @@ class ResidentController(Controller):
                 hold = await holds.place_hold(
                     portal.actor,
                     portal.now,
-                    card_number=portal.me["card_number"],
+                    card_number=portal.me.card_number,
                     kind=kind,
                     branch_code=branch,
                 )
@@ -240,7 +242,7 @@ class ResidentController(Controller):
                     "my_joined",
                     kind=portal.kind(kind),
                     branch=portal.branch(branch),
-                    position=hold["position"] or 1,
+                    position=hold.position or 1,
                 )
                 return see_other(request, "/my", flash=flash)
         return portal.join_form(
@@ -252,7 +254,7 @@ class ResidentController(Controller):
         portal = await _portal(request)
         t = portal.t
         ident = _id(hold_id)
-        hold = next((x for x in portal.me["holds"] if x["id"] == ident), None)
+        hold = next((x for x in portal.me.holds if x.id == ident), None)
         if ident is None or hold is None:
             return portal.home(status=404, refusal=refusal_text(t, "hold_not_found"))
         if (await read_form(request)).get("confirm") != "yes":
@@ -266,7 +268,5 @@ class ResidentController(Controller):
             await _reload(portal)
             reason = f"{t('my_not_cancelled')} {refusal_text(t, refused.code)}"
             return portal.home(status=refused.status, refusal=reason)
-        flash = t(
-            "my_cancelled", kind=portal.kind(hold["kind"]), branch=portal.branch(hold["branch"])
-        )
+        flash = t("my_cancelled", kind=portal.kind(hold.kind), branch=portal.branch(hold.branch))
         return see_other(request, "/my", flash=flash)
