@@ -136,7 +136,7 @@ async def device_page(
     """The device's page; `forms` are a refused kit or repair form's values and errors
     (lending.web.admin_kits)."""
     history = await device_history(barcode, request.app.state.clock())
-    current = history["device"]["status"]
+    current = history["device"].status
     actions = [(s, label) for s, label in STATUS_ACTIONS.items() if s != current]
     return render(
         request,

@@ -138,10 +138,10 @@ class DeskPatronController(Controller):
             except Conflict as exc:
                 check.add("card_number", exc.detail)
             else:
-                card = created["card_number"]
+                card = created.card_number
                 return see_other(
                     request,
                     f"/desk?patron={quote(card, safe='')}",
-                    flash=f"Patron added: {created['name']}. Now scan each device to lend.",
+                    flash=f"Patron added: {created.name}. Now scan each device to lend.",
                 )
         return await self._form(request, check, known, status=422)
