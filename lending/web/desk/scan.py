@@ -27,6 +27,7 @@ from ...circulation import (
     is_overdue,
     normalize_code,
 )
+from ...circulation.codes import Code
 from ...schemas.base import CheckinReply
 from ...services._common.render import zone
 from ...services.actors import Actor
@@ -54,14 +55,14 @@ MAX_CODE = 64  # the API's limit for a barcode or card number
 # A refusal's code -> what it means at the desk and what to do (the service's detail is kept
 # when it names the limit or the status precisely).
 _WHAT_TO_DO = {
-    "patron_expired": "Renew the library card first, then lend the device.",
-    "loan_limit_reached": "Check in one of their devices first, or ask a librarian.",
-    "patron_has_overdue": "Check in the overdue device(s) first, then lend.",
-    "overdue_renewal_refused": "The library does not renew overdue loans: check it in instead.",
-    "renewal_limit_reached": "It cannot be renewed again: it must come back by the due date.",
-    "renewal_blocked_by_holds": "Others are waiting: it must come back by the due date.",
-    "loan_not_active": "Only a loan that is out can be renewed.",
-    "duplicate_hold": "They already wait for one.",
+    Code.PATRON_EXPIRED: "Renew the library card first, then lend the device.",
+    Code.LOAN_LIMIT_REACHED: "Check in one of their devices first, or ask a librarian.",
+    Code.PATRON_HAS_OVERDUE: "Check in the overdue device(s) first, then lend.",
+    Code.OVERDUE_RENEWAL_REFUSED: "The library does not renew overdue loans: check it in instead.",
+    Code.RENEWAL_LIMIT_REACHED: "It cannot be renewed again: it must come back by the due date.",
+    Code.RENEWAL_BLOCKED_BY_HOLDS: "Others are waiting: it must come back by the due date.",
+    Code.LOAN_NOT_ACTIVE: "Only a loan that is out can be renewed.",
+    Code.DUPLICATE_HOLD: "They already wait for one.",
 }
 _DEVICE_STATUS_ADVICE = {
     DeviceStatus.ON_LOAN: "It is still on loan to someone: check it in first, then lend it.",
@@ -150,11 +151,11 @@ async def _patron_or_none(card: str | None) -> dict[str, Any] | None:
 async def _refusal(
     exc: LendingError, title: str, code: str, patron: dict[str, Any] | None = None
 ) -> Result:
-    if exc.code == "patron_blocked":
+    if exc.code == Code.PATRON_BLOCKED:
         reason = exc.facts.get("block_reason") or (patron or {}).get("block_reason")
         reason = reason or "no reason recorded"
         lines = [f"Blocked: {reason}. Ask the patron to see a librarian."]
-    elif exc.code == "device_unavailable":
+    elif exc.code == Code.DEVICE_UNAVAILABLE:
         device = None
         with contextlib.suppress(NotFound):
             device = await device_by_barcode(code)
@@ -242,7 +243,7 @@ async def checkout_scan(
     try:
         reply = await check_out(actor, now, card_number=patron["card_number"], barcode=code)
     except LendingError as exc:
-        if exc.code == "device_not_found":
+        if exc.code == Code.DEVICE_NOT_FOUND:
             return _unknown(code, "No library card or device has this code"), patron
         title = f"Not checked out: {code} to {name}"
         return await _refusal(exc, title, code, patron), patron
@@ -277,7 +278,7 @@ async def checkin_scan(
     try:
         reply = await check_in(actor, now, barcode=code)
     except LendingError as exc:
-        if exc.code == "not_on_loan":
+        if exc.code == Code.NOT_ON_LOAN:
             return Result(
                 "warn",
                 f"{code} was not on loan",
@@ -285,7 +286,7 @@ async def checkin_scan(
                 code,
                 "not_on_loan",
             )
-        if exc.code == "device_not_found":
+        if exc.code == Code.DEVICE_NOT_FOUND:
             if await _patron_or_none(code) is not None:
                 return Result(
                     "bad",
