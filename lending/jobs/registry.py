@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from ..circulation import NotFound
 from ..circulation.codes import Code
 from ..database import write_transaction
@@ -46,7 +48,7 @@ async def suspend_lines(now: datetime, settings: Settings) -> dict[str, Any]:
 
 async def carrier_actions(now: datetime, settings: Settings) -> dict[str, Any]:
     """Carry out queued line suspends and restores (schedule it every minute)."""
-    return await carrier.run_carrier_actions(now, settings)
+    return msgspec.structs.asdict(await carrier.run_carrier_actions(now, settings))
 
 
 async def mark_lost(now: datetime, settings: Settings) -> dict[str, Any]:
@@ -78,7 +80,7 @@ async def expire_holds(now: datetime, settings: Settings) -> dict[str, Any]:
 
 
 async def plan_renewals(now: datetime, settings: Settings) -> dict[str, Any]:
-    return await plan_digest.plan_renewal_digest(now, settings)
+    return msgspec.structs.asdict(await plan_digest.plan_renewal_digest(now, settings))
 
 
 # In the order of the issue that asked for them; carrier_actions carries out suspend/restore.

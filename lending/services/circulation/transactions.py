@@ -30,7 +30,7 @@ from ..inventory.kits import loan_kit, record_return, send_out_parts
 from ..library.branches import calendar_for
 from ..library.policies import get_policy
 from ..lines.carrier_actions import queue_restore
-from ..lines.service_lines import line_for_device
+from ..lines.service_lines import line_after_checkin
 from . import hot_path
 from .holds import hold_view, pass_on_shelf_device
 from .lifecycle import move_on
@@ -314,12 +314,10 @@ async def _check_in(
     hold, repair = placed.hold, placed.repair
     rows = await loan_rows(Loan.id == loan["id"])
     device_row = await device_by_barcode(barcode)
-    line = await line_for_device(device["id"])
+    line = await line_after_checkin(device["id"], restore_queued)
     processing = None
     if device_row["status"] == "in_processing":
         processing = await current_processing(device["id"], device_row["branch_timezone"])
-    if line is not None:
-        line["restore_queued"] = restore_queued
     return {
         "loan": loan_view(rows[0], now),
         "device": device_view(device_row, None),

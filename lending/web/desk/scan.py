@@ -348,8 +348,8 @@ async def _checkin_result(
             lines.append(f"Recorded as missing or damaged: {', '.join(short)}.")
             todo = todo or ("kit", f"{code}: kit part missing or damaged ({', '.join(short)}).")
     line = reply.get("line")
-    if line and line.get("restore_queued"):
-        number = line.get("phone_number") or line.get("iccid") or ""
+    if line and line.restore_queued:
+        number = line.phone_number or line.iccid or ""
         lines.append(f"Line restore queued: its service ({number}) will be turned back on.")
     waived = reply.get("charges_waived")
     if waived:
