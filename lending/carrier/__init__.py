@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import CarrierGateway, GatewayError, action_text, format_phone
+from .base import CarrierGateway, CarrierRequest, GatewayError, action_text, format_phone
 from .manual import ManualGateway
 from .webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookGateway, sign
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CarrierGateway",
+    "CarrierRequest",
     "GatewayError",
     "ManualGateway",
     "SIGNATURE_HEADER",

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import ClassVar, TypedDict
 
-__all__ = ["CarrierGateway", "GatewayError", "action_text", "format_phone"]
+__all__ = ["CarrierGateway", "CarrierRequest", "GatewayError", "action_text", "format_phone"]
+
+
+class CarrierRequest(TypedDict):
+    """One action as a gateway receives it (the webhook's JSON body)."""
+
+    action: str  # suspend | restore
+    iccid: str
+    phone_number: str
+    carrier: str
+    request_id: str  # stable per action, so a carrier can spot a retry
 
 
 class GatewayError(Exception):
@@ -13,8 +23,8 @@ class GatewayError(Exception):
 
 
 class CarrierGateway(ABC):
-    """Carries out one action. `action` holds "action" (suspend|restore), "iccid",
-    "phone_number", "carrier" and "request_id" (stable per action, so a carrier can spot a
+    """Carries out one action (a CarrierRequest: "action" (suspend|restore), "iccid",
+    "phone_number", "carrier" and "request_id", stable per action, so a carrier can spot a
     retry of a request it already handled). Returns a short note about the carrier's reply;
     raises GatewayError when the action was not carried out."""
 
@@ -23,7 +33,7 @@ class CarrierGateway(ABC):
     makes_tasks: ClassVar[bool] = False
 
     @abstractmethod
-    async def perform(self, action: dict[str, Any]) -> str: ...
+    async def perform(self, action: CarrierRequest) -> str: ...
 
 
 def format_phone(msisdn: str) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from .base import CarrierGateway, action_text
+from .base import CarrierGateway, CarrierRequest, action_text
 
 __all__ = ["ManualGateway"]
 
@@ -13,7 +13,7 @@ class ManualGateway(CarrierGateway):
     name: ClassVar[str] = "manual"
     makes_tasks: ClassVar[bool] = True
 
-    async def perform(self, action: dict[str, Any]) -> str:
+    async def perform(self, action: CarrierRequest) -> str:
         """The task staff are asked to carry out (no I/O)."""
         return action_text(
             action["action"], action["phone_number"], action["iccid"], action["carrier"]

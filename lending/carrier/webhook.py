@@ -12,11 +12,11 @@ import hmac
 import json
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import httpx
 
-from .base import CarrierGateway, GatewayError
+from .base import CarrierGateway, CarrierRequest, GatewayError
 
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookGateway", "sign"]
 
@@ -51,11 +51,11 @@ class WebhookGateway(CarrierGateway):
         self.timeout = timeout
         self.clock = clock
 
-    def body(self, action: dict[str, Any]) -> bytes:
+    def body(self, action: CarrierRequest) -> bytes:
         payload = {name: action[name] for name in FIELDS}
         return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
 
-    async def perform(self, action: dict[str, Any]) -> str:
+    async def perform(self, action: CarrierRequest) -> str:
         body = self.body(action)
         headers = {
             "Content-Type": "application/json",

@@ -8,8 +8,10 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
+from ..circulation import CarrierActionStatus
 from ..circulation.permissions import Action
 from ..schemas.base import Out
+from ..schemas.lines import CarrierActionList, CarrierActionOut
 from ..services.lines import carrier_actions as carrier
 from ..services.notices import call_list
 from .common import ActorDep, Id, Limit, Now, Offset, SettingsDep, errors
@@ -20,35 +22,10 @@ __all__ = ["CallListController", "TaskController"]
 ActionStatus = Annotated[
     str | None,
     Parameter(
-        pattern="^(task|pending|done|failed|cancelled)$",
+        pattern=f"^({'|'.join(CarrierActionStatus)})$",
         description="task (default: open staff tasks), pending, done, failed or cancelled",
     ),
 ]
-
-
-class CarrierActionOut(Out):
-    id: int
-    action: str
-    status: str
-    text: str
-    iccid: str
-    phone_number: str
-    carrier: str
-    line_status: str
-    device: str | None
-    loan: int | None
-    attempts: int
-    in_flight: bool
-    next_attempt_at: str | None
-    last_error: str | None
-    created_at: str
-    done_at: str | None
-    done_by: str | None
-
-
-class CarrierActionList(Out):
-    items: list[CarrierActionOut]
-    total: int
 
 
 class CallOut(Out):
@@ -89,7 +66,7 @@ class TaskController(Controller):
     async def list_(
         self,
         settings: SettingsDep,
-        status: ActionStatus = "task",
+        status: ActionStatus = CarrierActionStatus.TASK.value,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> CarrierActionList:

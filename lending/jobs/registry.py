@@ -50,7 +50,7 @@ async def suspend_lines(now: datetime, settings: Settings) -> Summary:
 
 async def carrier_actions(now: datetime, settings: Settings) -> Summary:
     """Carry out queued line suspends and restores (schedule it every minute)."""
-    return await carrier.run_carrier_actions(now, settings)
+    return msgspec.structs.asdict(await carrier.run_carrier_actions(now, settings))
 
 
 async def mark_lost(now: datetime, settings: Settings) -> Summary:

@@ -1,13 +1,14 @@
-"""Data plans and service lines: request and reply shapes."""
+"""Data plans, service lines and their carrier actions: request and reply shapes."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
+from ..circulation import LineStatus
 from .base import MAX_ID, Input, Out
 
 Words = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -38,7 +39,7 @@ class PlanOut(Out):
     name: str
     monthly_cost: float
     data_cap_gb: int | None
-    term_end: str | None
+    term_end: date | None
 
 
 class PlanList(Out):
@@ -52,7 +53,7 @@ class LineIn(Input):
     carrier: Words
     plan: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
     device: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
-    status: Annotated[str, Meta(max_length=16)] = "active"
+    status: Annotated[str, Meta(max_length=16)] = LineStatus.ACTIVE.value
     imei: Annotated[str, Meta(min_length=1, max_length=40)] | None = None  # set on `device`
 
 
@@ -70,7 +71,7 @@ class LineMoveIn(Input):
 class MoveOut(Out):
     from_device: str | None
     to_device: str | None
-    at: str
+    at: datetime
     by: str
 
 
@@ -87,4 +88,31 @@ class LineOut(Out):
 
 class LineList(Out):
     items: list[LineOut]
+    total: int
+
+
+class CarrierActionOut(Out):
+    """A queued suspend or restore of a line (a staff task with the manual gateway)."""
+
+    id: int
+    action: str
+    status: str
+    text: str
+    iccid: str
+    phone_number: str
+    carrier: str
+    line_status: str
+    device: str | None
+    loan: int | None
+    attempts: int
+    in_flight: bool
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    done_at: datetime | None
+    done_by: str | None
+
+
+class CarrierActionList(Out):
+    items: list[CarrierActionOut]
     total: int

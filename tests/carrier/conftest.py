@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from lending.circulation.scan import luhn_check_digit
+from lending.schemas.lines import LineOut
 from lending.services.actors import Actor
 from lending.settings import Settings
 
@@ -126,7 +127,7 @@ class Lines:
 
     async def install(
         self, device: str = "DEV001", phone: str = "+1 555 0100", carrier: str = "T-Mobile"
-    ) -> dict[str, Any]:
+    ) -> LineOut:
         from lending.services.lines.service_lines import create_line, create_plan
 
         if self.plan is None:
@@ -135,7 +136,7 @@ class Lines:
                 self.clock.now,
                 {"carrier": carrier, "name": "Unlimited", "monthly_cost": 15.0},
             )
-            self.plan = plan["id"]
+            self.plan = plan.id
         serial = int(device.removeprefix("DEV"))
         return await create_line(
             ADMIN,
@@ -166,7 +167,7 @@ class Lines:
         assert r.status_code == 200, r.text
         return r.json()
 
-    async def overdue_for_suspension(self, device: str = "DEV001") -> dict[str, Any]:
+    async def overdue_for_suspension(self, device: str = "DEV001") -> LineOut:
         """Install a line, check the hotspot out, move the clock past due date + 3 days
         (the hotspot policy's suspend_line_after_days) and queue the suspend."""
         from lending.jobs import run_job

@@ -39,47 +39,47 @@ async def test_manual_gateway_makes_a_staff_task_and_completing_it_suspends_the_
     line = await lines.overdue_for_suspension("DEV001")
     summary = (await run_job("carrier_actions", clock.now, MANUAL))["summary"]
     assert summary["tasks_created"] == 1
-    assert await lines.status(line["iccid"]) == "active"  # nothing happens until staff act
+    assert await lines.status(line.iccid) == "active"  # nothing happens until staff act
 
     tasks = await carrier.list_tasks("task", 50, 0, timezone="America/Chicago")
-    assert tasks["total"] == 1
-    [task] = tasks["items"]
-    assert task["text"] == f"Suspend line +1 555 0100 (ICCID {line['iccid']}) at T-Mobile"
-    assert task["device"] == "DEV001" and task["status"] == "task"
+    assert tasks.total == 1
+    [task] = tasks.items
+    assert task.text == f"Suspend line +1 555 0100 (ICCID {line.iccid}) at T-Mobile"
+    assert task.device == "DEV001" and task.status == "task"
     created = await Event.select().where(Event.action == "carrier_task_created")
-    assert [(e["actor"], e["subject"]) for e in created] == [("job:carrier_actions", line["iccid"])]
+    assert [(e["actor"], e["subject"]) for e in created] == [("job:carrier_actions", line.iccid)]
     # The task is made once, however often the job runs.
     again = await run_job("carrier_actions", clock.now + timedelta(minutes=5), MANUAL)
     assert again["summary"]["tasks_created"] == 0
 
-    done = await carrier.complete_task(task["id"], DESK, clock.now)
-    assert done["status"] == "done" and done["done_by"] == "desk"
-    assert await lines.status(line["iccid"]) == "suspended"
-    assert (await carrier.list_tasks(None, 50, 0))["total"] == 0
-    assert (await carrier.list_tasks("done", 50, 0))["total"] == 1
+    done = await carrier.complete_task(task.id, DESK, clock.now)
+    assert done.status == "done" and done.done_by == "desk"
+    assert await lines.status(line.iccid) == "suspended"
+    assert (await carrier.list_tasks(None, 50, 0)).total == 0
+    assert (await carrier.list_tasks("done", 50, 0)).total == 1
     events = await Event.select().where(Event.action == "line_suspended")
-    assert [(e["actor"], e["subject"]) for e in events] == [("desk", line["iccid"])]
+    assert [(e["actor"], e["subject"]) for e in events] == [("desk", line.iccid)]
 
     with pytest.raises(Conflict) as refused:
-        await carrier.complete_task(task["id"], DESK, clock.now)
+        await carrier.complete_task(task.id, DESK, clock.now)
     assert refused.value.code == "task_not_open"
     with pytest.raises(NotFound):
-        await carrier.complete_task(task["id"] + 1000, DESK, clock.now)
+        await carrier.complete_task(task.id + 1000, DESK, clock.now)
 
 
 async def test_a_returned_hotspot_gets_a_restore_task_with_the_manual_gateway(lines, clock):
     line = await lines.overdue_for_suspension("DEV001")
     await run_job("carrier_actions", clock.now, MANUAL)
-    [task] = (await carrier.list_tasks("task", 50, 0))["items"]
-    await carrier.complete_task(task["id"], DESK, clock.now)
+    [task] = (await carrier.list_tasks("task", 50, 0)).items
+    await carrier.complete_task(task.id, DESK, clock.now)
 
     await lines.checkin("DEV001")
     assert await _restore_on_checkin("DEV001", clock.now) is True
     await run_job("carrier_actions", clock.now, MANUAL)
-    [restore] = (await carrier.list_tasks("task", 50, 0))["items"]
-    assert restore["text"] == f"Restore line +1 555 0100 (ICCID {line['iccid']}) at T-Mobile"
-    await carrier.complete_task(restore["id"], DESK, clock.now)
-    assert await lines.status(line["iccid"]) == "active"
+    [restore] = (await carrier.list_tasks("task", 50, 0)).items
+    assert restore.text == f"Restore line +1 555 0100 (ICCID {line.iccid}) at T-Mobile"
+    await carrier.complete_task(restore.id, DESK, clock.now)
+    assert await lines.status(line.iccid) == "active"
 
 
 async def test_listing_tasks_with_an_unknown_status_is_refused(lines):
@@ -99,9 +99,9 @@ async def test_checkin_cancels_a_suspend_not_yet_sent(lines, clock, carrier_serv
     summary = (await run_job("carrier_actions", clock.now, carrier_server.settings()))["summary"]
     assert summary["done"] == 0
     assert carrier_server.requests == []
-    assert await lines.status(line["iccid"]) == "active"
+    assert await lines.status(line.iccid) == "active"
     cancelled = await Event.select().where(Event.action == "carrier_action_cancelled")
-    assert [(e["actor"], e["subject"]) for e in cancelled] == [("desk", line["iccid"])]
+    assert [(e["actor"], e["subject"]) for e in cancelled] == [("desk", line.iccid)]
 
 
 async def test_checkin_cancels_an_open_staff_task(lines, clock):
@@ -109,8 +109,8 @@ async def test_checkin_cancels_an_open_staff_task(lines, clock):
     await run_job("carrier_actions", clock.now, MANUAL)
     await lines.checkin("DEV001")
     assert await _restore_on_checkin("DEV001", clock.now) is False
-    assert (await carrier.list_tasks("task", 50, 0))["total"] == 0
-    assert (await carrier.list_tasks("cancelled", 50, 0))["total"] == 1
+    assert (await carrier.list_tasks("task", 50, 0)).total == 0
+    assert (await carrier.list_tasks("cancelled", 50, 0)).total == 1
 
 
 async def test_checkin_of_a_suspended_line_queues_a_restore_the_next_run_carries_out(
@@ -119,7 +119,7 @@ async def test_checkin_of_a_suspended_line_queues_a_restore_the_next_run_carries
     line = await lines.overdue_for_suspension("DEV001")
     settings = carrier_server.settings()
     await run_job("carrier_actions", clock.now, settings)
-    assert await lines.status(line["iccid"]) == "suspended"
+    assert await lines.status(line.iccid) == "suspended"
 
     clock.advance(days=2)
     await lines.checkin("DEV001")
@@ -130,12 +130,10 @@ async def test_checkin_of_a_suspended_line_queues_a_restore_the_next_run_carries
 
     summary = (await run_job("carrier_actions", clock.now, settings))["summary"]
     assert summary["done"] == 1
-    assert await lines.status(line["iccid"]) == "active"
+    assert await lines.status(line.iccid) == "active"
     assert [r.body["action"] for r in carrier_server.requests] == ["suspend", "restore"]
     restored = await Event.select().where(Event.action == "line_restored")
-    assert [(e["actor"], e["subject"]) for e in restored] == [
-        ("job:carrier_actions", line["iccid"])
-    ]
+    assert [(e["actor"], e["subject"]) for e in restored] == [("job:carrier_actions", line.iccid)]
 
 
 async def test_a_suspend_that_failed_before_checkin_is_cancelled_and_undone(
@@ -155,7 +153,7 @@ async def test_a_suspend_that_failed_before_checkin_is_cancelled_and_undone(
     ]
     statuses = [(a["action"], a["status"]) for a in await _actions()]
     assert statuses == [("suspend", "cancelled"), ("restore", "done")]
-    assert await lines.status(line["iccid"]) == "active"
+    assert await lines.status(line.iccid) == "active"
 
 
 class CheckinDuringSend(CarrierGateway):
@@ -181,8 +179,8 @@ async def test_checkin_while_a_suspend_is_in_flight_restores_the_line_after_it(l
     summary = await carrier.run_carrier_actions(clock.now, MANUAL, gateway)
     assert gateway.restore_queued is True
     assert gateway.sent == ["suspend", "restore"]  # in that order, never overlapping
-    assert summary["done"] == 2
-    assert await lines.status(line["iccid"]) == "active"
+    assert summary.done == 2
+    assert await lines.status(line.iccid) == "active"
     statuses = [(a["action"], a["status"]) for a in await _actions()]
     assert statuses == [("suspend", "done"), ("restore", "done")]
 

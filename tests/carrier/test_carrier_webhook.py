@@ -39,18 +39,18 @@ async def test_overdue_hotspot_walks_from_checkout_to_a_suspended_line(
     }
     summary = await _run(clock.now, settings)
     assert summary["done"] == 1
-    assert await lines.status(line["iccid"]) == "suspended"
+    assert await lines.status(line.iccid) == "suspended"
     [request] = carrier_server.requests
     assert request.body == {
         "action": "suspend",
-        "iccid": line["iccid"],
+        "iccid": line.iccid,
         "phone_number": "+15550100",
         "carrier": "T-Mobile",
         "request_id": request.body["request_id"],
     }
     assert request.signature_ok and request.timestamp.isdigit()
     events = await Event.select().where(Event.action == "line_suspended")
-    assert [(e["actor"], e["subject"]) for e in events] == [("job:carrier_actions", line["iccid"])]
+    assert [(e["actor"], e["subject"]) for e in events] == [("job:carrier_actions", line.iccid)]
     # Queued once: the suspend job does not ask again for the same loan.
     assert (await run_job("suspend_lines", clock.now, settings))["summary"] == {
         "suspensions_queued": 0
@@ -84,7 +84,7 @@ async def test_webhook_failures_are_retried_with_backoff_until_one_succeeds(
 
     summary = await _run(start + timedelta(minutes=3), settings)
     assert summary["done"] == 1
-    assert await lines.status(line["iccid"]) == "suspended"
+    assert await lines.status(line.iccid) == "suspended"
     [action] = await _actions()
     assert action["status"] == "done" and action["done_by"] == "job:carrier_actions"
 
@@ -110,7 +110,7 @@ async def test_a_line_the_carrier_keeps_refusing_fails_and_can_be_retried(
         await _run(clock.now, settings)
         assert len(carrier_server.requests) == attempt
         failing = await carrier.list_failing_lines()
-        assert failing["total"] == (1 if attempt >= 3 else 0)
+        assert failing.total == (1 if attempt >= 3 else 0)
         clock.advance(hours=1)  # the longest backoff
 
     [action] = await _actions()
@@ -118,19 +118,19 @@ async def test_a_line_the_carrier_keeps_refusing_fails_and_can_be_retried(
     await _run(clock.now + timedelta(days=1), settings)
     assert len(carrier_server.requests) == 8  # given up: not sent again
     failing = await carrier.list_failing_lines(timezone="America/Chicago")
-    assert failing["total"] == 1
-    [item] = failing["items"]
-    assert item["iccid"] == line["iccid"] and item["status"] == "failed"
-    assert item["device"] == "DEV001" and "HTTP 503" in item["last_error"]
-    assert await lines.status(line["iccid"]) == "active"
+    assert failing.total == 1
+    [item] = failing.items
+    assert item.iccid == line.iccid and item.status == "failed"
+    assert item.device == "DEV001" and "HTTP 503" in item.last_error
+    assert await lines.status(line.iccid) == "active"
     assert len(await Event.select().where(Event.action == "carrier_action_failed")) == 1
 
     carrier_server.always(200)
     retried = await carrier.retry_action(action["id"], ADMIN, clock.now)
-    assert retried["status"] == "pending" and retried["attempts"] == 0
+    assert retried.status == "pending" and retried.attempts == 0
     assert (await _run(clock.now, settings))["done"] == 1
-    assert await lines.status(line["iccid"]) == "suspended"
-    assert (await carrier.list_failing_lines())["total"] == 0
+    assert await lines.status(line.iccid) == "suspended"
+    assert (await carrier.list_failing_lines()).total == 0
     retries = await Event.select().where(Event.action == "carrier_action_retried")
     assert [e["actor"] for e in retries] == ["admin"]
 
@@ -152,7 +152,7 @@ async def test_retrying_an_action_that_is_done_is_refused(lines, clock, carrier_
 
 async def test_the_daily_limit_postpones_a_sixth_action_on_one_line(lines, clock, carrier_server):
     line = await lines.install("DEV001")
-    [row] = await ServiceLine.select(ServiceLine.id).where(ServiceLine.iccid == line["iccid"])
+    [row] = await ServiceLine.select(ServiceLine.id).where(ServiceLine.iccid == line.iccid)
     settings = carrier_server.settings()
     assert settings.carrier_daily_limit == 5
     start = clock.now
@@ -169,7 +169,7 @@ async def test_the_daily_limit_postpones_a_sixth_action_on_one_line(lines, clock
         at = start + timedelta(hours=hour)
         await queue(kind, at)
         assert (await _run(at, settings))["done"] == 1
-    assert await lines.status(line["iccid"]) == "suspended"
+    assert await lines.status(line.iccid) == "suspended"
 
     sixth_at = start + timedelta(hours=5)
     await queue("restore", sixth_at)
@@ -182,7 +182,7 @@ async def test_the_daily_limit_postpones_a_sixth_action_on_one_line(lines, clock
     assert (await _run(start + timedelta(hours=23, minutes=59), settings))["done"] == 0
     assert (await _run(start + timedelta(hours=24), settings))["done"] == 1
     assert len(carrier_server.requests) == 6
-    assert await lines.status(line["iccid"]) == "active"
+    assert await lines.status(line.iccid) == "active"
 
 
 async def test_running_the_job_twice_for_the_same_now_changes_nothing(lines, clock, carrier_server):
@@ -192,7 +192,7 @@ async def test_running_the_job_twice_for_the_same_now_changes_nothing(lines, clo
     await lines.checkout("DEV002", "P003")
     clock.advance(days=26)
     await run_job("suspend_lines", clock.now, carrier_server.settings())
-    carrier_server.respond = lambda body, n: 200 if body["iccid"] == ok["iccid"] else 500
+    carrier_server.respond = lambda body, n: 200 if body["iccid"] == ok.iccid else 500
     settings = carrier_server.settings()
 
     first = await _run(clock.now, settings)
@@ -216,4 +216,4 @@ async def test_running_the_job_twice_for_the_same_now_changes_nothing(lines, clo
     }
     assert await snapshot() == before
     assert len(carrier_server.requests) == 2
-    assert await lines.status(refused["iccid"]) == "active"
+    assert await lines.status(refused.iccid) == "active"

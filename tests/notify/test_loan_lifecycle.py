@@ -28,10 +28,10 @@ async def _line_status():
 
 async def _complete_open_tasks(clock, settings):
     await run_job("carrier_actions", clock.now, settings)
-    tasks = (await carrier.list_tasks("task", 50, 0))["items"]
+    tasks = (await carrier.list_tasks("task", 50, 0)).items
     for task in tasks:
-        await carrier.complete_task(task["id"], ADMIN, clock.now)
-    return [t["action"] for t in tasks]
+        await carrier.complete_task(task.id, ADMIN, clock.now)
+    return [t.action for t in tasks]
 
 
 async def test_a_hotspot_loan_lives_its_whole_life_with_each_notice_sent_once(

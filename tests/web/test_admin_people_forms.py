@@ -386,7 +386,7 @@ async def test_carrier_task_done_and_a_patron_called_from_the_tasks_page(
             "iccid": "8901410000000000013",
             "phone_number": "+1 555 0100",
             "carrier": "T-Mobile",
-            "plan": plan["id"],
+            "plan": plan.id,
             "device": "DEV001",
         },
         "America/Chicago",
@@ -422,7 +422,7 @@ async def test_carrier_task_done_and_a_patron_called_from_the_tasks_page(
     assert f"/admin/tasks/calls/{notice_id}/called" not in page.text
     admin_now = await api.login(username="admin", password="correct-horse")  # clock moved
     lines = (await client.get("/api/lines", headers=admin_now)).json()
-    assert [x["status"] for x in lines["items"] if x["iccid"] == line["iccid"]] == ["suspended"]
+    assert [x["status"] for x in lines["items"] if x["iccid"] == line.iccid] == ["suspended"]
 
     # Ana's hotspot is now overdue: her page marks it, with the due date in Chicago time.
     page = await pages.get("/admin/patrons/P001")

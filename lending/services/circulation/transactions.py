@@ -27,7 +27,7 @@ from ...circulation import (
 )
 from ...circulation.codes import Code
 from ...database import is_postgres, retry_on_conflict, write_transaction
-from ...schemas.base import CheckinLineOut, CheckinReply, LineBriefOut, LoanReply
+from ...schemas.base import CheckinReply, LoanReply
 from ...tables import Branch, Charge, Device, Hold, Loan, Patron
 from .._common import audit
 from .._common.guards import unique_violation
@@ -38,7 +38,7 @@ from ..inventory.kits import loan_kit, record_return, send_out_parts
 from ..library.branches import calendar_for
 from ..library.policies import get_policy
 from ..lines.carrier_actions import queue_restore
-from ..lines.service_lines import line_for_device
+from ..lines.service_lines import line_after_checkin
 from . import hot_path
 from .holds import hold_view, pass_on_shelf_device
 from .lifecycle import move_on
@@ -322,7 +322,7 @@ async def _check_in(
     hold, repair = placed.hold, placed.repair
     rows = await loan_rows(Loan.id == loan["id"])
     device_row = await device_by_barcode(barcode)
-    line = await line_for_device(device["id"])
+    line = await line_after_checkin(device["id"], restore_queued)
     processing = None
     if device_row["status"] == DeviceStatus.IN_PROCESSING:
         processing = await current_processing(device["id"], device_row["branch_timezone"])
@@ -330,26 +330,13 @@ async def _check_in(
         loan=loan_view(rows[0], now),
         device=device_view(device_row, None),
         hold=hold_view(hold) if hold else None,
-        line=checkin_line(line, restore_queued),
+        line=line,
         kit=kit,
         processing=processing,
         repair=maintenance_view({**repair, "barcode": barcode}, device_row["branch_timezone"])
         if repair
         else None,
         charges_waived=details.get("charges_waived", msgspec.UNSET),
-    )
-
-
-def checkin_line(line: LineBriefOut | None, restore_queued: bool) -> CheckinLineOut | None:
-    """The checked-in device's line, and whether its restore at the carrier is queued."""
-    if line is None:
-        return None
-    return CheckinLineOut(
-        iccid=line.iccid,
-        phone_number=line.phone_number,
-        carrier=line.carrier,
-        status=line.status,
-        restore_queued=restore_queued,
     )
 
 

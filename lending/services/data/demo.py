@@ -214,7 +214,7 @@ async def _plans_and_lines(now: datetime, settings: Settings, hotspots: list[str
             now,
             {"carrier": carrier_name, "name": name, "monthly_cost": cost, "data_cap_gb": cap},
         )
-        plan_ids.append(plan["id"])
+        plan_ids.append(plan.id)
     count = 0
     for i, hotspot in enumerate(hotspots):
         carrier_name = PLANS[i % len(PLANS)][0]
@@ -236,8 +236,8 @@ async def _plans_and_lines(now: datetime, settings: Settings, hotspots: list[str
     for job in ("suspend_lines", "carrier_actions"):
         await run_job(job, now, settings, trigger="demo")
     tasks = await carrier.list_tasks("task", 10, 0, timezone=settings.timezone)
-    for task in tasks["items"][:1]:
-        await carrier.complete_task(task["id"], DEMO_ACTOR, now, timezone=settings.timezone)
+    for task in tasks.items[:1]:
+        await carrier.complete_task(task.id, DEMO_ACTOR, now, timezone=settings.timezone)
     return count
 
 

@@ -23,16 +23,26 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ...carrier import CarrierGateway, action_text, gateway_for
-from ...circulation import Conflict, FieldError, Invalid, NotFound
+import msgspec
+
+from ...carrier import CarrierGateway, CarrierRequest, action_text, gateway_for
+from ...circulation import (
+    CarrierActionStatus,
+    Conflict,
+    FieldError,
+    Invalid,
+    LineStatus,
+    NotFound,
+)
 from ...circulation.codes import Code
+from ...circulation.states import values
 from ...database import is_postgres, write_transaction
+from ...schemas.lines import CarrierActionList, CarrierActionOut
 from ...settings import Settings
 from ...tables import CarrierAction, Loan, ServiceLine
 from .._common import audit
 from .._common.guards import duplicate_is
-from .._common.paging import Page, page_of
-from .._common.render import render_time
+from .._common.render import local_time
 from .._common.sql import fetch
 from ..actors import Actor
 
@@ -40,6 +50,7 @@ __all__ = [
     "ACTION_STATUSES",
     "FAILING_ATTEMPTS",
     "JOB_ACTOR",
+    "CarrierRun",
     "backoff",
     "complete_task",
     "list_failing_lines",
@@ -49,8 +60,15 @@ __all__ = [
     "run_carrier_actions",
 ]
 
-ACTION_STATUSES = ("pending", "task", "done", "failed", "cancelled")
-OPEN = ("pending", "task")
+ACTION_STATUSES = values(*CarrierActionStatus)
+PENDING, TASK, DONE, FAILED, CANCELLED = (
+    CarrierActionStatus.PENDING,
+    CarrierActionStatus.TASK,
+    CarrierActionStatus.DONE,
+    CarrierActionStatus.FAILED,
+    CarrierActionStatus.CANCELLED,
+)
+OPEN = values(PENDING, TASK)
 FAILING_ATTEMPTS = 3
 SENDING = "sending"  # done_by while an action is in flight
 LEASE = timedelta(minutes=5)
@@ -59,7 +77,7 @@ LONGEST_RETRY = timedelta(hours=1)
 WINDOW = timedelta(hours=24)
 BATCH = 100
 JOB_ACTOR = Actor("job:carrier_actions", "system")
-LINE_STATUS_AFTER = {"suspend": "suspended", "restore": "active"}
+LINE_STATUS_AFTER = {"suspend": LineStatus.SUSPENDED, "restore": LineStatus.ACTIVE}
 DONE_EVENT = {"suspend": "line_suspended", "restore": "line_restored"}
 
 ACTION_COLUMNS = (
@@ -86,7 +104,17 @@ def _locked(query: Any) -> Any:
     return query.lock_rows(of=(CarrierAction,)) if is_postgres() else query
 
 
-def _payload(row: dict[str, Any]) -> dict[str, Any]:
+class CarrierRun(msgspec.Struct, kw_only=True):
+    """What one run of the carrier_actions job did."""
+
+    done: int = 0  # carried out by the gateway
+    tasks_created: int = 0  # handed to staff (manual gateway)
+    retries_scheduled: int = 0
+    failed: int = 0  # given up after carrier_max_attempts
+    postponed: int = 0  # the line was at its daily limit
+
+
+def _payload(row: dict[str, Any]) -> CarrierRequest:
     return {
         "action": row["action"],
         "iccid": row["iccid"],
@@ -96,27 +124,31 @@ def _payload(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def action_view(row: dict[str, Any], timezone: str) -> dict[str, Any]:
+def _in_flight(row: dict[str, Any]) -> bool:
+    return row["done_by"] == SENDING and row["status"] in (PENDING, CANCELLED)
+
+
+def action_view(row: dict[str, Any], timezone: str) -> CarrierActionOut:
     done_by = row["done_by"] if row["done_by"] not in ("", SENDING) else None
-    return {
-        "id": row["id"],
-        "action": row["action"],
-        "status": row["status"],
-        "text": action_text(row["action"], row["msisdn"], row["iccid"], row["carrier"]),
-        "iccid": row["iccid"],
-        "phone_number": row["msisdn"],
-        "carrier": row["carrier"],
-        "line_status": row["line_status"],
-        "device": row["device_barcode"],
-        "loan": row["loan"],
-        "attempts": row["attempts"],
-        "in_flight": row["done_by"] == SENDING and row["status"] in ("pending", "cancelled"),
-        "next_attempt_at": render_time(row["next_attempt_at"], timezone),
-        "last_error": row["last_error"] or None,
-        "created_at": render_time(row["created_at"], timezone),
-        "done_at": render_time(row["done_at"], timezone),
-        "done_by": done_by,
-    }
+    return CarrierActionOut(
+        id=row["id"],
+        action=row["action"],
+        status=row["status"],
+        text=action_text(row["action"], row["msisdn"], row["iccid"], row["carrier"]),
+        iccid=row["iccid"],
+        phone_number=row["msisdn"],
+        carrier=row["carrier"],
+        line_status=row["line_status"],
+        device=row["device_barcode"],
+        loan=row["loan"],
+        attempts=row["attempts"],
+        in_flight=_in_flight(row),
+        next_attempt_at=local_time(row["next_attempt_at"], timezone),
+        last_error=row["last_error"] or None,
+        created_at=local_time(row["created_at"], timezone),
+        done_at=local_time(row["done_at"], timezone),
+        done_by=done_by,
+    )
 
 
 async def _action(action_id: int, *, lock: bool = False) -> dict[str, Any] | None:
@@ -135,7 +167,7 @@ async def _set_line_status(line_id: int, action: str, now: datetime) -> None:
     """After a suspend or restore was carried out (a cancelled line stays cancelled)."""
     await ServiceLine.update(
         {ServiceLine.status: LINE_STATUS_AFTER[action], ServiceLine.updated_at: now}
-    ).where((ServiceLine.id == line_id) & (ServiceLine.status != "cancelled"))
+    ).where((ServiceLine.id == line_id) & (ServiceLine.status != LineStatus.CANCELLED))
 
 
 # --- checkin -------------------------------------------------------------------------------
@@ -162,7 +194,7 @@ async def queue_restore(device_id: int, now: datetime, actor_name: str) -> bool:
             (CarrierAction.line == line["id"])
             & (CarrierAction.action == "suspend")
             & (
-                CarrierAction.status.is_in(["pending", "task", "failed"])
+                CarrierAction.status.is_in([PENDING, TASK, FAILED])
                 | (CarrierAction.done_by == SENDING)
             )
         )
@@ -174,9 +206,9 @@ async def queue_restore(device_id: int, now: datetime, actor_name: str) -> bool:
         loan = suspend["loan"] if suspend["loan"] is not None else loan
         if suspend["attempts"] > 0 or suspend["done_by"] == SENDING:
             maybe_sent = True
-        if suspend["status"] == "cancelled":
+        if suspend["status"] == CANCELLED:
             continue
-        await CarrierAction.update({CarrierAction.status: "cancelled"}).where(
+        await CarrierAction.update({CarrierAction.status: CANCELLED}).where(
             CarrierAction.id == suspend["id"]
         )
         await audit.record(
@@ -202,12 +234,13 @@ async def queue_restore(device_id: int, now: datetime, actor_name: str) -> bool:
     )
     if existing is not None:  # already queued (a second call changes nothing)
         return True
-    if status != "suspended" and not maybe_sent:
+    if status != LineStatus.SUSPENDED and not maybe_sent:
         return False
     await fetch(
         "INSERT INTO carrier_action (line, action, loan, status, attempts, next_attempt_at, "
         "last_error, created_at, done_at, done_by) "
-        "VALUES ({}, 'restore', {}, 'pending', 0, {}, '', {}, NULL, '') ON CONFLICT DO NOTHING",
+        f"VALUES ({{}}, 'restore', {{}}, '{PENDING}', 0, {{}}, '', {{}}, NULL, '') "
+        "ON CONFLICT DO NOTHING",
         line["id"],
         loan,
         now,
@@ -229,10 +262,10 @@ async def queue_restore(device_id: int, now: datetime, actor_name: str) -> bool:
 
 async def run_carrier_actions(
     now: datetime, settings: Settings, gateway: CarrierGateway | None = None
-) -> dict[str, Any]:
+) -> CarrierRun:
     """Carry out due carrier actions (see the module docstring). Idempotent for one `now`."""
     gateway = gateway or gateway_for(settings)
-    counts = {"done": 0, "tasks_created": 0, "retries_scheduled": 0, "failed": 0, "postponed": 0}
+    counts = CarrierRun()
     seen: set[int] = set()
     while True:
         async with write_transaction():
@@ -254,16 +287,16 @@ async def run_carrier_actions(
 
 
 async def _claim(
-    now: datetime, settings: Settings, gateway: CarrierGateway, counts: dict[str, int]
+    now: datetime, settings: Settings, gateway: CarrierGateway, counts: CarrierRun
 ) -> tuple[set[int], list[dict[str, Any]]]:
     """Claim due actions: the oldest pending action of each line, unless another action of the
     line is in flight. Each becomes a task, is postponed (daily limit) or is leased for sending."""
     lock = " FOR UPDATE OF a SKIP LOCKED" if is_postgres() else ""
     rows = await fetch(
         "SELECT a.id FROM carrier_action a "
-        "WHERE a.status = 'pending' AND a.next_attempt_at <= {} "
+        f"WHERE a.status = '{PENDING}' AND a.next_attempt_at <= {{}} "
         "AND NOT EXISTS (SELECT 1 FROM carrier_action b WHERE b.line = a.line "
-        "AND b.status = 'pending' AND b.id < a.id) "
+        f"AND b.status = '{PENDING}' AND b.id < a.id) "
         "AND NOT EXISTS (SELECT 1 FROM carrier_action c WHERE c.line = a.line AND c.id <> a.id "
         f"AND c.done_by = '{SENDING}' AND c.next_attempt_at > {{}}) "
         f"ORDER BY a.next_attempt_at, a.id LIMIT {BATCH}{lock}",
@@ -281,10 +314,10 @@ async def _claim(
     to_send = []
     for row in actions:
         if await _postpone_over_limit(row, now, settings.carrier_daily_limit):
-            counts["postponed"] += 1
+            counts.postponed += 1
         elif gateway.makes_tasks:
             text = await gateway.perform(_payload(row))
-            await CarrierAction.update({CarrierAction.status: "task"}).where(
+            await CarrierAction.update({CarrierAction.status: TASK}).where(
                 CarrierAction.id == row["id"]
             )
             await audit.record(
@@ -295,7 +328,7 @@ async def _claim(
                 {"task": row["id"], "action": row["action"], "text": text},
                 loan=row["loan"],
             )
-            counts["tasks_created"] += 1
+            counts.tasks_created += 1
         else:
             await CarrierAction.update(
                 {
@@ -315,7 +348,7 @@ async def _postpone_over_limit(row: dict[str, Any], now: datetime, limit: int) -
         await CarrierAction.select(CarrierAction.done_at)
         .where(
             (CarrierAction.line == row["line"])
-            & (CarrierAction.status == "done")
+            & (CarrierAction.status == DONE)
             & (CarrierAction.done_at > now - WINDOW)
         )
         .order_by(CarrierAction.done_at)
@@ -344,15 +377,15 @@ async def _postpone_over_limit(row: dict[str, Any], now: datetime, limit: int) -
     return True
 
 
-async def _record_success(action_id: int, reply: str, now: datetime, counts: dict) -> None:
+async def _record_success(action_id: int, reply: str, now: datetime, counts: CarrierRun) -> None:
     row = await _action(action_id, lock=True)
-    if row is None or row["done_by"] != SENDING or row["status"] not in ("pending", "cancelled"):
+    if row is None or not _in_flight(row):
         return  # recorded by another run
     # A suspend cancelled while in flight was still carried out: record it (its restore is
     # queued behind it).
     await CarrierAction.update(
         {
-            CarrierAction.status: "done",
+            CarrierAction.status: DONE,
             CarrierAction.done_at: now,
             CarrierAction.done_by: JOB_ACTOR.name,
             CarrierAction.last_error: "",
@@ -372,17 +405,17 @@ async def _record_success(action_id: int, reply: str, now: datetime, counts: dic
         },
         loan=row["loan"],
     )
-    counts["done"] += 1
+    counts.done += 1
 
 
 async def _record_failure(
-    action_id: int, error: str, now: datetime, settings: Settings, counts: dict
+    action_id: int, error: str, now: datetime, settings: Settings, counts: CarrierRun
 ) -> None:
     row = await _action(action_id, lock=True)
     if row is None or row["done_by"] != SENDING:
         return
     attempts = row["attempts"]
-    gives_up = row["status"] == "pending" and attempts >= settings.carrier_max_attempts
+    gives_up = row["status"] == PENDING and attempts >= settings.carrier_max_attempts
     next_attempt = now + backoff(attempts)
     values: dict[Any, Any] = {
         CarrierAction.last_error: error[:2000],
@@ -390,17 +423,17 @@ async def _record_failure(
         CarrierAction.next_attempt_at: next_attempt,
     }
     if gives_up:
-        values[CarrierAction.status] = "failed"
+        values[CarrierAction.status] = FAILED
     await CarrierAction.update(values).where(CarrierAction.id == action_id)
     details = {"action_id": action_id, "action": row["action"], "attempts": attempts}
     details["error"] = error[:500]
     if gives_up:
-        counts["failed"] += 1
+        counts.failed += 1
         await audit.record(
             JOB_ACTOR, "carrier_action_failed", row["iccid"], now, details, loan=row["loan"]
         )
     else:
-        counts["retries_scheduled"] += 1
+        counts.retries_scheduled += 1
         details["next_attempt_at"] = next_attempt.isoformat()
         await audit.record(
             JOB_ACTOR, "carrier_attempt_failed", row["iccid"], now, details, loan=row["loan"]
@@ -411,25 +444,27 @@ async def _record_failure(
 
 
 def _status(status: str | None) -> str:
-    status = status or "task"
+    status = status or TASK
     if status not in ACTION_STATUSES:
         raise Invalid(FieldError("status", f"must be one of {', '.join(ACTION_STATUSES)}"))
     return status
 
 
 async def list_tasks(
-    status: str | None = "task", limit: int = 50, offset: int = 0, *, timezone: str = "UTC"
-) -> Page:
+    status: str | None = TASK, limit: int = 50, offset: int = 0, *, timezone: str = "UTC"
+) -> CarrierActionList:
     """Carrier actions by status; the default, `task`, lists the open staff tasks of the
     manual gateway, oldest first, each with its text ("Suspend line +1 555 0100 (ICCID ...)
     at CARRIER")."""
     status = _status(status)
     condition = CarrierAction.status == status
-    newest_first = status in ("done", "failed", "cancelled")
+    newest_first = status in (DONE, FAILED, CANCELLED)
     return await _page(condition, newest_first, limit, offset, timezone)
 
 
-async def _page(condition: Any, newest_first: bool, limit: int, offset: int, timezone: str) -> Page:
+async def _page(
+    condition: Any, newest_first: bool, limit: int, offset: int, timezone: str
+) -> CarrierActionList:
     rows = (
         await CarrierAction.select(*ACTION_COLUMNS)
         .where(condition)
@@ -438,25 +473,25 @@ async def _page(condition: Any, newest_first: bool, limit: int, offset: int, tim
         .offset(offset)
     )
     total = await CarrierAction.count().where(condition)
-    return page_of([action_view(r, timezone) for r in rows], total)
+    return CarrierActionList(items=[action_view(r, timezone) for r in rows], total=total)
 
 
 async def complete_task(
     task_id: int, actor: Actor, now: datetime, *, timezone: str = "UTC"
-) -> dict[str, Any]:
+) -> CarrierActionOut:
     """Staff carried a task out at the carrier: the task is done and the line's status set."""
     async with write_transaction():
         row = await _action(task_id, lock=True)
         if row is None:
             raise NotFound(f"No carrier task with id {task_id}.", Code.TASK_NOT_FOUND)
-        if row["status"] != "task":
+        if row["status"] != TASK:
             raise Conflict(
                 f"Carrier action {task_id} is not an open task (it is {row['status']}).",
                 Code.TASK_NOT_OPEN,
             )
         await CarrierAction.update(
             {
-                CarrierAction.status: "done",
+                CarrierAction.status: DONE,
                 CarrierAction.done_at: now,
                 CarrierAction.done_by: actor.name,
             }
@@ -467,31 +502,33 @@ async def complete_task(
             DONE_EVENT[row["action"]],
             row["iccid"],
             now,
-            {"task": task_id, "text": action_view(row, timezone)["text"]},
+            {"task": task_id, "text": action_view(row, timezone).text},
             loan=row["loan"],
         )
         done = await _action(task_id)
     return action_view(done, timezone)
 
 
-async def list_failing_lines(limit: int = 50, offset: int = 0, *, timezone: str = "UTC") -> Page:
+async def list_failing_lines(
+    limit: int = 50, offset: int = 0, *, timezone: str = "UTC"
+) -> CarrierActionList:
     """Actions the carrier keeps refusing: given up (`failed`), or still pending after
     FAILING_ATTEMPTS attempts. Newest first, each with its line and last error."""
-    condition = (CarrierAction.status == "failed") | (
-        (CarrierAction.status == "pending") & (CarrierAction.attempts >= FAILING_ATTEMPTS)
+    condition = (CarrierAction.status == FAILED) | (
+        (CarrierAction.status == PENDING) & (CarrierAction.attempts >= FAILING_ATTEMPTS)
     )
     return await _page(condition, True, limit, offset, timezone)
 
 
 async def retry_action(
     action_id: int, actor: Actor, now: datetime, *, timezone: str = "UTC"
-) -> dict[str, Any]:
+) -> CarrierActionOut:
     """Try a failed (or still pending) action again now, with a fresh set of attempts."""
     async with write_transaction():
         row = await _action(action_id, lock=True)
         if row is None:
             raise NotFound(f"No carrier action with id {action_id}.", Code.CARRIER_ACTION_NOT_FOUND)
-        if row["status"] not in ("failed", "pending") or row["done_by"] == SENDING:
+        if row["status"] not in (FAILED, PENDING) or row["done_by"] == SENDING:
             state = "being sent" if row["done_by"] == SENDING else row["status"]
             raise Conflict(
                 f"Carrier action {action_id} cannot be retried: it is {state}.",
@@ -525,7 +562,7 @@ async def retry_action(
         ):
             await CarrierAction.update(
                 {
-                    CarrierAction.status: "pending",
+                    CarrierAction.status: PENDING,
                     CarrierAction.attempts: 0,
                     CarrierAction.next_attempt_at: now,
                 }

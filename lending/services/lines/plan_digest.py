@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
+import msgspec
+
+from ...circulation import LineStatus, NoticeStatus
 from ...database import write_transaction
 from ...settings import Settings
 from ...tables import Notice, ServiceLine
@@ -12,13 +14,20 @@ from .._common import audit
 from .._common.render import zone
 from ..actors import Actor
 
-__all__ = ["WINDOW_DAYS", "plan_renewal_digest"]
+__all__ = ["WINDOW_DAYS", "PlanDigest", "plan_renewal_digest"]
 
 WINDOW_DAYS = 30
 ACTOR = Actor("job:plan_renewals", "system")
 
 
-async def plan_renewal_digest(now: datetime, settings: Settings) -> dict[str, Any]:
+class PlanDigest(msgspec.Struct, kw_only=True):
+    """How many lines renew or end soon, and whether this run queued the digest (one a day)."""
+
+    lines: int
+    digest: bool
+
+
+async def plan_renewal_digest(now: datetime, settings: Settings) -> PlanDigest:
     today = now.astimezone(zone(settings.timezone)).date()
     until = today + timedelta(days=WINDOW_DAYS)
     rows = (
@@ -35,12 +44,12 @@ async def plan_renewal_digest(now: datetime, settings: Settings) -> dict[str, An
             ServiceLine.plan.term_end.is_not_null()
             & (ServiceLine.plan.term_end >= today)
             & (ServiceLine.plan.term_end <= until)
-            & (ServiceLine.status != "cancelled")
+            & (ServiceLine.status != LineStatus.CANCELLED)
         )
         .order_by(ServiceLine.plan.term_end)
     )
     if not rows:
-        return {"lines": 0, "digest": False}
+        return PlanDigest(lines=0, digest=False)
     lines = [
         f"- {r['term_end'].isoformat()}  {r['carrier']} {r['plan_name']}: line {r['msisdn']} "
         f"(ICCID {r['iccid']}), {r['status']}, in device {r['device'] or 'none'}"
@@ -67,7 +76,7 @@ async def plan_renewal_digest(now: datetime, settings: Settings) -> dict[str, An
                     language="en",
                     subject=subject,
                     body=body,
-                    status="pending",
+                    status=NoticeStatus.PENDING,
                     attempts=0,
                     next_attempt_at=now,
                     last_error="",
@@ -85,4 +94,4 @@ async def plan_renewal_digest(now: datetime, settings: Settings) -> dict[str, An
                 now,
                 {"lines": len(rows), "date": today.isoformat()},
             )
-    return {"lines": len(rows), "digest": bool(inserted)}
+    return PlanDigest(lines=len(rows), digest=bool(inserted))

@@ -6,16 +6,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from ...circulation import Conflict, FieldError, Invalid, NotFound
+import msgspec
+
+from ...circulation import Conflict, FieldError, Invalid, LineStatus, NotFound
 from ...circulation.codes import Code
 from ...circulation.identifiers import valid_iccid, valid_imei, valid_msisdn
+from ...circulation.states import values
 from ...database import write_transaction
-from ...schemas.base import LineBriefOut
+from ...schemas.base import CheckinLineOut, LineBriefOut
+from ...schemas.lines import LineList, LineOut, MoveOut, PlanList, PlanOut
 from ...tables import DataPlan, Device, LineMove, ServiceLine
 from .._common import audit
 from .._common.guards import duplicate_is
-from .._common.paging import Page, page_of
-from .._common.render import cents_to_amount, render_date, render_time
+from .._common.render import cents_to_amount, local_time
 from .._common.sql import contains
 from ..actors import Actor
 
@@ -24,6 +27,7 @@ __all__ = [
     "create_line",
     "create_plan",
     "get_line",
+    "line_after_checkin",
     "line_for_device",
     "lines_for_devices",
     "list_lines",
@@ -35,7 +39,7 @@ __all__ = [
     "update_plan",
 ]
 
-LINE_STATUSES = ("active", "suspended", "cancelled")
+LINE_STATUSES = values(*LineStatus)
 
 LINE_COLUMNS = (
     ServiceLine.all_columns(),
@@ -44,37 +48,36 @@ LINE_COLUMNS = (
 )
 
 
-def plan_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "carrier": row["carrier"],
-        "name": row["name"],
-        "monthly_cost": cents_to_amount(row["monthly_cost_cents"]),
-        "data_cap_gb": row["data_cap_gb"],
-        "term_end": render_date(row["term_end"]),
-    }
+def plan_view(row: dict[str, Any]) -> PlanOut:
+    return PlanOut(
+        id=row["id"],
+        carrier=row["carrier"],
+        name=row["name"],
+        monthly_cost=cents_to_amount(row["monthly_cost_cents"]),
+        data_cap_gb=row["data_cap_gb"],
+        term_end=row["term_end"],
+    )
 
 
-def line_view(
-    row: dict[str, Any], timezone: str, moves: list[dict] | None = None
-) -> dict[str, Any]:
-    out = {
-        "iccid": row["iccid"],
-        "phone_number": row["msisdn"],
-        "carrier": row["carrier"],
-        "plan": row["plan"],
-        "plan_name": row["plan_name"],
-        "status": row["status"],
-        "device": row["device_barcode"],
-    }
+def line_view(row: dict[str, Any], timezone: str, moves: list[dict] | None = None) -> LineOut:
+    """A line; with `moves` (its history, oldest first) as the single-line reply has it."""
+    out = LineOut(
+        iccid=row["iccid"],
+        phone_number=row["msisdn"],
+        carrier=row["carrier"],
+        plan=row["plan"],
+        plan_name=row["plan_name"],
+        status=row["status"],
+        device=row["device_barcode"],
+    )
     if moves is not None:
-        out["moves"] = [
-            {
-                "from_device": m["from_barcode"],
-                "to_device": m["to_barcode"],
-                "at": render_time(m["at"], timezone),
-                "by": m["actor"],
-            }
+        out.moves = [
+            MoveOut(
+                from_device=m["from_barcode"],
+                to_device=m["to_barcode"],
+                at=local_time(m["at"], timezone),
+                by=m["actor"],
+            )
             for m in moves
         ]
     return out
@@ -88,7 +91,7 @@ def _cents(amount: float | None, field: str) -> int:
     return round(amount * 100)
 
 
-async def create_plan(actor: Actor, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
+async def create_plan(actor: Actor, now: datetime, data: dict[str, Any]) -> PlanOut:
     async with write_transaction():
         inserted = await DataPlan.insert(
             DataPlan(
@@ -106,9 +109,7 @@ async def create_plan(actor: Actor, now: datetime, data: dict[str, Any]) -> dict
     return plan_view(row)
 
 
-async def update_plan(
-    actor: Actor, now: datetime, plan_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
+async def update_plan(actor: Actor, now: datetime, plan_id: int, data: dict[str, Any]) -> PlanOut:
     values: dict[Any, Any] = {}
     for name in ("carrier", "name", "data_cap_gb", "term_end"):
         if name in data:
@@ -126,7 +127,7 @@ async def update_plan(
     return plan_view(row)
 
 
-async def list_plans(limit: int = 50, offset: int = 0) -> Page:
+async def list_plans(limit: int = 50, offset: int = 0) -> PlanList:
     rows = (
         await DataPlan.select()
         .order_by(DataPlan.carrier)
@@ -134,7 +135,7 @@ async def list_plans(limit: int = 50, offset: int = 0) -> Page:
         .limit(limit)
         .offset(offset)
     )
-    return page_of([plan_view(r) for r in rows], await DataPlan.count())
+    return PlanList(items=[plan_view(r) for r in rows], total=await DataPlan.count())
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
@@ -180,9 +181,7 @@ async def _ensure_device_free(device_id: int | None, line_id: int | None, barcod
         )
 
 
-async def create_line(
-    actor: Actor, now: datetime, data: dict[str, Any], timezone: str
-) -> dict[str, Any]:
+async def create_line(actor: Actor, now: datetime, data: dict[str, Any], timezone: str) -> LineOut:
     """A new line; `device` installs it there, and `imei` (optional, with a device) records the
     hotspot's IMEI on that device in the same transaction."""
     errors = []
@@ -201,7 +200,7 @@ async def create_line(
     iccid = valid_iccid(data["iccid"])
     msisdn = valid_msisdn(data["phone_number"])
     imei = valid_imei(data["imei"]) if data.get("imei") else None
-    status = data.get("status") or "active"
+    status = data.get("status") or LineStatus.ACTIVE
     if status not in LINE_STATUSES:
         raise Invalid(FieldError("status", f"must be one of {', '.join(LINE_STATUSES)}"))
     barcode = data.get("device")
@@ -261,7 +260,7 @@ async def create_line(
 
 async def update_line(
     actor: Actor, now: datetime, iccid: str, data: dict[str, Any], timezone: str
-) -> dict[str, Any]:
+) -> LineOut:
     values: dict[Any, Any] = {}
     if "phone_number" in data:
         values[ServiceLine.msisdn] = valid_msisdn(data["phone_number"])
@@ -287,7 +286,7 @@ async def update_line(
 
 async def move_line(
     actor: Actor, now: datetime, iccid: str, to_barcode: str | None, timezone: str
-) -> dict[str, Any]:
+) -> LineOut:
     """Move a line (SIM) into another device, or out of any device (`to_barcode` None)."""
     async with write_transaction():
         row = await _line_row(valid_iccid(iccid))
@@ -321,7 +320,7 @@ async def _record_move(
 
 async def swap_line(
     actor: Actor, now: datetime, barcode: str, iccid: str, timezone: str
-) -> dict[str, Any]:
+) -> LineOut:
     """Put line `iccid` in device `barcode`, taking out the line that was there (a SIM swap):
     one transaction, both moves in the history."""
     iccid = valid_iccid(iccid)
@@ -330,7 +329,7 @@ async def swap_line(
         row = await _line_row(iccid)
         if row["device"] == device_id:
             raise Conflict("The line is already in that device.", Code.LINE_ALREADY_THERE)
-        if row["status"] == "cancelled":
+        if row["status"] == LineStatus.CANCELLED:
             raise Conflict(
                 f"Line {iccid} is retired (cancelled); a retired line cannot be installed.",
                 Code.LINE_RETIRED,
@@ -357,16 +356,16 @@ async def swap_line(
     return await get_line(iccid, timezone)
 
 
-async def retire_line(actor: Actor, now: datetime, iccid: str, timezone: str) -> dict[str, Any]:
+async def retire_line(actor: Actor, now: datetime, iccid: str, timezone: str) -> LineOut:
     """Retire a line: out of its device (in the history) and cancelled, in one transaction."""
     async with write_transaction():
         row = await _line_row(valid_iccid(iccid))
-        if row["status"] == "cancelled" and row["device"] is None:
+        if row["status"] == LineStatus.CANCELLED and row["device"] is None:
             raise Conflict(f"Line {row['iccid']} is already retired.", Code.LINE_RETIRED)
         if row["device"] is not None:
             await _record_move(actor, now, row["id"], row["device"], None)
         await ServiceLine.update(
-            {ServiceLine.status: "cancelled", ServiceLine.updated_at: now}
+            {ServiceLine.status: LineStatus.CANCELLED, ServiceLine.updated_at: now}
         ).where(ServiceLine.id == row["id"])
         await audit.record(
             actor, "line_retired", row["iccid"], now, {"from_device": row["device_barcode"]}
@@ -374,7 +373,7 @@ async def retire_line(actor: Actor, now: datetime, iccid: str, timezone: str) ->
     return await get_line(row["iccid"], timezone)
 
 
-async def get_line(iccid: str, timezone: str) -> dict[str, Any]:
+async def get_line(iccid: str, timezone: str) -> LineOut:
     row = await _line_row(valid_iccid(iccid))
     moves = (
         await LineMove.select(
@@ -389,32 +388,44 @@ async def get_line(iccid: str, timezone: str) -> dict[str, Any]:
     return line_view(row, timezone, moves)
 
 
+BRIEF_COLUMNS = (
+    ServiceLine.device,
+    ServiceLine.iccid,
+    ServiceLine.msisdn,
+    ServiceLine.carrier,
+    ServiceLine.status,
+)
+
+
+def _brief(row: dict[str, Any]) -> LineBriefOut:
+    return LineBriefOut(
+        iccid=row["iccid"],
+        phone_number=row["msisdn"],
+        carrier=row["carrier"],
+        status=row["status"],
+    )
+
+
 async def line_for_device(device_id: int) -> LineBriefOut | None:
-    row = await ServiceLine.select(*LINE_COLUMNS).where(ServiceLine.device == device_id).first()
+    """The line installed in the device, in brief, or None."""
+    row = await ServiceLine.select(*BRIEF_COLUMNS).where(ServiceLine.device == device_id).first()
+    return None if row is None else _brief(row)
+
+
+async def line_after_checkin(device_id: int, restore_queued: bool) -> CheckinLineOut | None:
+    """The line in a device just checked in, and whether its restore is queued, or None."""
+    row = await ServiceLine.select(*BRIEF_COLUMNS).where(ServiceLine.device == device_id).first()
     if row is None:
         return None
-    return LineBriefOut(
-        iccid=row["iccid"], phone_number=row["msisdn"], carrier=row["carrier"], status=row["status"]
-    )
+    return CheckinLineOut(**msgspec.structs.asdict(_brief(row)), restore_queued=restore_queued)
 
 
 async def lines_for_devices(device_ids: list[int]) -> dict[int, LineBriefOut]:
     """The line in each of these devices, by device id (one query)."""
     if not device_ids:
         return {}
-    rows = await ServiceLine.select(
-        ServiceLine.device,
-        ServiceLine.iccid,
-        ServiceLine.msisdn,
-        ServiceLine.carrier,
-        ServiceLine.status,
-    ).where(ServiceLine.device.is_in(device_ids))
-    return {
-        r["device"]: LineBriefOut(
-            iccid=r["iccid"], phone_number=r["msisdn"], carrier=r["carrier"], status=r["status"]
-        )
-        for r in rows
-    }
+    rows = await ServiceLine.select(*BRIEF_COLUMNS).where(ServiceLine.device.is_in(device_ids))
+    return {r["device"]: _brief(r) for r in rows}
 
 
 async def list_lines(
@@ -428,7 +439,7 @@ async def list_lines(
     device: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> Page:
+) -> LineList:
     conditions: list[Any] = []
     if device:
         conditions.append(ServiceLine.device.barcode == device)
@@ -450,4 +461,4 @@ async def list_lines(
         query = query.where(*conditions)
         count = count.where(*conditions)
     rows = await query.limit(limit).offset(offset)
-    return page_of([line_view(r, timezone) for r in rows], await count)
+    return LineList(items=[line_view(r, timezone) for r in rows], total=await count)

@@ -98,12 +98,12 @@ class FormCheck:
 
 
 def local_time(value: datetime | str | None, timezone: str, with_time: bool = True) -> str:
-    """A time from a service's result (or an ISO string), as people read it in `timezone`:
-    "Tue 8 Dec 2026, 23:59 CST"."""
+    """A time from a service (an aware datetime, or an ISO string), as people read it in
+    `timezone`: "Tue 8 Dec 2026, 23:59 CST"."""
     if not value:
         return ""
     try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
         moment = moment.astimezone(zone(timezone))
     except (ValueError, KeyError):
         return str(value)

@@ -13,11 +13,11 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from ...circulation import LendingError, NotFound
+from ...circulation import LendingError, LineStatus, NotFound
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
 from ...schemas.base import code
-from ...schemas.lines import LineIn, LinePatch, PlanIn, PlanPatch
+from ...schemas.lines import LineIn, LinePatch, PlanIn, PlanOut, PlanPatch
 from ...services.lines import service_lines as lines
 from ..pages import read_form, render, requires_page, see_other
 from ..sessions import page_actor
@@ -49,6 +49,8 @@ HINTS = {
     "phone_number": "With the country code, for example +1 555 010 0100.",
     "imei": "15 digits, recorded on the device the line goes in.",
 }
+# The badge of a line's status on the pages.
+LINE_TONES = {LineStatus.ACTIVE: "ok", LineStatus.SUSPENDED: "warn"}
 # A refusal by its code, shown next to the field it is about.
 CONFLICT_FIELDS = {
     "duplicate_iccid": "iccid",
@@ -76,9 +78,7 @@ def _line_url(iccid: str) -> str:
 
 async def plan_options() -> list[tuple[str, str]]:
     page = await lines.list_plans(limit=500)
-    return [("", "No plan")] + [
-        (str(p["id"]), f"{p['carrier']}: {p['name']}") for p in page["items"]
-    ]
+    return [("", "No plan")] + [(str(p.id), f"{p.carrier}: {p.name}") for p in page.items]
 
 
 def _kept(form: dict[str, str], fields: list[str]) -> dict[str, str]:
@@ -98,8 +98,8 @@ class AdminPlanController(Controller):
             "admin/line_form.html",
             status=status,
             what="plan",
-            title=f"Edit data plan {plan['name']}" if plan else "Add a data plan",
-            action=f"/admin/plans/{plan['id']}/edit" if plan else "/admin/plans/new",
+            title=f"Edit data plan {plan.name}" if plan else "Add a data plan",
+            action=f"/admin/plans/{plan.id}/edit" if plan else "/admin/plans/new",
             back="/admin/lines#h-plans",
             fields=PLAN_FIELDS,
             labels=LABELS,
@@ -126,24 +126,25 @@ class AdminPlanController(Controller):
                 errors = errors_of(exc, PLAN_FIELDS)
             else:
                 return see_other(
-                    request, "/admin/lines#h-plans", flash=f"Data plan {plan['name']} added."
+                    request, "/admin/lines#h-plans", flash=f"Data plan {plan.name} added."
                 )
         return await self._form(
             request, mode="new", values=_kept(form, PLAN_FIELDS), errors=errors, status=422
         )
 
-    async def _plan(self, plan_id: int) -> dict[str, Any]:
-        for plan in (await lines.list_plans(limit=500))["items"]:
-            if plan["id"] == plan_id:
+    async def _plan(self, plan_id: int) -> PlanOut:
+        for plan in (await lines.list_plans(limit=500)).items:
+            if plan.id == plan_id:
                 return plan
         raise NotFound(f"No data plan with id {plan_id}.", Code.PLAN_NOT_FOUND)
 
     @get("/{plan_id:str}/edit")
     async def edit_form(self, request: Request, plan_id: FromPath[str]) -> Template:
         plan = await self._plan(_plan_id(plan_id))
-        values = {k: "" if plan[k] is None else str(plan[k]) for k in PLAN_FIELDS}
-        if plan["monthly_cost"] is not None:
-            values["monthly_cost"] = f"{plan['monthly_cost']:.2f}"
+        shown = {k: getattr(plan, k) for k in PLAN_FIELDS}
+        values = {k: "" if v is None else str(v) for k, v in shown.items()}
+        if plan.monthly_cost is not None:
+            values["monthly_cost"] = f"{plan.monthly_cost:.2f}"
         return await self._form(request, mode="edit", plan=plan, values=values, errors={})
 
     @post("/{plan_id:str}/edit", status_code=200)
@@ -156,7 +157,7 @@ class AdminPlanController(Controller):
         if not errors:
             try:
                 await lines.update_plan(
-                    await page_actor(request), request.app.state.clock(), plan["id"], values
+                    await page_actor(request), request.app.state.clock(), plan.id, values
                 )
             except LendingError as exc:
                 errors = errors_of(exc, PLAN_FIELDS)
@@ -183,6 +184,7 @@ class AdminLineController(Controller):
         return render(
             request,
             "admin/lines.html",
+            tones=LINE_TONES,
             lines=await lines.list_lines(zone, limit=LIST_SIZE),
             plans=await lines.list_plans(limit=LIST_SIZE),
         )
@@ -196,9 +198,9 @@ class AdminLineController(Controller):
             "admin/line_form.html",
             status=status,
             what="line",
-            title=f"Edit line {line['iccid']}" if line else "Add a line",
-            action=_line_url(line["iccid"]) + "/edit" if line else "/admin/lines/new",
-            back=_line_url(line["iccid"]) if line else "/admin/lines",
+            title=f"Edit line {line.iccid}" if line else "Add a line",
+            action=_line_url(line.iccid) + "/edit" if line else "/admin/lines/new",
+            back=_line_url(line.iccid) if line else "/admin/lines",
             fields=LINE_NEW if mode == "new" else LINE_EDIT,
             labels=LABELS,
             hints=HINTS,
@@ -210,7 +212,7 @@ class AdminLineController(Controller):
     @get("/new")
     async def new_form(self, request: Request) -> Template:
         device = (request.query_params.get("device") or "")[:64]
-        values = {"status": "active", "device": device}
+        values = {"status": LineStatus.ACTIVE.value, "device": device}
         return await self._form(request, mode="new", values=values, errors={})
 
     @post("/new", status_code=200)
@@ -222,7 +224,7 @@ class AdminLineController(Controller):
                 values["device"] = code(values["device"], "device")
             except LendingError as exc:
                 errors.update(errors_of(exc, LINE_NEW))
-        values["status"] = values.get("status") or "active"
+        values["status"] = values.get("status") or LineStatus.ACTIVE
         if not errors:
             zone = request.app.state.settings.timezone
             try:
@@ -232,9 +234,9 @@ class AdminLineController(Controller):
             except LendingError as exc:
                 errors = _refused(exc, LINE_NEW)
             else:
-                where = f" and installed in {line['device']}" if line["device"] else ""
+                where = f" and installed in {line.device}" if line.device else ""
                 return see_other(
-                    request, _line_url(line["iccid"]), flash=f"Line {line['iccid']} added{where}."
+                    request, _line_url(line.iccid), flash=f"Line {line.iccid} added{where}."
                 )
         return await self._form(
             request, mode="new", values=_kept(form, LINE_NEW), errors=errors, status=422
@@ -257,8 +259,8 @@ class AdminLineController(Controller):
             "admin/line_install.html",
             status=status,
             device=device,
-            current=current["items"][0] if current["items"] else None,
-            spare=[line for line in spare["items"] if line["status"] != "cancelled"],
+            current=current.items[0] if current.items else None,
+            spare=[line for line in spare.items if line.status != LineStatus.CANCELLED],
             errors=errors,
         )
 
@@ -288,7 +290,7 @@ class AdminLineController(Controller):
         return see_other(
             request,
             "/admin/devices/" + quote(device, safe=""),
-            flash=f"Line {line['iccid']} installed in {device}.",
+            flash=f"Line {line.iccid} installed in {device}.",
         )
 
     @get("/{iccid:str}")
@@ -299,16 +301,24 @@ class AdminLineController(Controller):
         self, request: Request, iccid: str, *, error: str | None = None, status: int = 200
     ) -> Template:
         line = await lines.get_line(iccid[:40], request.app.state.settings.timezone)
-        return render(request, "admin/line.html", status=status, line=line, error=error)
+        return render(
+            request,
+            "admin/line.html",
+            status=status,
+            line=line,
+            tones=LINE_TONES,
+            retired=line.status == LineStatus.CANCELLED,
+            error=error,
+        )
 
     @get("/{iccid:str}/edit")
     async def edit_form(self, request: Request, iccid: FromPath[str]) -> Template:
         line = await lines.get_line(iccid[:40], request.app.state.settings.timezone)
         values = {
-            "phone_number": line["phone_number"],
-            "carrier": line["carrier"],
-            "plan": str(line["plan"] or ""),
-            "status": line["status"],
+            "phone_number": line.phone_number,
+            "carrier": line.carrier,
+            "plan": str(line.plan or ""),
+            "status": line.status,
         }
         return await self._form(request, mode="edit", line=line, values=values, errors={})
 
@@ -319,19 +329,19 @@ class AdminLineController(Controller):
         form = await read_form(request)
         values, errors = form_values(form, LinePatch, LINE_EDIT)
         if not errors:
-            changes = {k: v for k, v in values.items() if v != line.get(k)}
+            changes = {k: v for k, v in values.items() if v != getattr(line, k, None)}
             try:
                 await lines.update_line(
                     await page_actor(request),
                     request.app.state.clock(),
-                    line["iccid"],
+                    line.iccid,
                     changes,
                     zone,
                 )
             except LendingError as exc:
                 errors = _refused(exc, LINE_EDIT)
             else:
-                return see_other(request, _line_url(line["iccid"]), flash="Line saved.")
+                return see_other(request, _line_url(line.iccid), flash="Line saved.")
         return await self._form(
             request,
             mode="edit",
@@ -356,10 +366,10 @@ class AdminLineController(Controller):
             if exc.status == 404 and "line" in exc.code:
                 raise
             return await self._show(request, iccid, error=exc.detail, status=exc.status)
-        flash = f"Line {line['iccid']} " + (
-            f"moved into {line['device']}." if line["device"] else "taken out of its device."
+        flash = f"Line {line.iccid} " + (
+            f"moved into {line.device}." if line.device else "taken out of its device."
         )
-        return see_other(request, _line_url(line["iccid"]), flash=flash)
+        return see_other(request, _line_url(line.iccid), flash=flash)
 
     @post("/{iccid:str}/retire", status_code=200)
     async def retire(self, request: Request, iccid: FromPath[str]) -> Template | Redirect:
@@ -373,5 +383,5 @@ class AdminLineController(Controller):
                 raise
             return await self._show(request, iccid, error=exc.detail, status=exc.status)
         return see_other(
-            request, _line_url(line["iccid"]), flash=f"Line {line['iccid']} retired (cancelled)."
+            request, _line_url(line.iccid), flash=f"Line {line.iccid} retired (cancelled)."
         )

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from ...circulation import LendingError
+from ...circulation import CarrierActionStatus, LendingError
 from ...circulation.permissions import Action
 from ...services.lines import carrier_actions as carrier
 from ...services.notices import call_list
@@ -39,7 +39,7 @@ class AdminTaskController(Controller):
     ) -> Template:
         settings = request.app.state.settings
         zone = settings.timezone
-        tasks = await carrier.list_tasks("task", LIST_SIZE, 0, timezone=zone)
+        tasks = await carrier.list_tasks(CarrierActionStatus.TASK, LIST_SIZE, 0, timezone=zone)
         failing = await carrier.list_failing_lines(LIST_SIZE, 0, timezone=zone)
         calls = await call_list.list_call_list(
             LIST_SIZE, 0, settings=settings, now=request.app.state.clock()
@@ -50,6 +50,7 @@ class AdminTaskController(Controller):
             status=status,
             tasks=tasks,
             failing=failing,
+            given_up=CarrierActionStatus.FAILED,
             calls=calls,
             when=lambda value: local_time(value, zone),
             problem=problem,
@@ -69,7 +70,7 @@ class AdminTaskController(Controller):
                 raise LendingError(f"There is nothing with id {raw_id[:20]!r} on these lists.")
             if what == "done":
                 done = await carrier.complete_task(item, actor, now, timezone=settings.timezone)
-                flash = f"Done: {done['text']}. The line is now {done['line_status']}."
+                flash = f"Done: {done.text}. The line is now {done.line_status}."
             elif what == "retry":
                 await carrier.retry_action(item, actor, now, timezone=settings.timezone)
                 flash = "Queued to be sent to the carrier again."
