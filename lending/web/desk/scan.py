@@ -20,11 +20,13 @@ from typing import Any
 from ...circulation import (
     LendingError,
     NotFound,
+    PartOutcome,
     card_standing,
     days_overdue,
     is_overdue,
     normalize_code,
 )
+from ...schemas.base import KitItemOut
 from ...services._common.render import zone
 from ...services.actors import Actor
 from ...services.circulation.loans import current_borrower
@@ -91,7 +93,7 @@ class Result:
     shelf_for: str | None = None  # "Put on hold shelf for <name>" when a hold takes the device
     # A checked-in loan's kit checklist (lending.web.desk.kit): the parts, the outcome chosen
     # for each, whether the device is damaged and why, and an error per field.
-    kit: list[dict[str, Any]] = field(default_factory=list)
+    kit: list[KitItemOut] = field(default_factory=list)
     kit_form: dict[str, Any] = field(default_factory=dict)
     todo: str = ""  # a key of ACTION_LABELS: the routing the clerk must act on
     todo_text: str = ""  # what to do, in one line (the to-do list's entry)
@@ -244,7 +246,7 @@ async def checkout_scan(
         return await _refusal(exc, title, code, patron), patron
     loan = reply["loan"]
     lines = [f"Due {when(loan['due_at'])}."]
-    parts = [item.get("name") or "" for item in reply.get("kit") or []]
+    parts = [item.name for item in reply.get("kit") or []]
     if parts:
         lines.append(f"Give with it: {', '.join(p for p in parts if p)}.")
     return Result(
@@ -333,7 +335,8 @@ async def _checkin_result(
         lines.append("Set it aside for repair: it has been sent to repair.")
         todo = ("repair", f"{code}: set it aside for repair.")
     elif device.get("status") == "in_processing":
-        steps = [s.get("name", "") for s in (reply.get("processing") or {}).get("steps", [])]
+        run = reply.get("processing")
+        steps = [s.name for s in run.steps] if run else []
         todo_steps = f" ({', '.join(steps)})" if steps else ""
         lines.append(f"Set it aside for its return-to-service steps{todo_steps}.")
         todo = ("processing", f"{code}: set it aside for return to service{todo_steps}.")
@@ -341,9 +344,9 @@ async def _checkin_result(
         lines.append("Put it back on the shelf.")
     kit = reply.get("kit") or []
     if kit:
-        names = ", ".join(item.get("name") or "" for item in kit)
+        names = ", ".join(item.name for item in kit)
         lines.append(f"Check its kit came back: {names}.")
-        short = [i.get("name") for i in kit if i.get("outcome") in ("missing", "damaged")]
+        short = [i.name for i in kit if i.outcome in (PartOutcome.MISSING, PartOutcome.DAMAGED)]
         if short:
             lines.append(f"Recorded as missing or damaged: {', '.join(short)}.")
             todo = todo or ("kit", f"{code}: kit part missing or damaged ({', '.join(short)}).")
