@@ -128,7 +128,7 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, float]:
     try:
         actor = Actor("bench", "admin")
         audit = await audits.start_audit(actor, NOW, branch_code="MAIN", location=None)
-        scans = await seed_scans(url, audit["id"], main_scans, unknown, dupes)
+        scans = await seed_scans(url, audit.id, main_scans, unknown, dupes)
         print(
             f"  seeded {args.devices:,} + {east} devices and {scans:,} scans in "
             f"{time.perf_counter() - started:.1f} s"
@@ -138,21 +138,21 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, float]:
         closed = await audits.close_audit(
             actor,
             NOW + timedelta(hours=2),
-            audit["id"],
+            audit.id,
             mark_missing_lost=True,
             reason="bench: not on the shelf",
         )
         figures["close_s"] = time.perf_counter() - t0
         figures["peak_mb"] = peak_mb()
         figures["peak_before_close_mb"] = before
-        print(f"  close_audit: {figures['close_s']:.2f} s, counts {closed['counts']}")
+        print(f"  close_audit: {figures['close_s']:.2f} s, counts {closed.counts}")
 
         # Single scans through the service: one small transaction each.
         other = await audits.start_audit(actor, NOW, branch_code="EAST", location=None)
         latencies = []
         for i in range(args.single_scans):
             t = time.perf_counter()
-            await audits.scan(actor, NOW, other["id"], f"E{1 + i % east}")
+            await audits.scan(actor, NOW, other.id, f"E{1 + i % east}")
             latencies.append(time.perf_counter() - t)
         latencies.sort()
         figures["scan_p50_ms"] = latencies[len(latencies) // 2] * 1000

@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 
+from ..circulation import PartStatus
 from ..circulation.permissions import Action
 from ..schemas.inventory import (
     KitPartIn,
@@ -76,7 +77,7 @@ class KitController(Controller):
     )
     async def remove(self, barcode: Barcode, part_id: Id, actor: ActorDep, now: Now) -> KitPartOut:
         return await kit_parts.update_part(
-            actor, now, code(barcode, "barcode"), part_id, {"status": "removed"}
+            actor, now, code(barcode, "barcode"), part_id, {"status": PartStatus.REMOVED}
         )
 
 

@@ -8,8 +8,16 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-from ..circulation import KINDS, FieldError, Invalid, normalize_code
+from ..circulation import (
+    KINDS,
+    FieldError,
+    Invalid,
+    PartOutcome,
+    ProcessingStatus,
+    normalize_code,
+)
 from ..circulation.codes import Code as ErrorCode
+from ..circulation.states import values
 
 Code = Annotated[
     str, Meta(min_length=1, max_length=80, description="barcode or card number, as scanned")
@@ -347,7 +355,7 @@ class ChargeBriefOut(Out):
     id: int
     kind: str
     amount: float
-    status: str
+    status: str  # a ChargeStatus
 
 
 class KitItemOut(Out):
@@ -357,8 +365,8 @@ class KitItemOut(Out):
     name: str
     barcode: str | None
     replacement_cost: float
-    outcome: Literal["out", "returned", "missing", "damaged"]
-    checked_at: str | None
+    outcome: Literal[values(*PartOutcome)]  # type: ignore[valid-type]
+    checked_at: datetime | None
     checked_by: str | None
     charge: ChargeBriefOut | None
 
@@ -366,16 +374,16 @@ class KitItemOut(Out):
 class ProcessingStepOut(Out):
     name: str
     done: bool
-    done_at: str | None
+    done_at: datetime | None
     done_by: str | None
 
 
 class ProcessingOut(Out):
     id: int
-    status: Literal["open", "done", "repair", "cancelled"]
+    status: Literal[values(*ProcessingStatus)]  # type: ignore[valid-type]
     loan: int | None
-    started_at: str
-    finished_at: str | None
+    started_at: datetime
+    finished_at: datetime | None
     finished_by: str | None
     steps: list[ProcessingStepOut]
     steps_left: list[str]
@@ -384,12 +392,12 @@ class ProcessingOut(Out):
 class MaintenanceOut(Out):
     id: int
     device: str | None
-    opened_at: str
+    opened_at: datetime
     opened_by: str
     problem: str
     cost: float
     resolution: str | None
-    resolved_at: str | None
+    resolved_at: datetime | None
     resolved_by: str | None
 
 

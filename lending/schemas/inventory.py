@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
+from ..circulation import PartStatus, ShelfAuditStatus
+from ..circulation.inventory import AUDIT_LISTS
+from ..circulation.states import values
 from .base import (
     Code,
     HoldOut,
@@ -23,6 +27,7 @@ from .base import (
 
 PartName = Annotated[str, Meta(min_length=1, max_length=100)]
 Problem = Annotated[str, Meta(min_length=1, max_length=2000)]
+PartStatusName = Literal[values(*PartStatus)]  # type: ignore[valid-type]
 StepNames = Annotated[list[Annotated[str, Meta(max_length=200)]], Meta(max_length=50)]
 
 # ---- requests ---------------------------------------------------------------------------
@@ -52,7 +57,7 @@ class KitPartPatch(Input):
     name: PartName | UnsetType = UNSET
     replacement_cost: Money | UnsetType = UNSET
     barcode: Code | None | UnsetType = UNSET
-    status: Literal["present", "missing", "damaged", "removed"] | UnsetType = UNSET
+    status: PartStatusName | UnsetType = UNSET
 
 
 class PartOutcomesIn(Input):
@@ -89,10 +94,10 @@ class AuditOut(Out):
     id: int
     branch: str
     location: str | None
-    status: Literal["open", "closed", "cancelled"]
-    started_at: str
+    status: Literal[values(*ShelfAuditStatus)]  # type: ignore[valid-type]
+    started_at: datetime
     started_by: str
-    closed_at: str | None
+    closed_at: datetime | None
     closed_by: str | None
     lost_reason: str | None
     counts: dict[str, int]  # found, other_branch, on_loan, unknown, duplicate, missing
@@ -107,13 +112,13 @@ class AuditItemDeviceOut(Out):
     location: str | None
 
 
-AuditListName = Literal["found", "other_branch", "on_loan", "unknown", "duplicate", "missing"]
+AuditListName = Literal[AUDIT_LISTS]  # type: ignore[valid-type]
 
 
 class AuditItemOut(Out):
     barcode: str
     list: AuditListName
-    scanned_at: str | None
+    scanned_at: datetime | None
     scanned_by: str | None
     device: AuditItemDeviceOut | None
     loan: int | None  # the open loan's id (on_loan: offer a checkin)
@@ -122,7 +127,7 @@ class AuditItemOut(Out):
 class ScanOut(Out):
     barcode: str
     list: AuditListName
-    scanned_at: str | None
+    scanned_at: datetime | None
     scanned_by: str | None
     device: AuditItemDeviceOut | None
     loan: LoanOut | None
@@ -149,7 +154,7 @@ class NotSeenOut(Out):
     status: str
     branch: str
     location: str | None
-    last_seen_at: str | None
+    last_seen_at: datetime | None
 
 
 class NotSeenList(Out):
@@ -162,7 +167,7 @@ class KitPartOut(Out):
     name: str
     barcode: str | None
     replacement_cost: float
-    status: Literal["present", "missing", "damaged", "removed"]
+    status: PartStatusName
 
 
 class KitPartList(Out):

@@ -217,7 +217,7 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
     await audit.record(
         actor, "checkout", barcode, now, details, patron_card=card_number, loan=loan_id
     )
-    kit = (await loan_kit(loan_id))["items"] if parts_out else []
+    kit = (await loan_kit(loan_id)).items if parts_out else []
     # The reply is built from what this transaction wrote (no read-back: it is the hot path).
     loan_row = {
         "id": loan_id,

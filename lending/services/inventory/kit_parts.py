@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ...circulation import Conflict, FieldError, Invalid, NotFound
+from ...circulation import Conflict, FieldError, Invalid, NotFound, PartStatus
 from ...circulation.codes import Code
 from ...circulation.inventory import PART_STATUSES
 from ...database import write_transaction
+from ...schemas.inventory import KitPartList, KitPartOut
 from ...tables import Device, KitPart
 from .._common import audit
 from .._common.guards import duplicate_is
@@ -20,24 +21,24 @@ from .devices import amount_to_cents, device_by_barcode
 __all__ = ["add_part", "kit_of_device", "update_part"]
 
 
-def part_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "barcode": row["barcode"],
-        "replacement_cost": cents_to_amount(row["replacement_cost_cents"]),
-        "status": row["status"],
-    }
+def part_view(row: dict[str, Any]) -> KitPartOut:
+    return KitPartOut(
+        id=row["id"],
+        name=row["name"],
+        barcode=row["barcode"],
+        replacement_cost=cents_to_amount(row["replacement_cost_cents"]),
+        status=PartStatus(row["status"]),
+    )
 
 
-async def kit_of_device(barcode: str) -> dict[str, Any]:
+async def kit_of_device(barcode: str) -> KitPartList:
     device = await device_by_barcode(barcode)
     rows = await (
         KitPart.select()
-        .where((KitPart.device == device["id"]) & (KitPart.status != "removed"))
+        .where((KitPart.device == device["id"]) & (KitPart.status != PartStatus.REMOVED))
         .order_by(KitPart.id)
     )
-    return {"items": [part_view(r) for r in rows], "total": len(rows)}
+    return KitPartList(items=[part_view(r) for r in rows], total=len(rows))
 
 
 def _bad_barcode(part_barcode: str | None) -> None:
@@ -54,7 +55,7 @@ async def _check_part_barcode(part_barcode: str | None) -> None:
 
 async def add_part(
     actor: Actor, now: datetime, barcode: str, *, name: str, cost: float, part_barcode: str | None
-) -> dict[str, Any]:
+) -> KitPartOut:
     _bad_barcode(part_barcode)
     async with write_transaction():
         device = await device_by_barcode(barcode)
@@ -71,7 +72,7 @@ async def add_part(
                     name=name.strip(),
                     barcode=part_barcode,
                     replacement_cost_cents=amount_to_cents(cost),
-                    status="present",
+                    status=PartStatus.PRESENT,
                     created_at=now,
                     updated_at=now,
                 )
@@ -82,7 +83,7 @@ async def add_part(
 
 async def update_part(
     actor: Actor, now: datetime, barcode: str, part_id: int, changes: dict[str, Any]
-) -> dict[str, Any]:
+) -> KitPartOut:
     values: dict[Any, Any] = {}
     if "name" in changes:
         values[KitPart.name] = changes["name"].strip()

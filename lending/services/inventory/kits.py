@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ...circulation import Conflict, FieldError, Invalid, NotFound
+from ...circulation import Conflict, FieldError, Invalid, NotFound, PartOutcome, PartStatus
 from ...circulation.codes import Code
 from ...circulation.inventory import (
     PART_CHARGE_KINDS,
@@ -14,29 +14,33 @@ from ...circulation.inventory import (
     part_outcomes,
     resolve_parts,
 )
+from ...circulation.states import ChargeStatus
 from ...database import is_postgres, write_transaction
+from ...schemas.base import ChargeBriefOut, KitItemOut
+from ...schemas.inventory import LoanKitOut
 from ...tables import Charge, Device, KitPart, Loan, LoanPart
 from .._common import audit
-from .._common.render import cents_to_amount, render_time
+from .._common.render import cents_to_amount, local_time
 from ..actors import Actor
 
 __all__ = ["loan_kit", "record_part_outcomes", "record_return", "send_out_parts"]
+
+# Checkout: every present part of the device goes out with the loan.
+SEND_OUT = (
+    "INSERT INTO loan_part (loan, part, outcome, charge, checked_at, checked_by) "
+    f"SELECT {{}}, id, '{PartOutcome.OUT}', NULL, NULL, '' FROM kit_part "
+    f"WHERE device = {{}} AND status = '{PartStatus.PRESENT}' RETURNING id"
+)
 
 
 async def send_out_parts(loan_id: int, device_id: int) -> int:
     """Checkout: record every present part of the device as gone out with the loan (one
     statement, inside the checkout's transaction). Returns how many."""
-    rows = await LoanPart.raw(
-        "INSERT INTO loan_part (loan, part, outcome, charge, checked_at, checked_by) "
-        "SELECT {}, id, 'out', NULL, NULL, '' FROM kit_part WHERE device = {} AND status = 'present' "
-        "RETURNING id",
-        loan_id,
-        device_id,
-    )
+    rows = await LoanPart.raw(SEND_OUT, loan_id, device_id)
     return len(rows)
 
 
-async def _checklist(loan_id: int) -> list[dict[str, Any]]:
+async def _checklist(loan_id: int) -> list[KitItemOut]:
     rows = await (
         LoanPart.select(
             LoanPart.id,
@@ -56,32 +60,32 @@ async def _checklist(loan_id: int) -> list[dict[str, Any]]:
     charges = {}
     if charge_ids:
         for c in await Charge.select().where(Charge.id.is_in(charge_ids)):
-            charges[c["id"]] = {
-                "id": c["id"],
-                "kind": c["kind"],
-                "amount": cents_to_amount(c["amount_cents"]),
-                "status": c["status"],
-            }
+            charges[c["id"]] = ChargeBriefOut(
+                id=c["id"],
+                kind=c["kind"],
+                amount=cents_to_amount(c["amount_cents"]),
+                status=ChargeStatus(c["status"]),
+            )
     return [
-        {
-            "part": r["part"],
-            "name": r["name"],
-            "barcode": r["barcode"],
-            "replacement_cost": cents_to_amount(r["cost"]),
-            "outcome": r["outcome"],
-            "checked_at": render_time(r["checked_at"], "UTC"),
-            "checked_by": r["checked_by"] or None,
-            "charge": charges.get(r["charge"]),
-        }
+        KitItemOut(
+            part=r["part"],
+            name=r["name"],
+            barcode=r["barcode"],
+            replacement_cost=cents_to_amount(r["cost"]),
+            outcome=PartOutcome(r["outcome"]),
+            checked_at=local_time(r["checked_at"], "UTC"),
+            checked_by=r["checked_by"] or None,
+            charge=charges.get(r["charge"]),
+        )
         for r in rows
     ]
 
 
-async def loan_kit(loan_id: int) -> dict[str, Any]:
+async def loan_kit(loan_id: int) -> LoanKitOut:
     if not await Loan.exists().where(Loan.id == loan_id):
         raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
     items = await _checklist(loan_id)
-    return {"loan": loan_id, "items": items, "total": len(items)}
+    return LoanKitOut(loan=loan_id, items=items, total=len(items))
 
 
 async def _set_outcome(
@@ -91,8 +95,8 @@ async def _set_outcome(
     note for the device when it is missing or damaged."""
     charge_id = lp["charge"]
     if charge_id is not None and outcome not in PART_CHARGE_KINDS:  # found after all
-        await Charge.update({Charge.status: "waived", Charge.closed_at: now}).where(
-            (Charge.id == charge_id) & (Charge.status == "open")
+        await Charge.update({Charge.status: ChargeStatus.WAIVED, Charge.closed_at: now}).where(
+            (Charge.id == charge_id) & (Charge.status == ChargeStatus.OPEN)
         )
         charge_id = None
     if outcome in PART_CHARGE_KINDS:
@@ -106,7 +110,7 @@ async def _set_outcome(
                     patron=loan["patron"],
                     kind=kind,
                     amount_cents=lp["cost"],
-                    status="open",
+                    status=ChargeStatus.OPEN,
                     created_at=now,
                 )
             ).returning(Charge.id)
@@ -119,7 +123,7 @@ async def _set_outcome(
             LoanPart.checked_by: actor.name,
         }
     ).where(LoanPart.id == lp["id"])
-    part_status = "present" if outcome == "returned" else outcome
+    part_status = PartStatus.PRESENT if outcome == PartOutcome.RETURNED else PartStatus(outcome)
     await KitPart.update({KitPart.status: part_status, KitPart.updated_at: now}).where(
         KitPart.id == lp["part"]
     )
@@ -181,15 +185,16 @@ async def record_return(
     device_id: int,
     missing: list[str],
     damaged: list[str],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[KitItemOut], list[dict[str, Any]]]:
     """Checkin: the parts that went out come back, except those reported missing or damaged.
-    Runs inside the checkin's transaction. Returns (checklist, notes)."""
+    Runs inside the checkin's transaction. Returns (checklist, notes); the notes are the
+    checkin's audit details about the parts (free-form, stored as JSON)."""
     rows = await _loan_parts(loan["id"])
     if not rows and not missing and not damaged:
         return [], []
     facts = _facts(rows)
     outcomes = part_outcomes(
-        [r["part"] for r in rows if r["outcome"] == "out"],
+        [r["part"] for r in rows if r["outcome"] == PartOutcome.OUT],
         resolve_parts(missing, facts, "missing_parts"),
         resolve_parts(damaged, facts, "damaged_parts"),
     )
@@ -205,7 +210,7 @@ async def record_part_outcomes(
     missing: list[str],
     damaged: list[str],
     returned: list[str],
-) -> dict[str, Any]:
+) -> LoanKitOut:
     """Record or correct part outcomes of a returned loan, while it is still the device's
     latest loan (a part found later is set `returned`, and its charge waived)."""
     async with write_transaction():
@@ -246,4 +251,4 @@ async def record_part_outcomes(
             loan=loan_id,
         )
         items = await _checklist(loan_id)
-    return {"loan": loan_id, "items": items, "total": len(items)}
+    return LoanKitOut(loan=loan_id, items=items, total=len(items))

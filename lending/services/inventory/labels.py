@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from ...circulation import FieldError, Invalid, NotFound, normalize_code
+from msgspec import Struct
+
+from ...circulation import DeviceStatus, FieldError, Invalid, NotFound, normalize_code
 from ...circulation.codes import Code
 from ...database import write_transaction
 from ...printing import (
@@ -45,6 +47,7 @@ from ..library.policies import valid_kind
 __all__ = [
     "DEFAULT_TEMPLATE",
     "MAX_LABELS",
+    "LabelDevice",
     "LabelFile",
     "LabelRequest",
     "SomeLabelsRefused",
@@ -52,6 +55,7 @@ __all__ = [
     "mark_printed",
     "print_labels",
     "render_labels",
+    "select_devices",
 ]
 
 DEFAULT_TEMPLATE = "avery-5160"
@@ -72,6 +76,28 @@ _COLUMNS = (
     Device.wifi_name,
     Device.wifi_password,
 )
+
+
+class LabelDevice(Struct, kw_only=True, frozen=True):
+    """A device as its label shows it."""
+
+    id: int
+    barcode: str
+    kind: str
+    model: str
+    wifi_name: str | None
+    wifi_password: str | None
+
+
+def _device(row: dict[str, Any]) -> LabelDevice:
+    return LabelDevice(
+        id=row["id"],
+        barcode=row["barcode"],
+        kind=row["kind"],
+        model=row["model"],
+        wifi_name=row["wifi_name"],
+        wifi_password=row["wifi_password"],
+    )
 
 
 @dataclass(frozen=True)
@@ -137,14 +163,14 @@ def _symbology(settings: Settings, symbology: str | None) -> str:
     return chosen
 
 
-def _content(settings: Settings, row: dict[str, Any]) -> LabelContent:
+def _content(settings: Settings, device: LabelDevice) -> LabelContent:
     return LabelContent(
-        code=row["barcode"],
-        kind=row["kind"],
-        model=row["model"],
+        code=device.barcode,
+        kind=device.kind,
+        model=device.model,
         library=settings.library_name,
-        wifi_name=row["wifi_name"],
-        wifi_password=row["wifi_password"],
+        wifi_name=device.wifi_name,
+        wifi_password=device.wifi_password,
         support_phone=settings.support_phone or settings.library_phone,
     )
 
@@ -178,7 +204,7 @@ async def _by_barcodes(raw: list[str]) -> list[dict[str, Any]]:
 
 
 async def _by_filters(request: LabelRequest, timezone: str) -> list[dict[str, Any]]:
-    conditions: list[Any] = [Device.status != "retired"]
+    conditions: list[Any] = [Device.status != DeviceStatus.RETIRED]
     if request.kind:
         conditions.append(Device.kind == valid_kind(request.kind))
     if request.branch:
@@ -192,7 +218,8 @@ async def _by_filters(request: LabelRequest, timezone: str) -> list[dict[str, An
     return await query.limit(MAX_LABELS + 1)
 
 
-async def select_devices(request: LabelRequest, timezone: str) -> list[dict[str, Any]]:
+async def select_devices(request: LabelRequest, timezone: str) -> list[LabelDevice]:
+    """The devices the request chooses, in order (a barcode given twice is there twice)."""
     filtered = (
         request.kind or request.branch or request.added_since is not None
     ) or request.needs_label is not None
@@ -217,7 +244,7 @@ async def select_devices(request: LabelRequest, timezone: str) -> list[dict[str,
             f"at most {MAX_LABELS} labels at a time; narrow the selection",
             Code.TOO_MANY_LABELS,
         )
-    return rows
+    return [_device(row) for row in rows]
 
 
 async def render_labels(
@@ -239,11 +266,11 @@ async def render_labels(
             Code.FORMAT_NOT_SUPPORTED,
         )
     check_start(template, request.start_at)
-    rows = await select_devices(request, settings.timezone)
-    contents = [_content(settings, row) for row in rows]
+    devices = await select_devices(request, settings.timezone)
+    contents = [_content(settings, device) for device in devices]
     labels, refused = _printable(template, contents, symbology)
     if not labels:  # nothing to print: refuse as a single label would be
-        check_codes([row["barcode"] for row in rows], symbology)
+        check_codes([device.barcode for device in devices], symbology)
         check_label(template, contents[0], symbology)
     if refused and not request.partial:
         raise SomeLabelsRefused(refused, len(labels))
@@ -340,7 +367,7 @@ async def device_label(
     rows = await Device.select(*_COLUMNS).where(Device.barcode == barcode)
     if not rows:
         raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
-    content = _content(settings, rows[0])
+    content = _content(settings, _device(rows[0]))
     if fmt == "svg":
         return label_svg(stock, content, chosen), MEDIA_TYPES["svg"]
     return label_png(stock, content, chosen), MEDIA_TYPES["png"]

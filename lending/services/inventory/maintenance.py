@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ...circulation import Conflict, NotFound
+from ...circulation import Conflict, DeviceStatus, NotFound, ProcessingStatus
 from ...circulation.codes import Code
 from ...database import is_postgres, write_transaction
+from ...schemas.base import MaintenanceOut
+from ...schemas.inventory import MaintenanceList, RepairResolvedOut
 from ...tables import Device, Loan, Maintenance, Processing
 from .._common import audit
-from .._common.render import cents_to_amount, render_time
+from .._common.render import cents_to_amount, local_time
 from ..actors import Actor
 from ..circulation.holds import hold_view, release_device_from_hold
 from ..circulation.lifecycle import move_on
@@ -20,24 +22,25 @@ from .devices import amount_to_cents, device_by_barcode
 
 __all__ = ["list_maintenance", "open_repair", "resolve_repair", "send_to_repair"]
 
-REPAIRABLE = ("available", "on_hold_shelf", "in_processing")
+REPAIRABLE = (DeviceStatus.AVAILABLE, DeviceStatus.ON_HOLD_SHELF, DeviceStatus.IN_PROCESSING)
 
 
-def maintenance_view(row: dict[str, Any], timezone: str) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "device": row.get("barcode"),
-        "opened_at": render_time(row["opened_at"], timezone),
-        "opened_by": row["opened_by"],
-        "problem": row["problem"],
-        "cost": cents_to_amount(row["cost_cents"]),
-        "resolution": row["resolution"] or None,
-        "resolved_at": render_time(row["resolved_at"], timezone),
-        "resolved_by": row["resolved_by"] or None,
-    }
+def maintenance_view(row: dict[str, Any], timezone: str) -> MaintenanceOut:
+    """A maintenance record (a row, with the device's `barcode` added) in the branch's zone."""
+    return MaintenanceOut(
+        id=row["id"],
+        device=row.get("barcode"),
+        opened_at=local_time(row["opened_at"], timezone),
+        opened_by=row["opened_by"],
+        problem=row["problem"],
+        cost=cents_to_amount(row["cost_cents"]),
+        resolution=row["resolution"] or None,
+        resolved_at=local_time(row["resolved_at"], timezone),
+        resolved_by=row["resolved_by"] or None,
+    )
 
 
-async def list_maintenance(barcode: str) -> dict[str, Any]:
+async def list_maintenance(barcode: str) -> MaintenanceList:
     device = await device_by_barcode(barcode)
     rows = (
         await Maintenance.select()
@@ -45,7 +48,7 @@ async def list_maintenance(barcode: str) -> dict[str, Any]:
         .order_by(Maintenance.id, ascending=False)
     )
     items = [maintenance_view({**r, "barcode": barcode}, device["branch_timezone"]) for r in rows]
-    return {"items": items, "total": len(items)}
+    return MaintenanceList(items=items, total=len(items))
 
 
 async def send_to_repair(
@@ -60,12 +63,12 @@ async def send_to_repair(
             Maintenance.resolution: "(closed: the device's status was changed by hand)",
         }
     ).where((Maintenance.device == device["id"]) & Maintenance.resolved_at.is_null())
-    await Processing.update({Processing.status: "repair", Processing.finished_at: now}).where(
-        (Processing.device == device["id"]) & (Processing.status == "open")
-    )
-    if device["status"] == "on_hold_shelf":
+    await Processing.update(
+        {Processing.status: ProcessingStatus.REPAIR, Processing.finished_at: now}
+    ).where((Processing.device == device["id"]) & (Processing.status == ProcessingStatus.OPEN))
+    if device["status"] == DeviceStatus.ON_HOLD_SHELF:
         await release_device_from_hold(actor, now, device["id"], reason="device_in_repair")
-    await Device.update({Device.status: "in_repair", Device.updated_at: now}).where(
+    await Device.update({Device.status: DeviceStatus.IN_REPAIR, Device.updated_at: now}).where(
         Device.id == device["id"]
     )
     rows = await Maintenance.insert(
@@ -102,7 +105,7 @@ async def _locked_device(barcode: str) -> dict[str, Any]:
 
 async def open_repair(
     actor: Actor, now: datetime, barcode: str, *, problem: str, cost: float | None
-) -> dict[str, Any]:
+) -> MaintenanceOut:
     async with write_transaction():
         device = await _locked_device(barcode)
         if await Loan.exists().where((Loan.device == device["id"]) & Loan.returned_at.is_null()):
@@ -127,7 +130,7 @@ async def resolve_repair(
     resolution: str,
     cost: float | None,
     retire: bool,
-) -> dict[str, Any]:
+) -> RepairResolvedOut:
     async with write_transaction():
         record = (
             await Maintenance.select(
@@ -150,7 +153,7 @@ async def resolve_repair(
             values[Maintenance.cost_cents] = amount_to_cents(cost, "cost")
         await Maintenance.update(values).where(Maintenance.id == maintenance_id)
         hold = None
-        if device["status"] != "in_repair":
+        if device["status"] != DeviceStatus.IN_REPAIR:
             status = device["status"]  # changed by hand meanwhile: leave it
         else:
             placed = await move_on(actor, now, device, retire=retire)
@@ -164,8 +167,8 @@ async def resolve_repair(
         )
         row = await Maintenance.select().where(Maintenance.id == maintenance_id).first()
         current = await device_by_barcode(device["barcode"])
-    return {
-        "maintenance": maintenance_view({**row, "barcode": device["barcode"]}, device["tz"]),
-        "status": current["status"],
-        "hold": hold_view(hold) if hold else None,
-    }
+    return RepairResolvedOut(
+        maintenance=maintenance_view({**row, "barcode": device["barcode"]}, device["tz"]),
+        status=DeviceStatus(current["status"]),
+        hold=hold_view(hold) if hold else None,
+    )

@@ -7,14 +7,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ...circulation import Conflict, FieldError, Invalid, NotFound
+from ...circulation import (
+    Conflict,
+    DeviceStatus,
+    FieldError,
+    Invalid,
+    NotFound,
+    ProcessingStatus,
+)
 from ...circulation.codes import Code
 from ...circulation.inventory import steps_left, valid_step_names
 from ...database import is_postgres, write_transaction
+from ...schemas.base import ProcessingOut, ProcessingStepOut
+from ...schemas.inventory import (
+    DeviceProcessingOut,
+    ProcessingQueue,
+    ProcessingQueueItemOut,
+    StepsDoneOut,
+    StepsOut,
+)
 from ...tables import Device, Processing, ProcessingStep, ServiceStep
 from .._common import audit
-from .._common.paging import Page, page_of
-from .._common.render import render_time
+from .._common.render import local_time
 from ..actors import Actor
 from ..circulation.holds import hold_view
 from ..circulation.lifecycle import move_on
@@ -33,17 +47,17 @@ __all__ = [
 ]
 
 
-async def get_steps(kind: str) -> dict[str, Any]:
+async def get_steps(kind: str) -> StepsOut:
     valid_kind(kind)
     rows = (
         await ServiceStep.select(ServiceStep.name)
         .where(ServiceStep.kind == kind)
         .order_by(ServiceStep.position)
     )
-    return {"kind": kind, "steps": [r["name"] for r in rows]}
+    return StepsOut(kind=kind, steps=[r["name"] for r in rows])
 
 
-async def put_steps(actor: Actor, now: datetime, kind: str, names: list[str]) -> dict[str, Any]:
+async def put_steps(actor: Actor, now: datetime, kind: str, names: list[str]) -> StepsOut:
     """Replace a kind's steps (an empty list: devices of the kind go straight back into
     service). Devices already in processing keep the steps they started with."""
     valid_kind(kind)
@@ -55,7 +69,7 @@ async def put_steps(actor: Actor, now: datetime, kind: str, names: list[str]) ->
                 *[ServiceStep(kind=kind, position=i, name=n) for i, n in enumerate(steps, 1)]
             )
         await audit.record(actor, "service_steps_updated", kind, now, {"steps": steps})
-    return {"kind": kind, "steps": steps}
+    return StepsOut(kind=kind, steps=steps)
 
 
 async def kind_has_steps(kind: str) -> bool:
@@ -65,11 +79,11 @@ async def kind_has_steps(kind: str) -> bool:
 async def start_processing(device_id: int, loan_id: int | None, now: datetime) -> None:
     """Open a run with the kind's current steps (inside the caller's transaction). The caller
     sets the device `in_processing`; an older open run of the device is cancelled."""
-    await Processing.update({Processing.status: "cancelled", Processing.finished_at: now}).where(
-        (Processing.device == device_id) & (Processing.status == "open")
-    )
+    await Processing.update(
+        {Processing.status: ProcessingStatus.CANCELLED, Processing.finished_at: now}
+    ).where((Processing.device == device_id) & (Processing.status == ProcessingStatus.OPEN))
     inserted = await Processing.insert(
-        Processing(device=device_id, loan=loan_id, status="open", started_at=now)
+        Processing(device=device_id, loan=loan_id, status=ProcessingStatus.OPEN, started_at=now)
     ).returning(Processing.id)
     await ProcessingStep.raw(
         "INSERT INTO processing_step (processing, position, name, done_at, done_by) "
@@ -80,7 +94,8 @@ async def start_processing(device_id: int, loan_id: int | None, now: datetime) -
     )
 
 
-async def _run_view(run: dict[str, Any], timezone: str) -> dict[str, Any]:
+async def _run_fields(run: dict[str, Any], timezone: str) -> dict[str, Any]:
+    """The fields of a run's ProcessingOut (a queue item adds the device's)."""
     steps = (
         await ProcessingStep.select()
         .where(ProcessingStep.processing == run["id"])
@@ -88,35 +103,39 @@ async def _run_view(run: dict[str, Any], timezone: str) -> dict[str, Any]:
     )
     return {
         "id": run["id"],
-        "status": run["status"],
+        "status": ProcessingStatus(run["status"]),
         "loan": run["loan"],
-        "started_at": render_time(run["started_at"], timezone),
-        "finished_at": render_time(run["finished_at"], timezone),
+        "started_at": local_time(run["started_at"], timezone),
+        "finished_at": local_time(run["finished_at"], timezone),
         "finished_by": run["finished_by"] or None,
         "steps": [
-            {
-                "name": s["name"],
-                "done": s["done_at"] is not None,
-                "done_at": render_time(s["done_at"], timezone),
-                "done_by": s["done_by"] or None,
-            }
+            ProcessingStepOut(
+                name=s["name"],
+                done=s["done_at"] is not None,
+                done_at=local_time(s["done_at"], timezone),
+                done_by=s["done_by"] or None,
+            )
             for s in steps
         ],
         "steps_left": steps_left([(s["name"], s["done_at"] is not None) for s in steps]),
     }
 
 
-async def current_processing(device_id: int, timezone: str) -> dict[str, Any] | None:
+async def _run_view(run: dict[str, Any], timezone: str) -> ProcessingOut:
+    return ProcessingOut(**await _run_fields(run, timezone))
+
+
+async def current_processing(device_id: int, timezone: str) -> ProcessingOut | None:
     """The device's open run, or None."""
     run = (
         await Processing.select()
-        .where((Processing.device == device_id) & (Processing.status == "open"))
+        .where((Processing.device == device_id) & (Processing.status == ProcessingStatus.OPEN))
         .first()
     )
     return await _run_view(run, timezone) if run else None
 
 
-async def processing_of_device(barcode: str) -> dict[str, Any]:
+async def processing_of_device(barcode: str) -> DeviceProcessingOut:
     """The device's open run, else its latest one (null when it never went through one)."""
     device = await device_by_barcode(barcode)
     tz = device["branch_timezone"]
@@ -126,16 +145,18 @@ async def processing_of_device(barcode: str) -> dict[str, Any]:
         .order_by(Processing.id, ascending=False)
         .first()
     )
-    return {
-        "device": barcode,
-        "status": device["status"],
-        "processing": await _run_view(run, tz) if run else None,
-    }
+    return DeviceProcessingOut(
+        device=barcode,
+        status=DeviceStatus(device["status"]),
+        processing=await _run_view(run, tz) if run else None,
+    )
 
 
-async def list_processing(*, branch: str | None, kind: str | None, limit: int, offset: int) -> Page:
+async def list_processing(
+    *, branch: str | None, kind: str | None, limit: int, offset: int
+) -> ProcessingQueue:
     """The return-to-service work queue: devices in processing, oldest first."""
-    conditions = [Processing.status == "open"]
+    conditions = [Processing.status == ProcessingStatus.OPEN]
     if branch:
         conditions.append(Processing.device.branch.code == branch)
     if kind:
@@ -154,16 +175,18 @@ async def list_processing(*, branch: str | None, kind: str | None, limit: int, o
         .limit(limit)
         .offset(offset)
     )
-    items = []
-    for r in rows:
-        view = await _run_view(r, r["tz"])
-        items.append({"device": r["barcode"], "kind": r["kind"], "branch": r["branch"], **view})
-    return page_of(items, await Processing.count().where(*conditions))
+    items = [
+        ProcessingQueueItemOut(
+            device=r["barcode"], kind=r["kind"], branch=r["branch"], **await _run_fields(r, r["tz"])
+        )
+        for r in rows
+    ]
+    return ProcessingQueue(items=items, total=await Processing.count().where(*conditions))
 
 
 async def complete_steps(
     actor: Actor, now: datetime, barcode: str, names: list[str]
-) -> dict[str, Any]:
+) -> StepsDoneOut:
     """Mark steps done (who and when); steps already done keep their first record. When none
     is left the device goes to the next waiting hold or back to available."""
     async with write_transaction():
@@ -175,10 +198,12 @@ async def complete_steps(
             raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
         run = (
             await Processing.select()
-            .where((Processing.device == device["id"]) & (Processing.status == "open"))
+            .where(
+                (Processing.device == device["id"]) & (Processing.status == ProcessingStatus.OPEN)
+            )
             .first()
         )
-        if run is None or device["status"] != "in_processing":
+        if run is None or device["status"] != DeviceStatus.IN_PROCESSING:
             raise Conflict(f"Device {barcode} is not in processing.", Code.NOT_IN_PROCESSING)
         steps = await ProcessingStep.select().where(ProcessingStep.processing == run["id"])
         by_name = {s["name"].casefold(): s for s in steps}
@@ -202,7 +227,7 @@ async def complete_steps(
         if not left:
             await Processing.update(
                 {
-                    Processing.status: "done",
+                    Processing.status: ProcessingStatus.DONE,
                     Processing.finished_at: now,
                     Processing.finished_by: actor.name,
                 }
@@ -214,9 +239,9 @@ async def complete_steps(
         row = await device_by_barcode(barcode)
         run = await Processing.select().where(Processing.id == run["id"]).first()
         view = await _run_view(run, row["branch_timezone"])
-    return {
-        "device": barcode,
-        "status": row["status"],
-        "processing": view,
-        "hold": hold_view(hold) if hold else None,
-    }
+    return StepsDoneOut(
+        device=barcode,
+        status=DeviceStatus(row["status"]),
+        processing=view,
+        hold=hold_view(hold) if hold else None,
+    )

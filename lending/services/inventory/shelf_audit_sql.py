@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ...circulation.inventory import EXPECTED_ON_SHELF
+from ...circulation import DeviceStatus, HoldStatus, ProcessingStatus, ShelfAuditStatus
+from ...circulation.inventory import (
+    AUDIT_LISTS,
+    DUPLICATE,
+    EXPECTED_ON_SHELF,
+    FOUND,
+    MISSING,
+    ON_LOAN,
+    OTHER_BRANCH,
+    UNKNOWN,
+)
 from ...tables import AuditItem
 
 __all__ = ["count_lists", "expected_condition", "list_rows", "missing_rows"]
@@ -15,13 +25,13 @@ _STATUSES = ", ".join(f"'{s}'" for s in EXPECTED_ON_SHELF)
 
 # The list a scan belongs to: frozen at close; while the audit is open it follows the device's
 # current state (a device checked in since its scan moves from on_loan to found).
-LIST_CASE = """CASE WHEN a.status <> 'open' OR i.result IN ('duplicate', 'unknown', 'missing')
-                THEN i.result
-            WHEN i.device IS NULL THEN 'unknown'
+LIST_CASE = f"""CASE WHEN a.status <> '{ShelfAuditStatus.OPEN}'
+                OR i.result IN ('{DUPLICATE}', '{UNKNOWN}', '{MISSING}') THEN i.result
+            WHEN i.device IS NULL THEN '{UNKNOWN}'
             WHEN EXISTS (SELECT 1 FROM loan l WHERE l.device = i.device AND l.returned_at IS NULL)
-                THEN 'on_loan'
-            WHEN d.branch <> a.branch THEN 'other_branch'
-            ELSE 'found' END"""
+                THEN '{ON_LOAN}'
+            WHEN d.branch <> a.branch THEN '{OTHER_BRANCH}'
+            ELSE '{FOUND}' END"""
 FROM_ITEMS = """
 FROM audit_item i JOIN shelf_audit a ON a.id = i.audit
 LEFT JOIN device d ON d.id = i.device LEFT JOIN branch b ON b.id = d.branch
@@ -52,10 +62,10 @@ def _time(value: Any) -> datetime | None:
 
 
 async def list_rows(audit: dict[str, Any], name: str | None, limit: int, offset: int) -> list:
-    if name == "missing" and audit["status"] == "open":
+    if name == MISSING and audit["status"] == ShelfAuditStatus.OPEN:
         return await missing_rows(audit, limit, offset)
     args: list[Any] = [audit["id"]]
-    if name and audit["status"] != "open":  # frozen: the stored result is the list
+    if name and audit["status"] != ShelfAuditStatus.OPEN:  # frozen: the stored result is the list
         sql = f"SELECT * FROM ({CLASSIFIED} AND i.result = {{}}) x"
         args.append(name)
     elif name:
@@ -75,7 +85,7 @@ async def missing_rows(audit: dict[str, Any], limit: int, offset: int) -> list:
     sql = (
         "SELECT NULL AS id, d.barcode, NULL AS scanned_at, '' AS scanned_by, "
         "d.barcode AS device_barcode, d.kind, d.model, d.status, d.location, "
-        "b.code AS device_branch, b.timezone AS timezone, NULL AS loan_id, 'missing' AS list "
+        f"b.code AS device_branch, b.timezone AS timezone, NULL AS loan_id, '{MISSING}' AS list "
         "FROM device d JOIN branch b ON b.id = d.branch WHERE "
         + expected_condition(audit["location"])
         + " AND NOT EXISTS (SELECT 1 FROM audit_item i WHERE i.audit = {} AND i.device = d.id)"
@@ -85,16 +95,14 @@ async def missing_rows(audit: dict[str, Any], limit: int, offset: int) -> list:
 
 
 async def count_lists(audit: dict[str, Any]) -> dict[str, int]:
-    from ...circulation.inventory import AUDIT_LISTS
-
-    if audit["status"] == "open":
+    if audit["status"] == ShelfAuditStatus.OPEN:
         sql = f"SELECT x.list, count(*) AS n FROM (SELECT {LIST_CASE} AS list {FROM_ITEMS}) x"
     else:
         sql = "SELECT x.result AS list, count(*) AS n FROM audit_item x WHERE x.audit = {}"
     rows = await AuditItem.raw(sql + " GROUP BY list", audit["id"])
     counts = dict.fromkeys(AUDIT_LISTS, 0)
     counts.update({r["list"]: r["n"] for r in rows})
-    if audit["status"] == "open":
+    if audit["status"] == ShelfAuditStatus.OPEN:
         missing = await AuditItem.raw(
             "SELECT count(*) AS n FROM device d WHERE "
             + expected_condition(audit["location"])
@@ -102,7 +110,7 @@ async def count_lists(audit: dict[str, Any]) -> dict[str, int]:
             *_expected_args(audit),
             audit["id"],
         )
-        counts["missing"] = missing[0]["n"]
+        counts[MISSING] = missing[0]["n"]
     return counts
 
 
@@ -115,41 +123,43 @@ _OPEN_LOAN = (
 _HOME = "(SELECT d.branch FROM device d WHERE d.id = audit_item.device)"
 _SCANNED = "audit = {} AND device IS NOT NULL AND result IN "
 RECLASSIFY = [
-    f"UPDATE audit_item SET result = 'on_loan' "
-    f"WHERE {_SCANNED}('found', 'other_branch') AND {_OPEN_LOAN}",
-    f"UPDATE audit_item SET result = 'other_branch' "
-    f"WHERE {_SCANNED}('found', 'on_loan') AND NOT {_OPEN_LOAN} AND {_HOME} <> {{}}",
-    f"UPDATE audit_item SET result = 'found' "
-    f"WHERE {_SCANNED}('on_loan', 'other_branch') AND NOT {_OPEN_LOAN} AND {_HOME} = {{}}",
+    f"UPDATE audit_item SET result = '{ON_LOAN}' "
+    f"WHERE {_SCANNED}('{FOUND}', '{OTHER_BRANCH}') AND {_OPEN_LOAN}",
+    f"UPDATE audit_item SET result = '{OTHER_BRANCH}' "
+    f"WHERE {_SCANNED}('{FOUND}', '{ON_LOAN}') AND NOT {_OPEN_LOAN} AND {_HOME} <> {{}}",
+    f"UPDATE audit_item SET result = '{FOUND}' "
+    f"WHERE {_SCANNED}('{ON_LOAN}', '{OTHER_BRANCH}') AND NOT {_OPEN_LOAN} AND {_HOME} = {{}}",
 ]
 
 # Last seen: the latest scan of each device, never moving a later sighting back.
-LAST_SEEN = """
+LAST_SEEN = f"""
 UPDATE device SET last_seen_at = s.seen
 FROM (SELECT i.device, max(i.scanned_at) AS seen FROM audit_item i
-      WHERE i.audit = {} AND i.device IS NOT NULL AND i.result <> 'missing'
+      WHERE i.audit = {{}} AND i.device IS NOT NULL AND i.result <> '{MISSING}'
       GROUP BY i.device) s
 WHERE device.id = s.device AND (device.last_seen_at IS NULL OR device.last_seen_at < s.seen)"""
 
-MISSING = "SELECT i.device FROM audit_item i WHERE i.audit = {} AND i.result = 'missing'"
+MISSING_DEVICES = (
+    f"SELECT i.device FROM audit_item i WHERE i.audit = {{}} AND i.result = '{MISSING}'"
+)
 
 LOST_EVENTS = f"""
 INSERT INTO event (at, actor, action, subject, details, patron_card, loan)
 SELECT {{}}, {{}}, 'marked_lost', d.barcode, {{}}, NULL, NULL FROM device d
-WHERE d.id IN ({MISSING}) AND d.status IN ({_STATUSES})"""
+WHERE d.id IN ({MISSING_DEVICES}) AND d.status IN ({_STATUSES})"""
 
 LOST_HOLDS = f"""
-UPDATE hold SET status = 'waiting', device = NULL, ready_until = NULL
-WHERE status = 'ready' AND device IN ({MISSING})"""
+UPDATE hold SET status = '{HoldStatus.WAITING}', device = NULL, ready_until = NULL
+WHERE status = '{HoldStatus.READY}' AND device IN ({MISSING_DEVICES})"""
 
 LOST_PROCESSING = f"""
-UPDATE processing SET status = 'cancelled', finished_at = {{}}
-WHERE status = 'open' AND device IN ({MISSING})"""
+UPDATE processing SET status = '{ProcessingStatus.CANCELLED}', finished_at = {{}}
+WHERE status = '{ProcessingStatus.OPEN}' AND device IN ({MISSING_DEVICES})"""
 
 LOST_DEVICES = f"""
-UPDATE device SET status = 'lost', updated_at = {{}},
+UPDATE device SET status = '{DeviceStatus.LOST}', updated_at = {{}},
        notes = CASE WHEN notes = '' THEN {{}} ELSE notes || {{}} END
-WHERE id IN ({MISSING}) AND status IN ({_STATUSES})"""
+WHERE id IN ({MISSING_DEVICES}) AND status IN ({_STATUSES})"""
 
 
 async def close_statements(
@@ -163,7 +173,7 @@ async def close_statements(
     await AuditItem.raw(RECLASSIFY[2], a, audit["branch"])
     await AuditItem.raw(
         "INSERT INTO audit_item (audit, barcode, device, result, scanned_at, scanned_by) "
-        "SELECT {}, d.barcode, d.id, 'missing', NULL, '' FROM device d WHERE "
+        f"SELECT {{}}, d.barcode, d.id, '{MISSING}', NULL, '' FROM device d WHERE "
         + expected_condition(audit["location"])
         + " AND NOT EXISTS (SELECT 1 FROM audit_item i WHERE i.audit = {} AND i.device = d.id)",
         a,

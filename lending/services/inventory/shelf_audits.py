@@ -8,15 +8,23 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ...circulation import Conflict, FieldError, Invalid, NotFound
+from ...circulation import Conflict, FieldError, Invalid, NotFound, ShelfAuditStatus
 from ...circulation.codes import Code
-from ...circulation.inventory import AUDIT_LISTS, classify_scan
+from ...circulation.inventory import AUDIT_LISTS, DUPLICATE, MISSING, classify_scan
 from ...database import is_postgres, write_transaction
+from ...schemas.inventory import (
+    AuditClosedOut,
+    AuditItemDeviceOut,
+    AuditItemList,
+    AuditItemOut,
+    AuditList,
+    AuditOut,
+    ScanOut,
+)
 from ...tables import AuditItem, Device, Loan, ShelfAudit
 from .._common import audit as trail
 from .._common.guards import duplicate_is, unique_violation
-from .._common.paging import Page, page_of
-from .._common.render import render_time
+from .._common.render import local_time
 from ..actors import Actor
 from ..circulation.loans import loan_rows, loan_view
 from ..library.branches import branch_by_code
@@ -40,41 +48,48 @@ AUDIT_COLUMNS = (
 CLOSE_RESPONSE_MISSING = 500
 
 
-def audit_view(row: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
+def _audit_fields(row: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
     tz = row["timezone"]
     return {
         "id": row["id"],
         "branch": row["branch_code"],
         "location": row["location"] or None,
-        "status": row["status"],
-        "started_at": render_time(row["started_at"], tz),
+        "status": ShelfAuditStatus(row["status"]),
+        "started_at": local_time(row["started_at"], tz),
         "started_by": row["started_by"],
-        "closed_at": render_time(row["closed_at"], tz),
+        "closed_at": local_time(row["closed_at"], tz),
         "closed_by": row["closed_by"] or None,
         "lost_reason": row["lost_reason"],
         "counts": counts,
     }
 
 
-def item_view(row: dict[str, Any], timezone: str) -> dict[str, Any]:
-    known = row["device_barcode"] is not None
-    return {
-        "barcode": row["barcode"],
-        "list": row["list"],
-        "scanned_at": render_time(row["scanned_at"], timezone),
-        "scanned_by": row["scanned_by"] or None,
-        "device": {
-            "barcode": row["device_barcode"],
-            "kind": row["kind"],
-            "model": row["model"],
-            "status": row["status"],
-            "branch": row["device_branch"],
-            "location": row["location"] or None,
-        }
-        if known
-        else None,
-        "loan": row.get("loan_id"),
-    }
+def audit_view(row: dict[str, Any], counts: dict[str, int]) -> AuditOut:
+    return AuditOut(**_audit_fields(row, counts))
+
+
+def _device(row: dict[str, Any]) -> AuditItemDeviceOut | None:
+    if row["device_barcode"] is None:
+        return None
+    return AuditItemDeviceOut(
+        barcode=row["device_barcode"],
+        kind=row["kind"],
+        model=row["model"],
+        status=row["status"],
+        branch=row["device_branch"],
+        location=row["location"] or None,
+    )
+
+
+def item_view(row: dict[str, Any], timezone: str) -> AuditItemOut:
+    return AuditItemOut(
+        barcode=row["barcode"],
+        list=row["list"],
+        scanned_at=local_time(row["scanned_at"], timezone),
+        scanned_by=row["scanned_by"] or None,
+        device=_device(row),
+        loan=row.get("loan_id"),
+    )
 
 
 async def _audit(audit_id: int, *, lock: str | None = None) -> dict[str, Any]:
@@ -88,13 +103,13 @@ async def _audit(audit_id: int, *, lock: str | None = None) -> dict[str, Any]:
 
 
 def _must_be_open(row: dict[str, Any]) -> None:
-    if row["status"] != "open":
+    if row["status"] != ShelfAuditStatus.OPEN:
         raise Conflict(f"Shelf audit {row['id']} is {row['status']}.", Code.AUDIT_CLOSED)
 
 
 async def start_audit(
     actor: Actor, now: datetime, *, branch_code: str, location: str | None
-) -> dict[str, Any]:
+) -> AuditOut:
     location = (location or "").strip()
     async with write_transaction():
         branch = await branch_by_code(branch_code, field="branch")
@@ -105,7 +120,7 @@ async def start_audit(
         if await ShelfAudit.exists().where(
             (ShelfAudit.branch == branch["id"])
             & (ShelfAudit.location == location)
-            & (ShelfAudit.status == "open")
+            & (ShelfAudit.status == ShelfAuditStatus.OPEN)
         ):
             raise busy
         with duplicate_is(busy):
@@ -113,7 +128,7 @@ async def start_audit(
                 ShelfAudit(
                     branch=branch["id"],
                     location=location,
-                    status="open",
+                    status=ShelfAuditStatus.OPEN,
                     started_at=now,
                     started_by=actor.name,
                 )
@@ -126,12 +141,14 @@ async def start_audit(
     return audit_view(row, await count_lists(row))
 
 
-async def get_audit(audit_id: int) -> dict[str, Any]:
+async def get_audit(audit_id: int) -> AuditOut:
     row = await _audit(audit_id)
     return audit_view(row, await count_lists(row))
 
 
-async def list_audits(*, branch: str | None, status: str | None, limit: int, offset: int) -> Page:
+async def list_audits(
+    *, branch: str | None, status: str | None, limit: int, offset: int
+) -> AuditList:
     conditions = []
     if branch:
         conditions.append(ShelfAudit.branch.code == branch)
@@ -146,23 +163,26 @@ async def list_audits(*, branch: str | None, status: str | None, limit: int, off
     for r in rows:
         summary = r["summary"]
         counts = json.loads(summary) if isinstance(summary, str) else (summary or {})
-        items.append(audit_view(r, counts if r["status"] == "closed" else await count_lists(r)))
-    return page_of(items, await count)
+        closed = r["status"] == ShelfAuditStatus.CLOSED
+        items.append(audit_view(r, counts if closed else await count_lists(r)))
+    return AuditList(items=items, total=await count)
 
 
-async def list_audit_items(audit_id: int, name: str | None, limit: int, offset: int) -> Page:
+async def list_audit_items(
+    audit_id: int, name: str | None, limit: int, offset: int
+) -> AuditItemList:
     if name is not None and name not in AUDIT_LISTS:
         raise Invalid(FieldError("list", f"must be one of {', '.join(AUDIT_LISTS)}"))
     row = await _audit(audit_id)
     rows = await list_rows(row, name, limit, offset)
     counts = await count_lists(row)
-    total = counts[name] if name else sum(v for k, v in counts.items() if k != "missing")
-    if name is None and row["status"] != "open":
-        total += counts["missing"]
-    return page_of([item_view(r, row["timezone"]) for r in rows], total)
+    total = counts[name] if name else sum(v for k, v in counts.items() if k != MISSING)
+    if name is None and row["status"] != ShelfAuditStatus.OPEN:
+        total += counts[MISSING]
+    return AuditItemList(items=[item_view(r, row["timezone"]) for r in rows], total=total)
 
 
-async def _scan_once(actor: Actor, now: datetime, audit_id: int, barcode: str) -> dict[str, Any]:
+async def _scan_once(actor: Actor, now: datetime, audit_id: int, barcode: str) -> ScanOut:
     async with write_transaction():
         row = await _audit(audit_id, lock="SHARE")  # a close waits for scans in flight
         _must_be_open(row)
@@ -174,7 +194,7 @@ async def _scan_once(actor: Actor, now: datetime, audit_id: int, barcode: str) -
         already = await AuditItem.exists().where(
             (AuditItem.audit == audit_id)
             & (AuditItem.barcode == barcode)
-            & (AuditItem.result != "duplicate")
+            & (AuditItem.result != DUPLICATE)
         )
         loans = []
         if device is not None:
@@ -198,12 +218,18 @@ async def _scan_once(actor: Actor, now: datetime, audit_id: int, barcode: str) -
         listed = await AuditItem.raw(
             f"SELECT * FROM ({CLASSIFIED}) x WHERE x.id = {{}}", audit_id, inserted[0]["id"]
         )
-    view = item_view({**listed[0], "list": result}, row["timezone"])
-    view["loan"] = loan_view(loans[0], now) if loans else None
-    return view
+    item = {**listed[0], "list": result}
+    return ScanOut(
+        barcode=item["barcode"],
+        list=result,
+        scanned_at=local_time(item["scanned_at"], row["timezone"]),
+        scanned_by=item["scanned_by"] or None,
+        device=_device(item),
+        loan=loan_view(loans[0], now) if loans else None,
+    )
 
 
-async def scan(actor: Actor, now: datetime, audit_id: int, barcode: str) -> dict[str, Any]:
+async def scan(actor: Actor, now: datetime, audit_id: int, barcode: str) -> ScanOut:
     """Record one scan. Two scanners sending the same barcode at once: the database lets one
     be first, and the other is retried and recorded as a duplicate."""
     try:
@@ -216,7 +242,7 @@ async def scan(actor: Actor, now: datetime, audit_id: int, barcode: str) -> dict
 
 async def close_audit(
     actor: Actor, now: datetime, audit_id: int, *, mark_missing_lost: bool, reason: str | None
-) -> dict[str, Any]:
+) -> AuditClosedOut:
     reason = (reason or "").strip() or None
     if mark_missing_lost and reason is None:
         raise Invalid(FieldError("reason", "give a reason to mark the missing devices lost"))
@@ -228,7 +254,7 @@ async def close_audit(
         await close_statements(row, now, actor.name, lost_reason, details)
         await ShelfAudit.update(
             {
-                ShelfAudit.status: "closed",
+                ShelfAudit.status: ShelfAuditStatus.CLOSED,
                 ShelfAudit.closed_at: now,
                 ShelfAudit.closed_by: actor.name,
                 ShelfAudit.lost_reason: lost_reason,
@@ -246,19 +272,19 @@ async def close_audit(
             now,
             {"audit": audit_id, "counts": counts, "marked_lost": lost_reason is not None},
         )
-        missing = await list_rows(row, "missing", CLOSE_RESPONSE_MISSING, 0)
-    view = audit_view(row, counts)
-    view["missing"] = [item_view(r, row["timezone"]) for r in missing]
-    return view
+        missing = await list_rows(row, MISSING, CLOSE_RESPONSE_MISSING, 0)
+    return AuditClosedOut(
+        **_audit_fields(row, counts), missing=[item_view(r, row["timezone"]) for r in missing]
+    )
 
 
-async def cancel_audit(actor: Actor, now: datetime, audit_id: int) -> dict[str, Any]:
+async def cancel_audit(actor: Actor, now: datetime, audit_id: int) -> AuditOut:
     async with write_transaction():
         row = await _audit(audit_id, lock="UPDATE")
         _must_be_open(row)
         await ShelfAudit.update(
             {
-                ShelfAudit.status: "cancelled",
+                ShelfAudit.status: ShelfAuditStatus.CANCELLED,
                 ShelfAudit.closed_at: now,
                 ShelfAudit.closed_by: actor.name,
             }

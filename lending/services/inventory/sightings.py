@@ -7,12 +7,16 @@ from datetime import datetime
 
 from piccolo.query import OrderByRaw
 
+from ...circulation import DeviceStatus
 from ...circulation.inventory import not_seen_since
+from ...schemas.inventory import NotSeenList, NotSeenOut
 from ...tables import Device
-from .._common.paging import Page, page_of
-from .._common.render import render_time
+from .._common.render import local_time
 
 __all__ = ["not_seen"]
+
+# Devices not expected on any shelf: the report leaves them out unless asked by status.
+OFF_THE_SHELF = [DeviceStatus.ON_LOAN, DeviceStatus.LOST, DeviceStatus.RETIRED]
 
 
 async def not_seen(
@@ -24,7 +28,7 @@ async def not_seen(
     status: str | None,
     limit: int,
     offset: int,
-) -> Page:
+) -> NotSeenList:
     """Devices not seen (checked in or scanned in an audit) for `days` days; a device never
     seen counts from when it was added. Without `status`: every device that should be on a
     shelf somewhere (not on loan, lost or retired)."""
@@ -36,7 +40,7 @@ async def not_seen(
     if status:
         conditions.append(Device.status == status)
     else:
-        conditions.append(Device.status.not_in(["on_loan", "lost", "retired"]))
+        conditions.append(Device.status.not_in(OFF_THE_SHELF))
     if branch:
         conditions.append(Device.branch.code == branch)
     if kind:
@@ -59,15 +63,15 @@ async def not_seen(
         .offset(offset)
     )
     items = [
-        {
-            "barcode": r["barcode"],
-            "kind": r["kind"],
-            "model": r["model"],
-            "status": r["status"],
-            "branch": r["branch"],
-            "location": r["location"] or None,
-            "last_seen_at": render_time(r["last_seen_at"], r["tz"]),
-        }
+        NotSeenOut(
+            barcode=r["barcode"],
+            kind=r["kind"],
+            model=r["model"],
+            status=r["status"],
+            branch=r["branch"],
+            location=r["location"] or None,
+            last_seen_at=local_time(r["last_seen_at"], r["tz"]),
+        )
         for r in rows
     ]
-    return page_of(items, await Device.count().where(*conditions))
+    return NotSeenList(items=items, total=await Device.count().where(*conditions))

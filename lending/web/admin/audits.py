@@ -14,10 +14,12 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from ...circulation import KINDS, Conflict, Invalid, LendingError, NotFound
+from ...circulation import KINDS, Conflict, Invalid, LendingError, NotFound, ShelfAuditStatus
 from ...circulation.codes import Code
+from ...circulation.inventory import DUPLICATE, FOUND, MISSING, ON_LOAN, OTHER_BRANCH, UNKNOWN
 from ...circulation.permissions import Action
 from ...schemas.base import MAX_ID
+from ...schemas.inventory import AuditItemOut, AuditOut, NotSeenList, ScanOut
 from ...services.actors import Actor
 from ...services.inventory import shelf_audits as audits
 from ...services.inventory import sightings
@@ -34,22 +36,22 @@ MAX_LOCATION = 100  # as the API (lending/http/schemas.py Location)
 MAX_BRANCH = 100
 MAX_REASON = 500  # as AuditCloseIn.reason
 LIST_LIMIT = 500  # items shown per list (the count is always the full one)
-STATUSES = ("open", "closed", "cancelled")
+STATUSES = tuple(ShelfAuditStatus)
 # (list, heading, what it means), in the order shown.
 LISTS: tuple[tuple[str, str, str], ...] = (
-    ("found", "Found", "On the shelf where they belong."),
-    ("other_branch", "Other branch", "Belong to another branch: send them home."),
-    ("on_loan", "On loan", "Still on loan to someone: check them in."),
-    ("unknown", "Unknown barcodes", "No device has these codes."),
-    ("duplicate", "Duplicate scans", "Scanned more than once."),
+    (FOUND, "Found", "On the shelf where they belong."),
+    (OTHER_BRANCH, "Other branch", "Belong to another branch: send them home."),
+    (ON_LOAN, "On loan", "Still on loan to someone: check them in."),
+    (UNKNOWN, "Unknown barcodes", "No device has these codes."),
+    (DUPLICATE, "Duplicate scans", "Scanned more than once."),
 )
-MISSING = ("missing", "Missing", "Expected on the shelf but not scanned.")
+MISSING_LIST = (MISSING, "Missing", "Expected on the shelf but not scanned.")
 RESULT_WORDS = {
-    "found": ("ok", "Found"),
-    "other_branch": ("warn", "Other branch"),
-    "on_loan": ("warn", "On loan"),
-    "unknown": ("bad", "Unknown barcode"),
-    "duplicate": ("warn", "Duplicate scan"),
+    FOUND: ("ok", "Found"),
+    OTHER_BRANCH: ("warn", "Other branch"),
+    ON_LOAN: ("warn", "On loan"),
+    UNKNOWN: ("bad", "Unknown barcode"),
+    DUPLICATE: ("warn", "Duplicate scan"),
 }
 
 
@@ -69,39 +71,43 @@ async def _branch_codes() -> list[dict[str, Any]]:
     return (await branches.list_branches(500, 0))["items"]
 
 
-def _scan_result(view: dict[str, Any]) -> Result:
+def _scan_result(view: ScanOut) -> Result:
     """A scan's answer from the service, in words."""
-    kind, title = RESULT_WORDS.get(view["list"], ("warn", view["list"]))
-    code = view["barcode"]
-    device = view.get("device")
+    kind, title = RESULT_WORDS.get(view.list, ("warn", view.list))
+    code = view.barcode
+    device = view.device
     lines = []
     if device:
-        where = device["branch"] + (f", {device['location']}" if device.get("location") else "")
-        lines.append(f"{device['kind'].capitalize()} · {device['model']} · {where}.")
-    if view["list"] == "on_loan":
+        where = device.branch + (f", {device.location}" if device.location else "")
+        lines.append(f"{device.kind.capitalize()} · {device.model} · {where}.")
+    if view.list == ON_LOAN:
         lines.append("Check it in with the button in the On loan list.")
-    elif view["list"] == "other_branch":
+    elif view.list == OTHER_BRANCH:
         lines.append("Send it back to its branch.")
-    elif view["list"] == "unknown":
+    elif view.list == UNKNOWN:
         lines.append("No device has this code: check the label.")
-    elif view["list"] == "duplicate":
+    elif view.list == DUPLICATE:
         lines.append("Already scanned in this audit: counted once.")
-    return Result(kind, f"{title}: {code}", lines, code, view["list"])
+    return Result(kind, f"{title}: {code}", lines, code, view.list)
 
 
-async def audit_lists(audit: dict[str, Any]) -> list[dict[str, Any]]:
+async def audit_lists(audit: AuditOut) -> list[dict[str, Any]]:
     """Every list of the audit, with its count and (up to LIST_LIMIT of) its items."""
-    shown = [MISSING, *LISTS] if audit["status"] != "open" else list(LISTS)  # missing first
+    is_open = audit.status == ShelfAuditStatus.OPEN
+    shown = list(LISTS) if is_open else [MISSING_LIST, *LISTS]  # missing first
     lists = []
     for name, heading, hint in shown:
-        page = await audits.list_audit_items(audit["id"], name, LIST_LIMIT, 0)
+        page = await audits.list_audit_items(audit.id, name, LIST_LIMIT, 0)
+        items: list[AuditItemOut] = page.items
         lists.append(
             {
                 "name": name,
                 "heading": heading,
                 "hint": hint,
-                "count": audit["counts"].get(name, page["total"]),
-                "items": page["items"],
+                "count": audit.counts.get(name, page.total),
+                "items": items,
+                "show_status": name == MISSING,  # where the missing devices are now
+                "offer_checkin": name == ON_LOAN,
             }
         )
     return lists
@@ -128,10 +134,11 @@ class AdminAuditController(Controller):
             request,
             "admin/audits.html",
             status=code,
-            audits=found["items"],
+            audits=found.items,
             status_filter=chosen or "",
             statuses=STATUSES,
-            window=page_window(request, found["total"], number),
+            open_status=ShelfAuditStatus.OPEN,
+            window=page_window(request, found.total, number),
             branches=await _branch_codes(),
             values=check.values if check else {},
             errors=check.errors if check else {},
@@ -166,8 +173,8 @@ class AdminAuditController(Controller):
             else:
                 return see_other(
                     request,
-                    f"/admin/audits/{started['id']}",
-                    flash=f"Audit {started['id']} started: scan every device on the shelf.",
+                    f"/admin/audits/{started.id}",
+                    flash=f"Audit {started.id} started: scan every device on the shelf.",
                 )
         return await self._list(request, None, None, check, code=422)
 
@@ -190,8 +197,10 @@ class AdminAuditController(Controller):
             audit=audit,
             lists=await audit_lists(audit),
             result=result,
-            started=local_time(audit["started_at"], timezone),
-            closed=local_time(audit["closed_at"], timezone),
+            is_open=audit.status == ShelfAuditStatus.OPEN,
+            is_closed=audit.status == ShelfAuditStatus.CLOSED,
+            started=local_time(audit.started_at, timezone),
+            closed=local_time(audit.closed_at, timezone),
             values=check.values if check else {},
             errors=check.errors if check else {},
         )
@@ -254,7 +263,7 @@ class AdminAuditController(Controller):
             except Conflict as exc:
                 check.add("form", exc.detail)
             else:
-                missing = closed["counts"].get("missing", 0)
+                missing = closed.counts.get(MISSING, 0)
                 lost = " and marked lost" if mark and missing else ""
                 return see_other(
                     request,
@@ -299,7 +308,7 @@ class AdminInventoryController(Controller):
         chosen_branch = branch if branch in {b["code"] for b in codes} else None
         check.values["branch"] = chosen_branch or ""
         number = _page_number(page)
-        found: dict[str, Any] = {"items": [], "total": 0}
+        found = NotSeenList(items=[], total=0)
         if number_of_days is not None:
             try:
                 found = await sightings.not_seen(
@@ -314,15 +323,14 @@ class AdminInventoryController(Controller):
             except LendingError as exc:  # a refusal is shown by the field, never a 5xx
                 check.add("days", exc.detail)
         timezone = request.app.state.settings.timezone
-        for item in found["items"]:
-            item["seen"] = local_time(item["last_seen_at"], timezone)
         return render(
             request,
             "admin/not_seen.html",
             status=200 if check.ok else 422,
-            devices=found["items"],
-            total=found["total"],
-            window=page_window(request, found["total"], number),
+            devices=found.items,
+            seen=[local_time(item.last_seen_at, timezone) for item in found.items],
+            total=found.total,
+            window=page_window(request, found.total, number),
             branches=codes,
             kinds=KINDS,
             values=check.values,

@@ -10,9 +10,10 @@ from urllib.parse import quote, urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
+from msgspec import structs
 from msgspec.structs import asdict
 
-from ...circulation import KINDS, LendingError
+from ...circulation import KINDS, OVERDUE, DeviceStatus, LendingError, LoanStatus
 from ...circulation.permissions import Action
 from ...circulation.rules import DEVICE_STATUSES
 from ...schemas.base import DeviceIn, DeviceOut, DevicePatch, code
@@ -63,17 +64,19 @@ HINTS = {
 }
 # What an admin may set by hand, with the button that does it.
 STATUS_ACTIONS = {
-    "in_repair": "Send to repair",
-    "retired": "Retire",
-    "lost": "Mark lost",
-    "available": "Back to available",
+    DeviceStatus.IN_REPAIR: "Send to repair",
+    DeviceStatus.RETIRED: "Retire",
+    DeviceStatus.LOST: "Mark lost",
+    DeviceStatus.AVAILABLE: "Back to available",
 }
 STATUS_DONE = {
-    "in_repair": "is in repair",
-    "retired": "is retired",
-    "lost": "is marked lost",
-    "available": "is available again",
+    DeviceStatus.IN_REPAIR: "is in repair",
+    DeviceStatus.RETIRED: "is retired",
+    DeviceStatus.LOST: "is marked lost",
+    DeviceStatus.AVAILABLE: "is available again",
 }
+FINAL_STATUSES = (DeviceStatus.RETIRED, DeviceStatus.LOST)  # their buttons are red
+LATE_LOAN_STATUSES = (OVERDUE, LoanStatus.LOST)
 
 
 def _fields(order: tuple[str, ...], struct: type) -> list[str]:
@@ -136,7 +139,7 @@ async def device_page(
     """The device's page; `forms` are a refused kit or repair form's values and errors
     (lending.web.admin_kits)."""
     history = await device_history(barcode, request.app.state.clock())
-    current = history["device"].status
+    current = history.device.status
     actions = [(s, label) for s, label in STATUS_ACTIONS.items() if s != current]
     return render(
         request,
@@ -145,7 +148,10 @@ async def device_page(
         error=error,
         actions=actions,
         labels=LABELS,
-        **history,
+        final_statuses=FINAL_STATUSES,
+        overdue=OVERDUE,
+        late_loan_statuses=LATE_LOAN_STATUSES,
+        **structs.asdict(history),
         **await kit_context(barcode),
         **forms,
     )

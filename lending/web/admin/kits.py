@@ -11,7 +11,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, post
 from litestar.response import Redirect, Template
 
-from ...circulation import LendingError, NotFound
+from ...circulation import LendingError, NotFound, PartStatus
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
 from ...schemas.base import MAX_ID, code
@@ -32,8 +32,15 @@ async def kit_context(barcode: str) -> dict[str, Any]:
     """What the device page shows of its kit and maintenance log."""
     kit = await kit_parts.kit_of_device(barcode)
     log = await maintenance.list_maintenance(barcode)
-    open_repair = next((m for m in log["items"] if m["resolved_at"] is None), None)
-    return {"kit": kit["items"], "repairs": log["items"], "open_repair": open_repair}
+    open_repair = next((m for m in log.items if m.resolved_at is None), None)
+    return {
+        "kit": kit.items,
+        "repairs": log.items,
+        "open_repair": open_repair,
+        "part_short": (PartStatus.MISSING, PartStatus.DAMAGED),  # may be set present again
+        "part_present": PartStatus.PRESENT,
+        "part_removed": PartStatus.REMOVED,
+    }
 
 
 def _url(barcode: str, anchor: str = "") -> str:
@@ -94,7 +101,7 @@ class AdminKitController(Controller):
                 errors = _part_refusal(exc)
             else:
                 return see_other(
-                    request, _url(barcode, "h-kit"), flash=f"Part {part['name']} added to the kit."
+                    request, _url(barcode, "h-kit"), flash=f"Part {part.name} added to the kit."
                 )
         kept = {k: form.get(k, "") for k in PART_FIELDS}
         return await self._again(request, barcode, part_errors=errors, part_values=kept)
@@ -123,9 +130,7 @@ class AdminKitController(Controller):
                     raise
                 errors = _part_refusal(exc)
             else:
-                return see_other(
-                    request, _url(barcode, "h-kit"), flash=f"Part {part['name']} saved."
-                )
+                return see_other(request, _url(barcode, "h-kit"), flash=f"Part {part.name} saved.")
         kept = {k: form.get(k, "") for k in PART_FIELDS}
         return await self._again(
             request, barcode, edit_part=part_id, edit_errors=errors, edit_values=kept
@@ -144,7 +149,7 @@ class AdminKitController(Controller):
         part_id = _part_id(part_id)
         form = await read_form(request)
         status = form.get("status", "")
-        if status not in ("present", "removed"):
+        if status not in (PartStatus.PRESENT, PartStatus.REMOVED):
             return await self._again(request, barcode, kit_error="Choose Remove or Present again.")
         try:
             part = await kit_parts.update_part(
@@ -152,14 +157,14 @@ class AdminKitController(Controller):
                 request.app.state.clock(),
                 barcode,
                 part_id,
-                {"status": status},
+                {"status": PartStatus(status)},
             )
         except LendingError as exc:
             if exc.status == 404:
                 raise
             return await self._again(request, barcode, kit_error=exc.detail)
-        done = "removed from the kit" if status == "removed" else "is present again"
-        return see_other(request, _url(barcode, "h-kit"), flash=f"Part {part['name']} {done}.")
+        done = "removed from the kit" if status == PartStatus.REMOVED else "is present again"
+        return see_other(request, _url(barcode, "h-kit"), flash=f"Part {part.name} {done}.")
 
     @post("/{barcode:str}/maintenance", status_code=200, guards=[requires_page(Action.REPAIR_OPEN)])
     async def open_repair(self, request: Request, barcode: str) -> Template | Redirect:
@@ -201,7 +206,7 @@ class AdminKitController(Controller):
         values, errors = form_values(form, RepairResolveIn, RESOLVE_FIELDS)
         retire = form.get("retire", "") != ""
         log = await maintenance.list_maintenance(barcode)
-        if not any(m["id"] == record for m in log["items"]):
+        if not any(m.id == record for m in log.items):
             raise NotFound(f"Device {barcode} has no repair {record}.", Code.MAINTENANCE_NOT_FOUND)
         if not errors:
             try:
@@ -216,7 +221,7 @@ class AdminKitController(Controller):
             except LendingError as exc:
                 errors = errors_of(exc, RESOLVE_FIELDS)
             else:
-                status = reply["status"].replace("_", " ")
+                status = reply.status.replace("_", " ")
                 return see_other(
                     request,
                     _url(barcode, "h-repairs"),

@@ -100,7 +100,7 @@ class AdminLabelController(Controller):
         printable: int = 0,
     ) -> Template:
         settings: Settings = request.app.state.settings
-        devices: list[dict[str, Any]] = []
+        devices: list[label_service.LabelDevice] = []
         message = None
         if not any(k in errors for k in FILTERS):
             selection = label_service.LabelRequest(**chosen, all=not chosen)

@@ -74,17 +74,13 @@ class _ProcessingPages(Controller):
             branch=None, kind=None, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
         )
         timezone = request.app.state.settings.timezone
-        for item in queue["items"]:
-            item["started"] = local_time(item["started_at"], timezone)
-            for step in item["steps"]:
-                step["when"] = local_time(step["done_at"], timezone)
         steps = []
         if self.editor and may(request, Action.POLICY_EDIT):
             for kind in KINDS:
                 if failed and failed.get("kind") == kind:
                     steps.append({"kind": kind, "text": failed["text"], "error": failed["error"]})
                 else:
-                    names = (await processing.get_steps(kind))["steps"]
+                    names = (await processing.get_steps(kind)).steps
                     steps.append({"kind": kind, "text": "\n".join(names), "error": None})
         return render(
             request,
@@ -93,8 +89,10 @@ class _ProcessingPages(Controller):
             layout=self.layout,
             base=self.path,
             editor=self.editor and may(request, Action.POLICY_EDIT),
-            queue=queue["items"],
-            window=page_window(request, queue["total"], number),
+            queue=queue.items,
+            window=page_window(request, queue.total, number),
+            local_time=local_time,  # the queue's times, as people read them
+            timezone=timezone,
             kinds_steps=steps,
             failed=failed or {},
         )
@@ -125,13 +123,13 @@ class _ProcessingPages(Controller):
             except Conflict as exc:
                 failed["error"] = exc.detail
             else:
-                left = reply["processing"]["steps_left"]
+                left = reply.processing.steps_left
                 if left:
                     message = f"{code}: {len(left)} step(s) left."
-                elif reply.get("hold"):
+                elif reply.hold:
                     message = f"{code} is ready: put it on the hold shelf for the waiting patron."
                 else:
-                    message = f"{code} is ready: put it back on the shelf (now {reply['status']})."
+                    message = f"{code} is ready: put it back on the shelf (now {reply.status})."
                 return see_other(request, self.path, flash=message)
         return await self._page(request, failed=failed, status=422)
 

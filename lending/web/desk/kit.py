@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ...circulation import LendingError, normalize_code
-from ...schemas.base import MAX_ID
+from ...circulation import LendingError, PartOutcome, normalize_code
+from ...schemas.base import MAX_ID, KitItemOut
 from ...services.actors import Actor
 from ...services.circulation.loans import list_loans
 from ...services.inventory import kits, maintenance
@@ -18,7 +18,8 @@ from .scan import MAX_CODE, Result
 
 __all__ = ["OUTCOMES", "record_kit"]
 
-OUTCOMES = ("returned", "missing", "damaged")
+OUTCOMES = (PartOutcome.RETURNED, PartOutcome.MISSING, PartOutcome.DAMAGED)
+SHORT = (PartOutcome.MISSING, PartOutcome.DAMAGED)  # charged to the loan
 MAX_DAMAGE = 2000  # the API's limit for a repair's problem
 
 
@@ -27,7 +28,7 @@ def _money(value: float) -> str:
 
 
 def _again(
-    code: str, loan_id: int, items: list[dict[str, Any]], form: dict[str, Any], message: str
+    code: str, loan_id: int, items: list[KitItemOut], form: dict[str, Any], message: str
 ) -> Result:
     """The checklist shown again with what was chosen and what to fix."""
     return Result(
@@ -58,14 +59,14 @@ async def record_kit(actor: Actor, now: datetime, form: dict[str, str]) -> Resul
             "kit_refused",
         )
     try:
-        items = (await kits.loan_kit(loan_id))["items"]
+        items = (await kits.loan_kit(loan_id)).items
     except LendingError as exc:
         return Result("bad", f"Kit not recorded: {code}", [exc.detail], code, "kit_refused")
 
     chosen: dict[int, str] = {}
     for item in items:
-        value = form.get(f"part-{item['part']}", item["outcome"])
-        chosen[item["part"]] = value if value in OUTCOMES else ""
+        value = form.get(f"part-{item.part}", item.outcome)
+        chosen[item.part] = value if value in OUTCOMES else ""
     damage = form.get("damage", "").replace("\x00", "").strip()
     damaged = form.get("device_damaged", "") != "" or bool(damage)
     kept = {"parts": chosen, "device_damaged": damaged, "damage": damage[:MAX_DAMAGE], "errors": {}}
@@ -86,23 +87,21 @@ async def record_kit(actor: Actor, now: datetime, form: dict[str, str]) -> Resul
             actor,
             now,
             loan_id,
-            missing=of("missing"),
-            damaged=of("damaged"),
-            returned=of("returned"),
+            missing=of(PartOutcome.MISSING),
+            damaged=of(PartOutcome.DAMAGED),
+            returned=of(PartOutcome.RETURNED),
         )
     except LendingError as exc:
         return _again(code, loan_id, items, kept, exc.detail)
 
     lines = []
     total = 0.0
-    short = [i["name"] for i in reply["items"] if i["outcome"] in ("missing", "damaged")]
-    for item in reply["items"]:
-        charge = item.get("charge")
-        if item["outcome"] in ("missing", "damaged") and charge:
-            total += charge["amount"]
-            lines.append(
-                f"Charged {_money(charge['amount'])} for {item['name']} ({item['outcome']})."
-            )
+    short = [i.name for i in reply.items if i.outcome in SHORT]
+    for item in reply.items:
+        charge = item.charge
+        if item.outcome in SHORT and charge:
+            total += charge.amount
+            lines.append(f"Charged {_money(charge.amount)} for {item.name} ({item.outcome}).")
     if not lines:
         lines.append("Every part came back: nothing charged.")
     elif len(lines) > 1:

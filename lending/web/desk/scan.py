@@ -28,7 +28,7 @@ from ...circulation import (
     normalize_code,
 )
 from ...circulation.codes import Code
-from ...schemas.base import CheckinReply
+from ...schemas.base import CheckinReply, KitItemOut
 from ...services._common.render import zone
 from ...services.actors import Actor
 from ...services.circulation.loans import current_borrower
@@ -97,7 +97,7 @@ class Result:
     shelf_for: str | None = None  # "Put on hold shelf for <name>" when a hold takes the device
     # A checked-in loan's kit checklist (lending.web.desk.kit): the parts, the outcome chosen
     # for each, whether the device is damaged and why, and an error per field.
-    kit: list[dict[str, Any]] = field(default_factory=list)
+    kit: list[KitItemOut] = field(default_factory=list)
     kit_form: dict[str, Any] = field(default_factory=dict)
     todo: str = ""  # a key of ACTION_LABELS: the routing the clerk must act on
     todo_text: str = ""  # what to do, in one line (the to-do list's entry)
