@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from ..circulation import NotFound
 from ..circulation.codes import Code
 from ..database import write_transaction
@@ -64,9 +66,10 @@ async def deliver_notices(now: datetime, settings: Settings) -> dict[str, Any]:
     that left notices undelivered (email/SMS not set up, send failures) is recorded failing."""
     counts = await delivery.deliver_notices(now, settings)
     problem = delivery.run_problem(counts, settings)
+    summary = msgspec.structs.asdict(counts)
     if problem:
-        raise Unfinished(problem, counts)
-    return counts
+        raise Unfinished(problem, summary)
+    return summary
 
 
 async def auto_renew(now: datetime, settings: Settings) -> dict[str, Any]:

@@ -97,14 +97,16 @@ class FormCheck:
             self.add(error.field if error.field in known else "form", message)
 
 
-def local_time(value: str | None, timezone: str, with_time: bool = True) -> str:
-    """An ISO time from a service, as people read it in `timezone`: "Tue 8 Dec 2026, 23:59 CST"."""
+def local_time(value: datetime | str | None, timezone: str, with_time: bool = True) -> str:
+    """A time from a service (a datetime, or ISO text), as people read it in `timezone`:
+    "Tue 8 Dec 2026, 23:59 CST"."""
     if not value:
         return ""
     try:
-        moment = datetime.fromisoformat(value).astimezone(zone(timezone))
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        moment = moment.astimezone(zone(timezone))
     except (ValueError, KeyError):
-        return value
+        return str(value)
     day = f"{moment:%a} {moment.day} {moment:%b %Y}"
     return f"{day}, {moment:%H:%M %Z}" if with_time else day
 
