@@ -7,10 +7,13 @@ import asyncio
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .circulation import FieldError, Invalid
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .schemas.imports import ImportOut
 
 __all__ = ["add_data_commands"]
 
@@ -64,7 +67,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     data = _read(args.file)
     progress = ProgressBar(sys.stderr, enabled=not args.quiet)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> ImportOut:
         actor = Actor(CLI_ACTOR_NAME, "system")
         return await import_csv(
             actor, _now(), args.kind, data, dry_run=args.dry_run, progress=progress
@@ -79,18 +82,18 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             print(f"  {where}: {error.reason}", file=sys.stderr)
         return 2
     counts = (
-        f"{result['created']} created, {result['updated']} updated, "
-        f"{result['unchanged']} unchanged ({result['rows']} rows)"
+        f"{result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged ({result.rows} rows)"
     )
     if args.dry_run:
         print(f"Dry run, nothing was written. {args.kind} from {args.file} would be: {counts}.")
     else:
         print(f"Imported {args.kind} from {args.file}: {counts}.")
-    changes = result["changes"]
+    changes = result.changes
     for change in changes[:SHOWN_CHANGES]:
-        columns = f" ({', '.join(change['columns'])})" if change["columns"] else ""
-        print(f"  line {change['line']}: {change['key']} {change['change']}{columns}")
-    hidden = len(changes) - SHOWN_CHANGES + result["changes_not_listed"]
+        columns = f" ({', '.join(change.columns)})" if change.columns else ""
+        print(f"  line {change.line}: {change.key} {change.change}{columns}")
+    hidden = len(changes) - SHOWN_CHANGES + result.changes_not_listed
     if hidden > 0:
         print(f"  ... and {hidden} more")
     return 0

@@ -10,7 +10,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from ..circulation.permissions import Action
-from ..schemas.base import Out, ProblemOut
+from ..schemas.base import ProblemOut
+from ..schemas.imports import ImportOut
 from ..services.data import imports
 from ..services.data.csv_read import ImportRejected
 from .common import ActorDep, Now, errors
@@ -21,24 +22,6 @@ __all__ = ["ImportController", "MAX_IMPORT_BYTES"]
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_ERRORS_LISTED = 1000
-
-
-class ChangeOut(Out):
-    line: int
-    key: str
-    change: str  # created, updated
-    columns: list[str]
-
-
-class ImportOut(Out):
-    kind: str
-    dry_run: bool
-    rows: int
-    created: int
-    updated: int
-    unchanged: int
-    changes: list[ChangeOut]
-    changes_not_listed: int
 
 
 def _responses() -> dict[int, ResponseSpec]:

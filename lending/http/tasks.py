@@ -10,8 +10,8 @@ from litestar.params import Parameter
 
 from ..circulation import CarrierActionStatus
 from ..circulation.permissions import Action
-from ..schemas.base import Out
 from ..schemas.lines import CarrierActionList, CarrierActionOut
+from ..schemas.notices import CalledOut, CallList
 from ..services.lines import carrier_actions as carrier
 from ..services.notices import call_list
 from .common import ActorDep, Id, Limit, Now, Offset, SettingsDep, errors
@@ -26,35 +26,6 @@ ActionStatus = Annotated[
         description="task (default: open staff tasks), pending, done, failed or cancelled",
     ),
 ]
-
-
-class CallOut(Out):
-    id: int
-    kind: str
-    patron: str | None
-    name: str | None
-    phone: str | None
-    language: str
-    queued_at: str | None
-    subject: str
-    body: str
-    note: str
-
-
-class CallList(Out):
-    items: list[CallOut]
-    total: int
-
-
-class CalledOut(Out):
-    id: int
-    kind: str
-    patron: str | None
-    status: str
-    channel: str
-    sent_at: str
-    subject: str
-    body: str
 
 
 class TaskController(Controller):

@@ -68,9 +68,10 @@ async def deliver_notices(now: datetime, settings: Settings) -> Summary:
     that left notices undelivered (email/SMS not set up, send failures) is recorded failing."""
     counts = await delivery.deliver_notices(now, settings)
     problem = delivery.run_problem(counts, settings)
+    summary = msgspec.structs.asdict(counts)
     if problem:
-        raise Unfinished(problem, counts)
-    return counts
+        raise Unfinished(problem, summary)
+    return summary
 
 
 async def auto_renew(now: datetime, settings: Settings) -> Summary:

@@ -309,21 +309,21 @@ async def test_patron_without_email_or_phone_is_on_the_call_list_until_staff_cal
 
     assert summary["messages"] == 0 and smtp_server.messages == []
     page = await list_call_list(50, 0, settings=settings, now=clock.now)
-    assert page["total"] == 1
-    [item] = page["items"]
-    assert item["patron"] == "P003" and item["name"] == "Cy" and item["kind"] == "due_soon"
-    assert "Tuesday, December 22 at 11:59 PM" in item["body"] and "DEV003" in item["body"]
+    assert page.total == 1
+    [item] = page.items
+    assert item.patron == "P003" and item.name == "Cy" and item.kind == "due_soon"
+    assert "Tuesday, December 22 at 11:59 PM" in item.body and "DEV003" in item.body
 
-    done = await mark_called(item["id"], Actor("desk", "desk"), clock.now, settings=settings)
+    done = await mark_called(item.id, Actor("desk", "desk"), clock.now, settings=settings)
 
-    assert done["status"] == "sent"
-    assert (await list_call_list(50, 0, settings=settings, now=clock.now))["total"] == 0
+    assert done.status == "sent"
+    assert (await list_call_list(50, 0, settings=settings, now=clock.now)).total == 0
     [notice] = await notices(kind="due_soon")
     assert notice["status"] == "sent" and notice["channel"] == "call"
     [event] = await Event.select().where(Event.action == "notice_called")
     assert event["actor"] == "desk" and event["patron_card"] == "P003"
     with pytest.raises(Conflict):
-        await mark_called(item["id"], Actor("desk", "desk"), clock.now, settings=settings)
+        await mark_called(item.id, Actor("desk", "desk"), clock.now, settings=settings)
 
 
 async def test_hold_ready_notice_tells_the_patron_where_and_until_when(

@@ -70,18 +70,18 @@ async def test_patron_whose_email_is_not_set_up_is_on_the_call_list_until_called
 
     page = await list_call_list(50, 0, settings=no_email, now=clock.now)
 
-    assert page["total"] == 1
-    [item] = page["items"]
-    assert item["patron"] == "P001" and item["name"] == "Ana" and item["kind"] == "due_soon"
-    assert "DEV001" in item["body"] and "LENDING_SMTP_HOST" in item["note"]
+    assert page.total == 1
+    [item] = page.items
+    assert item.patron == "P001" and item.name == "Ana" and item.kind == "due_soon"
+    assert "DEV001" in item.body and "LENDING_SMTP_HOST" in item.note
     # Once email is set up the notice goes out by email, so nobody needs to call.
     with_email = replace(base_settings, smtp_port=2525)
-    assert (await list_call_list(50, 0, settings=with_email, now=clock.now))["total"] == 0
+    assert (await list_call_list(50, 0, settings=with_email, now=clock.now)).total == 0
 
-    done = await mark_called(item["id"], COORDINATOR, clock.now, settings=no_email)
+    done = await mark_called(item.id, COORDINATOR, clock.now, settings=no_email)
 
-    assert done["status"] == "sent" and done["channel"] == "call"
-    assert (await list_call_list(50, 0, settings=no_email, now=clock.now))["total"] == 0
+    assert done.status == "sent" and done.channel == "call"
+    assert (await list_call_list(50, 0, settings=no_email, now=clock.now)).total == 0
     [event] = await Event.select().where(Event.action == "notice_called")
     assert event["actor"] == "coordinator" and event["patron_card"] == "P001"
 
@@ -104,27 +104,27 @@ async def test_resend_requeues_a_failed_notice_and_is_audited(seed, clock, no_em
     await Notice.update(
         {Notice.status: "failed", Notice.attempts: 8, Notice.last_error: "SMTP error: 550"}
     ).where(Notice.id == notice["id"])
-    [failed] = (await list_notices("America/Chicago", state="failed", card="P001"))["items"]
-    assert failed["why"] == "SMTP error: 550" and failed["resendable"]
+    [failed] = (await list_notices("America/Chicago", state="failed", card="P001")).items
+    assert failed.why == "SMTP error: 550" and failed.resendable
 
     again = await resend_notice(notice["id"], COORDINATOR, clock.now, timezone="America/Chicago")
 
-    assert again["state"] == "pending" and again["channel"] == "email"
+    assert again.state == "pending" and again.channel == "email"
     [row] = await Notice.select()
     assert row["status"] == "pending" and row["attempts"] == 0 and row["last_error"] == ""
     assert row["next_attempt_at"] == clock.now
     [event] = await Event.select().where(Event.action == "notice_requeued")
     assert event["actor"] == "coordinator" and event["patron_card"] == "P001"
-    assert (await list_notices("America/Chicago", state="failed"))["total"] == 0
+    assert (await list_notices("America/Chicago", state="failed")).total == 0
 
 
 async def test_notice_queue_filters_by_status_and_patron_card(seed, clock, no_email):
     await reminder_for_ana(seed, clock)
 
-    assert (await list_notices("America/Chicago", state="pending"))["total"] == 1
-    assert (await list_notices("America/Chicago", card="P001"))["total"] == 1
-    assert (await list_notices("America/Chicago", card="P002"))["total"] == 0
-    assert (await list_notices("America/Chicago", state="sent"))["total"] == 0
+    assert (await list_notices("America/Chicago", state="pending")).total == 1
+    assert (await list_notices("America/Chicago", card="P001")).total == 1
+    assert (await list_notices("America/Chicago", card="P002")).total == 0
+    assert (await list_notices("America/Chicago", state="sent")).total == 0
 
 
 async def test_outbox_writes_each_message_as_a_file_and_still_warns(
@@ -143,12 +143,12 @@ async def test_outbox_writes_each_message_as_a_file_and_still_warns(
     [notice] = await Notice.select()
     assert notice["status"] == "sent" and notice["channel"] == "outbox"
     assert path.name in notice["last_error"]
-    [shown] = (await list_notices("America/Chicago", state="outbox"))["items"]
-    assert shown["state_label"] == "Local outbox only" and "DEV001" in shown["body"]
+    [shown] = (await list_notices("America/Chicago", state="outbox")).items
+    assert shown.state_label == "Local outbox only" and "DEV001" in shown.body
     health = await notice_health(outbox)
     assert health.alarm and health.in_outbox == 1 and health.outbox_dir
     # Nobody told Ana: she is on the call list too.
-    assert (await list_call_list(50, 0, settings=outbox, now=clock.now))["total"] == 1
+    assert (await list_call_list(50, 0, settings=outbox, now=clock.now)).total == 1
 
 
 async def test_call_list_api_has_the_patrons_whose_email_is_not_set_up(seed, clock, api):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import date
 
 from lending.reports import Chart, Series, chart_for, render_svg, report_csv
+from lending.services.reports.figures import LinesRow, Report
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -61,18 +63,20 @@ def test_a_chart_without_data_says_so():
 
 
 def test_report_csv_neutralizes_formula_cells_and_ends_with_the_total():
-    report = {
-        "report": "lines",
-        "from": "2026-12-01",
-        "to": "2026-12-10",
-        "columns": ["carrier", "plan", "lines", "monthly_cost"],
-        "rows": [{"carrier": "=evil()", "plan": "P", "lines": 2, "monthly_cost": 40.0}],
-        "total": {"carrier": "all", "plan": "all", "lines": 2, "monthly_cost": 40.0},
-    }
+    counts = {"active": 2, "suspended": 0, "cancelled": 0, "suspends_in_range": 0}
+    report = Report(
+        report="lines",
+        first=date(2026, 12, 1),
+        last=date(2026, 12, 10),
+        timezone="America/Chicago",
+        kind=None,
+        branch=None,
+        columns=["carrier", "plan", "lines", "monthly_cost"],
+        rows=[LinesRow(carrier="=evil()", plan="P", lines=2, monthly_cost=40.0, **counts)],
+        total=LinesRow(carrier="all", plan="all", lines=2, monthly_cost=40.0, **counts),
+    )
     lines = report_csv(report).splitlines()
     assert lines == ["carrier,plan,lines,monthly_cost", "'=evil(),P,2,40.0", "all,all,2,40.0"]
-    report.update(suspended=0)
-    report["total"].update(suspended=0)
     assert ET.fromstring(render_svg(chart_for(report))).get("role") == "img"
 
 

@@ -14,11 +14,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ...circulation import Invalid, normalize_code
+from ...circulation import Invalid, LineStatus, normalize_code
 from ...circulation.identifiers import valid_iccid, valid_msisdn
+from ...circulation.states import values
 from ..inventory.devices import amount_to_cents, valid_barcode, valid_imei
 from ..library.policies import valid_kind
-from ..lines.service_lines import LINE_STATUSES
 from ..people.patrons import valid_email, valid_language, valid_pin
 from .csv_read import RowError
 
@@ -159,7 +159,7 @@ LINES = RowSpec(
         "phone_number": _shared(valid_msisdn),
         "carrier": _text(100, required=True),
         "plan": _text(200),
-        "status": _one_of(LINE_STATUSES, "active"),
+        "status": _one_of(values(*LineStatus), LineStatus.ACTIVE),
         "device": _optional(_code),
     },
     unique=("phone_number", "device"),

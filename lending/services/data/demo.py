@@ -9,7 +9,7 @@ import random
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from ...circulation import luhn_check_digit
+from ...circulation import CarrierActionStatus, DeviceStatus, luhn_check_digit
 from ...database import write_transaction
 from ...settings import Settings
 from ...tables import Branch, Device, Patron, StaffUser
@@ -177,7 +177,7 @@ async def seed_demo(now: datetime, settings: Settings) -> str:
     main_laptops = [b for j, b in enumerate(barcodes["laptop"]) if j % 3 == 0]
     for j, barcode in enumerate(main_laptops):
         if await Device.select(Device.status).where(Device.barcode == barcode).first() == {
-            "status": "available"
+            "status": DeviceStatus.AVAILABLE
         }:
             await circulation.check_out(DEMO_ACTOR, now, card_number=cards[20 + j], barcode=barcode)
             loans += 1
@@ -235,7 +235,7 @@ async def _plans_and_lines(now: datetime, settings: Settings, hotspots: list[str
         count += 1
     for job in ("suspend_lines", "carrier_actions"):
         await run_job(job, now, settings, trigger="demo")
-    tasks = await carrier.list_tasks("task", 10, 0, timezone=settings.timezone)
+    tasks = await carrier.list_tasks(CarrierActionStatus.TASK, 10, 0, timezone=settings.timezone)
     for task in tasks.items[:1]:
         await carrier.complete_task(task.id, DEMO_ACTOR, now, timezone=settings.timezone)
     return count

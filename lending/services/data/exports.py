@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from ...circulation import FieldError, Invalid
+from ...circulation import OVERDUE, FieldError, Invalid, LoanStatus
 from .._common.render import cents_to_amount, render_date, render_time, zone
 from .._common.sql import fetch
 from .csv_read import safe_cell
@@ -108,7 +108,7 @@ LOANS = (
         render_time(r["checked_out_at"], r["timezone"]),
         render_time(r["due_at"], r["timezone"]),
         r["renewals"],
-        "overdue" if r["status"] == "active" and r["due_at"] < now else r["status"],
+        OVERDUE if r["status"] == LoanStatus.ACTIVE and r["due_at"] < now else r["status"],
     ],
 )
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ...circulation import DeviceStatus, LineStatus
+from ...schemas.imports import ChangeOut, ImportCounts
 from .._common.bulk import fetch_by_keys, rows_source
 from .._common.sql import execute, fetch
 from ..actors import Actor
@@ -187,28 +189,26 @@ class Plan:
         names = {db: csv for csv, (db, _) in self.fields.items()}
         return [names.get(c, c) for c in columns]
 
-    def counts(self) -> dict[str, int]:
-        return {
-            "created": len(self.creates),
-            "updated": len(self.updates),
-            "unchanged": self.unchanged,
-        }
+    def counts(self) -> ImportCounts:
+        return ImportCounts(
+            created=len(self.creates), updated=len(self.updates), unchanged=self.unchanged
+        )
 
-    def changes(self) -> list[dict[str, Any]]:
+    def changes(self) -> list[ChangeOut]:
         out = [
-            {"line": line, "key": new[self.key], "change": "created", "columns": []}
+            ChangeOut(line=line, key=new[self.key], change="created", columns=[])
             for line, new in self.creates
         ]
         out += [
-            {
-                "line": line,
-                "key": new[self.key],
-                "change": "updated",
-                "columns": self._csv_names(changed),
-            }
+            ChangeOut(
+                line=line,
+                key=new[self.key],
+                change="updated",
+                columns=self._csv_names(changed),
+            )
             for line, new, changed in self.updates
         ]
-        return sorted(out, key=lambda c: c["line"])
+        return sorted(out, key=lambda c: c.line)
 
 
 def _plan(name: str, table: str, fields: dict, rows: Rows, broken: Broken, **kw: Any) -> Plan:
@@ -252,7 +252,7 @@ async def plan_devices(
             "wifi_name": (None, "text"),
             "wifi_password": (None, "text"),
             "acquired_on": (None, "date"),
-            "status": ("available", "text"),
+            "status": (DeviceStatus.AVAILABLE.value, "text"),
             "needs_label": (True, "boolean"),
             "created_at": ("now", "timestamptz"),
             "updated_at": ("now", "timestamptz"),
@@ -351,7 +351,7 @@ async def plan_lines(
         broken,
         defaults={
             "plan": (None, "bigint"),
-            "status": ("active", "text"),
+            "status": (LineStatus.ACTIVE.value, "text"),
             "device": (None, "bigint"),
             "created_at": ("now", "timestamptz"),
             "updated_at": ("now", "timestamptz"),

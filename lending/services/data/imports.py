@@ -14,9 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from ...circulation import Conflict, FieldError, Invalid
 from ...circulation.codes import Code
 from ...database import write_transaction
+from ...schemas.imports import ImportOut
 from .._common import audit
 from .._common.bulk import insert_rows, update_rows
 from .._common.guards import duplicate_is
@@ -46,7 +49,7 @@ async def import_csv(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> ImportOut:
     """Import `data` (CSV bytes) as `kind` (devices, lines or patrons); see the module doc."""
     if kind not in SPECS:
         raise Invalid(FieldError("kind", f"must be one of {', '.join(KINDS)}"))
@@ -102,7 +105,7 @@ async def import_csv(
                 f"{kind}_imported",
                 f"import:{kind}",
                 now,
-                {"rows": total, **plan.counts()},
+                {"rows": total, **msgspec.structs.asdict(plan.counts())},
             )
     return _summary(kind, plan, dry_run=False, rows=total)
 
@@ -159,13 +162,16 @@ async def _write(actor: Actor, now: datetime, plan: Plan, report: Progress) -> N
         await insert_rows("event", plan.EVENT_COLUMNS, events)
 
 
-def _summary(kind: str, plan: Plan, *, dry_run: bool, rows: int) -> dict[str, Any]:
+def _summary(kind: str, plan: Plan, *, dry_run: bool, rows: int) -> ImportOut:
     changes = plan.changes()
-    return {
-        "kind": kind,
-        "dry_run": dry_run,
-        "rows": rows,
-        **plan.counts(),
-        "changes": changes[:MAX_LISTED],
-        "changes_not_listed": max(0, len(changes) - MAX_LISTED),
-    }
+    counts = plan.counts()
+    return ImportOut(
+        kind=kind,
+        dry_run=dry_run,
+        rows=rows,
+        created=counts.created,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        changes=changes[:MAX_LISTED],
+        changes_not_listed=max(0, len(changes) - MAX_LISTED),
+    )

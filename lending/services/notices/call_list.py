@@ -7,20 +7,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ...circulation import Conflict, NotFound
+from ...circulation import Conflict, NotFound, NoticeStatus
 from ...circulation.codes import Code
 from ...database import write_transaction
 from ...notify.channels import Channels
 from ...notify.render import Library, NoticeFacts, render_notice
+from ...schemas.notices import CalledOut, CallList, CallOut
 from ...settings import Settings
 from ...tables import Notice
 from .._common import audit
-from .._common.paging import Page, page_of
-from .._common.render import render_time
+from .._common.render import local_time
 from ..actors import Actor
 from .delivery import SENDABLE, as_is, as_is_rendered, load_facts
 
 __all__ = ["held_condition", "list_call_list", "mark_called"]
+
+CALL = "call"  # the channel of notices staff phone patrons about
+OUTBOX = "outbox"  # the channel of notices written only to the local outbox
 
 
 def _blank(column: Any) -> Any:
@@ -35,7 +38,9 @@ def held_condition(settings: Settings) -> Any | None:
     if email_ok and sms_ok:
         return None
     held = (
-        (Notice.status == "pending") & Notice.channel.is_in(SENDABLE) & Notice.patron.is_not_null()
+        (Notice.status == NoticeStatus.PENDING)
+        & Notice.channel.is_in(SENDABLE)
+        & Notice.patron.is_not_null()
     )
     if email_ok:
         return held & _blank(Notice.patron.email)
@@ -47,11 +52,11 @@ def held_condition(settings: Settings) -> Any | None:
 def _call_condition(settings: Settings) -> Any:
     """Notices staff must phone about: patrons with neither email nor phone; patrons whose
     channels are not set up (held, or written only to the local outbox), until they are."""
-    condition = (Notice.status == "pending") & (Notice.channel == "call")
+    condition = (Notice.status == NoticeStatus.PENDING) & (Notice.channel == CALL)
     held = held_condition(settings)
     if held is not None:
         condition = condition | held
-    outboxed = (Notice.status == "sent") & (Notice.channel == "outbox")
+    outboxed = (Notice.status == NoticeStatus.SENT) & (Notice.channel == OUTBOX)
     return condition | (outboxed & Notice.patron.is_not_null())
 
 
@@ -61,7 +66,7 @@ async def list_call_list(
     *,
     settings: Settings | None = None,
     now: datetime | None = None,
-) -> Page:
+) -> CallList:
     """Notices for staff to call about (`_call_condition`): who, their card, what to tell them
     (in their language) and why they are on the list, oldest patron first."""
     settings = settings or Settings()
@@ -87,7 +92,7 @@ async def list_call_list(
     items = []
     for row in rows:
         fact = facts.get(row["id"])
-        if row["status"] == "sent" or not isinstance(fact, NoticeFacts):
+        if row["status"] == NoticeStatus.SENT or not isinstance(fact, NoticeFacts):
             subject, body = row["subject"], row["body"]
             note = row["last_error"] if isinstance(fact, NoticeFacts) else fact or ""
         else:
@@ -96,25 +101,25 @@ async def list_call_list(
             if not note and row["channel"] in SENDABLE:  # held, before any delivery run
                 note = channels.problem(row["channel"]) or ""
         items.append(
-            {
-                "id": row["id"],
-                "kind": row["kind"],
-                "patron": row["card_number"],
-                "name": row["patron_name"],
-                "phone": row["patron_phone"],
-                "language": row["language"],
-                "queued_at": render_time(row["created_at"], settings.timezone),
-                "subject": subject,
-                "body": body,
-                "note": note,
-            }
+            CallOut(
+                id=row["id"],
+                kind=row["kind"],
+                patron=row["card_number"],
+                name=row["patron_name"],
+                phone=row["patron_phone"],
+                language=row["language"],
+                queued_at=local_time(row["created_at"], settings.timezone),
+                subject=subject,
+                body=body,
+                note=note,
+            )
         )
-    return page_of(items, total)
+    return CallList(items=items, total=total)
 
 
 async def mark_called(
     notice_id: int, actor: Actor, now: datetime, *, settings: Settings | None = None
-) -> dict[str, Any]:
+) -> CalledOut:
     """Staff called the patron about this notice: it is sent (by call), with an audit event."""
     settings = settings or Settings()
     condition = _call_condition(settings)
@@ -132,7 +137,7 @@ async def mark_called(
     if not await Notice.exists().where(Notice.id == notice_id, condition):
         raise refusal
     subject, body = row["subject"], row["body"]
-    if row["status"] == "pending":
+    if row["status"] == NoticeStatus.PENDING:
         fact = (await load_facts([row], now, settings)).get(notice_id)
         if isinstance(fact, NoticeFacts) and not as_is(row):
             text = render_notice(fact, Library.from_settings(settings), now)
@@ -141,8 +146,8 @@ async def mark_called(
         done = await (
             Notice.update(
                 {
-                    Notice.status: "sent",
-                    Notice.channel: "call",
+                    Notice.status: NoticeStatus.SENT,
+                    Notice.channel: CALL,
                     Notice.sent_at: now,
                     Notice.subject: subject,
                     Notice.body: body,
@@ -167,13 +172,15 @@ async def mark_called(
             patron_card=row["card_number"],
             loan=row["loan"],
         )
-    return {
-        "id": notice_id,
-        "kind": row["kind"],
-        "patron": row["card_number"],
-        "status": "sent",
-        "channel": "call",
-        "sent_at": render_time(now, settings.timezone),
-        "subject": subject,
-        "body": body,
-    }
+    sent_at = local_time(now, settings.timezone)
+    assert sent_at is not None
+    return CalledOut(
+        id=notice_id,
+        kind=row["kind"],
+        patron=row["card_number"],
+        status=NoticeStatus.SENT,
+        channel=CALL,
+        sent_at=sent_at,
+        subject=subject,
+        body=body,
+    )

@@ -16,7 +16,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from ...circulation import LoanPolicy, is_cellular
+import msgspec
+
+from ...circulation import HoldStatus, LoanPolicy, LoanStatus, NoticeStatus, is_cellular
 from ...database import write_transaction
 from ...notify.channels import Channels, DeliveryError
 from ...notify.outbox import Outbox
@@ -38,6 +40,7 @@ from ..library.policies import all_policies
 
 __all__ = [
     "MAX_ATTEMPTS",
+    "DeliveryCounts",
     "deliver_notices",
     "retry_delay",
     "run_problem",
@@ -53,6 +56,21 @@ SENDABLE = ["email", "sms"]
 LOAN_KINDS = frozenset({"due_soon", "overdue", "lost", "renewed"})
 
 
+class DeliveryCounts(msgspec.Struct, kw_only=True):
+    """What one delivery run did, in notices: `sent`, `failed` (given up), `retrying` (still
+    pending), `skipped` (no longer true: the device came back, the loan was renewed, the hold
+    ended), `not_set_up` (held: no channel of theirs is set up), `outbox` (written only to the
+    local outbox); and `messages` that went out, to patrons or to the outbox."""
+
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    skipped: int = 0
+    not_set_up: int = 0
+    outbox: int = 0
+    messages: int = 0
+
+
 def retry_delay(failures: int) -> timedelta:
     """5 minutes after the first failure, doubling each time, at most 6 hours."""
     return min(FIRST_RETRY * 2 ** max(0, min(failures, 20) - 1), LONGEST_RETRY)
@@ -60,7 +78,7 @@ def retry_delay(failures: int) -> timedelta:
 
 def _due(now: datetime) -> list[Any]:
     return [
-        Notice.status == "pending",
+        Notice.status == NoticeStatus.PENDING,
         Notice.channel.is_in(SENDABLE),
         Notice.next_attempt_at <= now,
     ]
@@ -79,22 +97,10 @@ async def _claim(now: datetime, condition: Any) -> list[dict[str, Any]]:
     return await Notice.select().where(Notice.id.is_in(ids)).order_by(Notice.id)
 
 
-async def deliver_notices(now: datetime, settings: Settings) -> dict[str, int]:
-    """Send pending email/SMS notices due at `now`, one message per patron (or recipient).
-
-    Returns counts of notices `sent`, `failed` (given up), `retrying` (still pending), `skipped`
-    (no longer true: the device came back, the loan was renewed, the hold ended), `not_set_up`
-    (held: no channel of theirs is set up), `outbox` (written only to the local outbox) and
-    `messages` (messages that went out, to patrons or to the outbox)."""
-    counts = {
-        "sent": 0,
-        "failed": 0,
-        "retrying": 0,
-        "skipped": 0,
-        "not_set_up": 0,
-        "outbox": 0,
-        "messages": 0,
-    }
+async def deliver_notices(now: datetime, settings: Settings) -> DeliveryCounts:
+    """Send pending email/SMS notices due at `now`, one message per patron (or recipient);
+    what happened to them, counted (DeliveryCounts)."""
+    counts = DeliveryCounts()
     policies = {p.kind: p for p in await all_policies()}
     async with Channels(settings) as channels:
         run = _Run(now, settings, channels, policies, counts)
@@ -143,7 +149,7 @@ class _Run:
         settings: Settings,
         channels: Channels,
         policies: dict[str, LoanPolicy],
-        counts: dict[str, int],
+        counts: DeliveryCounts,
     ) -> None:
         self.now = now
         self.settings = settings
@@ -235,8 +241,8 @@ class _Run:
         path = self.outbox.write(ids, channel, address, subject, body, self.now, why)
         note = f"Only in the local outbox ({path.name}), not sent to {address}: {why}"
         await self.sent(notices, "outbox", subject, body, note=note)
-        self.counts["sent"] -= len(notices)
-        self.counts["outbox"] += len(notices)
+        self.counts.sent -= len(notices)
+        self.counts.outbox += len(notices)
 
     def rendered(self, notice: dict[str, Any], fact: NoticeFacts) -> Rendered:
         if as_is(notice):
@@ -294,7 +300,7 @@ class _Run:
         note: str = "",
     ) -> None:
         values: dict[Any, Any] = {
-            Notice.status: "sent",
+            Notice.status: NoticeStatus.SENT,
             Notice.sent_at: self.now,
             Notice.channel: channel,
             Notice.last_error: note[:2000],
@@ -302,8 +308,8 @@ class _Run:
         async with write_transaction():
             await _update(notices, values, transaction=False)
             await _store_text(notices, subject, body)
-        self.counts["sent"] += len(notices)
-        self.counts["messages"] += 1
+        self.counts.sent += len(notices)
+        self.counts.messages += 1
 
     async def failed(
         self, notices: list[dict[str, Any]], error: str, subject: str = "", body: str = ""
@@ -319,23 +325,26 @@ class _Run:
                     group,
                     {
                         Notice.attempts: failures,
-                        Notice.status: "failed" if final else "pending",
+                        Notice.status: NoticeStatus.FAILED if final else NoticeStatus.PENDING,
                         Notice.next_attempt_at: self.now + retry_delay(failures),
                         Notice.last_error: error[:2000],
                     },
                     transaction=False,
                 )
-                self.counts["failed" if final else "retrying"] += len(group)
+                if final:
+                    self.counts.failed += len(group)
+                else:
+                    self.counts.retrying += len(group)
             await _store_text(notices, subject, body)
 
     async def release(self, notices: list[dict[str, Any]], problem: str) -> None:
         """Not sendable for now (a setting is missing): pending, due again, with the reason."""
         await _update(notices, {Notice.next_attempt_at: self.now, Notice.last_error: problem})
-        self.counts["not_set_up"] += len(notices)
+        self.counts.not_set_up += len(notices)
 
     async def skip(self, notice: dict[str, Any], reason: str) -> None:
-        await _update([notice], {Notice.status: "failed", Notice.last_error: reason})
-        self.counts["skipped"] += 1
+        await _update([notice], {Notice.status: NoticeStatus.FAILED, Notice.last_error: reason})
+        self.counts.skipped += 1
 
 
 def setup_problems(settings: Settings) -> list[str]:
@@ -344,23 +353,23 @@ def setup_problems(settings: Settings) -> list[str]:
     return [p for p in (channels.email.problem, channels.sms.problem) if p]
 
 
-def run_problem(counts: dict[str, int], settings: Settings) -> str:
+def run_problem(counts: DeliveryCounts, settings: Settings) -> str:
     """Why a delivery run did not deliver everything it tried, in words for the job record;
     "" when every notice due went out (or was rightly skipped)."""
     parts = []
-    held = counts.get("not_set_up", 0)
+    held = counts.not_set_up
     if held:
         parts.append(f"{held} notice{'s' * (held != 1)} waiting: no channel of theirs is set up")
-    if counts.get("outbox"):
-        n = counts["outbox"]
+    if counts.outbox:
+        n = counts.outbox
         parts.append(f"{n} notice{'s' * (n != 1)} written only to the local outbox")
-    if counts.get("retrying"):
-        parts.append(f"{counts['retrying']} failed to send and will be retried")
-    if counts.get("failed"):
-        parts.append(f"{counts['failed']} given up after {MAX_ATTEMPTS} attempts")
+    if counts.retrying:
+        parts.append(f"{counts.retrying} failed to send and will be retried")
+    if counts.failed:
+        parts.append(f"{counts.failed} given up after {MAX_ATTEMPTS} attempts")
     if not parts:
         return ""
-    missing = setup_problems(settings) if held or counts.get("outbox") else []
+    missing = setup_problems(settings) if held or counts.outbox else []
     return "; ".join(parts) + "." + "".join(f" {m}" for m in missing)
 
 
@@ -383,7 +392,7 @@ async def _update(
     ids = [n["id"] for n in notices]
     if not ids:
         return
-    query = Notice.update(values).where(Notice.id.is_in(ids), Notice.status == "pending")
+    query = Notice.update(values).where(Notice.id.is_in(ids), Notice.status == NoticeStatus.PENDING)
     if transaction:
         async with write_transaction():
             await query
@@ -508,7 +517,7 @@ def _stale(
             return "not sent: the loan no longer exists"
         if loan["returned_at"] is not None:
             return "not sent: the device was returned before the notice went out"
-        if kind != "lost" and loan["status"] != "active":
+        if kind != "lost" and loan["status"] != LoanStatus.ACTIVE:
             return f"not sent: the loan is now {loan['status']}"
         if kind == "overdue" and loan["due_at"] > now:
             return "not sent: the loan was renewed and is no longer overdue"
@@ -517,6 +526,6 @@ def _stale(
     if kind == "hold_ready" and notice["hold"] is not None:
         if hold is None:
             return "not sent: the hold no longer exists"
-        if hold["status"] != "ready":
+        if hold["status"] != HoldStatus.READY:
             return f"not sent: the hold is now {hold['status']}"
     return None

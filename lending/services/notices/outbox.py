@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ...circulation import notice_channel
+from ...circulation import NoticeStatus, notice_channel
 from .._common.sql import execute
 
 __all__ = ["CHANNEL_SQL", "queue_for_loans", "queue_notice"]
@@ -19,6 +19,7 @@ CHANNEL_SQL = (
     "WHEN p.phone IS NOT NULL AND p.phone <> '' THEN 'sms' ELSE 'call' END"
 )
 
+_PENDING = f"'{NoticeStatus.PENDING}'"  # a new notice's status, in SQL
 _COLUMNS = (
     "patron, kind, loan, hold, stage, channel, recipient, language, subject, body, status, "
     "attempts, next_attempt_at, last_error, created_at, sent_at"
@@ -35,7 +36,7 @@ async def queue_for_loans(
     return await execute(
         f"INSERT INTO notice ({_COLUMNS}) "
         f"SELECT l.patron, '{kind}', l.id, NULL, {stage_sql}, {CHANNEL_SQL}, NULL, p.language, "
-        "'', '', 'pending', 0, {}, '', {}, NULL "
+        f"'', '', {_PENDING}, 0, {{}}, '', {{}}, NULL "
         "FROM loan l JOIN patron p ON p.id = l.patron "
         f"WHERE {where_sql} "
         "AND NOT EXISTS (SELECT 1 FROM notice n "
@@ -69,7 +70,7 @@ async def queue_notice(
             channel = notice_channel(rows["email"], rows["phone"])
     await execute(
         f"INSERT INTO notice ({_COLUMNS}) VALUES "
-        "({}, {}, {}, {}, {}, {}, {}, {}, '', '', 'pending', 0, {}, '', {}, NULL) "
+        "({}, {}, {}, {}, {}, {}, {}, {}, '', '', " + _PENDING + ", 0, {}, '', {}, NULL) "
         "ON CONFLICT DO NOTHING",
         patron_id,
         kind,

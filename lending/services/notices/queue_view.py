@@ -6,38 +6,87 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from ...circulation import Conflict, NotFound, notice_channel
+import msgspec
+
+from ...circulation import Conflict, NotFound, NoticeStatus, notice_channel
 from ...circulation.codes import Code
 from ...database import write_transaction
 from ...settings import Settings
 from ...tables import Notice, Patron
 from .._common import audit
-from .._common.paging import Page, page_of
-from .._common.render import render_time
+from .._common.render import local_time
 from ..actors import Actor
 from .call_list import held_condition
 from .delivery import setup_problems
 
 __all__ = [
     "NOTICE_STATES",
+    "RESENDABLE",
     "NoticeHealth",
+    "NoticeList",
+    "NoticeState",
+    "NoticeView",
     "list_notices",
     "notice_health",
     "resend_notice",
 ]
 
-# What a staff member reads, by filter value: pending, sent (to the patron), only in the local
-# outbox, failed (gave up after retries) and not sent (no longer true when it was due).
+
+class NoticeState(StrEnum):
+    """A notice as staff read it: its status, with sent split into sent to the patron and only
+    in the local outbox, and failed into failed (gave up after retries) and not sent (no
+    longer true when it was due)."""
+
+    PENDING = NoticeStatus.PENDING.value
+    SENT = NoticeStatus.SENT.value
+    OUTBOX = "outbox"
+    FAILED = NoticeStatus.FAILED.value
+    NOT_SENT = "not_sent"
+
+
+# What a staff member reads, by filter value.
 NOTICE_STATES = {
-    "pending": "Pending",
-    "sent": "Sent",
-    "outbox": "Local outbox only",
-    "failed": "Failed",
-    "not_sent": "Not sent",
+    NoticeState.PENDING: "Pending",
+    NoticeState.SENT: "Sent",
+    NoticeState.OUTBOX: "Local outbox only",
+    NoticeState.FAILED: "Failed",
+    NoticeState.NOT_SENT: "Not sent",
 }
+RESENDABLE = (NoticeState.FAILED, NoticeState.NOT_SENT, NoticeState.OUTBOX)
 NOT_SENT = "not sent:%"
+OUTBOX = "outbox"  # the channel of a notice written only to the local outbox
+
+
+class NoticeView(msgspec.Struct, kw_only=True):
+    """One notice in the queue, as staff see it (times in the library's zone)."""
+
+    id: int
+    kind: str
+    patron: str | None  # card number; None for a notice to staff
+    name: str | None
+    recipient: str | None
+    channel: str
+    language: str
+    state: NoticeState
+    state_label: str
+    why: str  # the last error, or why it was not sent
+    attempts: int
+    queued_at: datetime | None
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    subject: str
+    body: str
+    resendable: bool
+
+
+class NoticeList(msgspec.Struct, kw_only=True):
+    items: list[NoticeView]
+    total: int
+
+
 SETUP_SETTINGS = ("LENDING_SMTP_HOST", "LENDING_MAIL_FROM", "LENDING_SMS_WEBHOOK_URL")
 
 
@@ -70,49 +119,53 @@ async def notice_health(settings: Settings) -> NoticeHealth:
     problems = setup_problems(settings)
     held = held_condition(settings)
     waiting = await Notice.count().where(held) if held is not None else 0
-    in_outbox = await Notice.count().where(Notice.channel == "outbox", Notice.status == "sent")
+    in_outbox = await Notice.count().where(
+        Notice.channel == OUTBOX, Notice.status == NoticeStatus.SENT
+    )
     return NoticeHealth(problems, waiting, in_outbox if problems else 0, settings.outbox_dir)
 
 
 def _state_condition(state: str) -> list[Any]:
+    sent, failed = Notice.status == NoticeStatus.SENT, Notice.status == NoticeStatus.FAILED
     return {
-        "pending": [Notice.status == "pending"],
-        "sent": [Notice.status == "sent", Notice.channel != "outbox"],
-        "outbox": [Notice.status == "sent", Notice.channel == "outbox"],
-        "failed": [Notice.status == "failed", Notice.last_error.not_like(NOT_SENT)],
-        "not_sent": [Notice.status == "failed", Notice.last_error.like(NOT_SENT)],
+        NoticeState.PENDING: [Notice.status == NoticeStatus.PENDING],
+        NoticeState.SENT: [sent, Notice.channel != OUTBOX],
+        NoticeState.OUTBOX: [sent, Notice.channel == OUTBOX],
+        NoticeState.FAILED: [failed, Notice.last_error.not_like(NOT_SENT)],
+        NoticeState.NOT_SENT: [failed, Notice.last_error.like(NOT_SENT)],
     }.get(state, [])
 
 
-def _state_of(row: dict[str, Any]) -> str:
-    if row["status"] == "sent":
-        return "outbox" if row["channel"] == "outbox" else "sent"
-    if row["status"] == "failed":
-        return "not_sent" if (row["last_error"] or "").startswith("not sent:") else "failed"
-    return "pending"
+def _state_of(row: dict[str, Any]) -> NoticeState:
+    if row["status"] == NoticeStatus.SENT:
+        return NoticeState.OUTBOX if row["channel"] == OUTBOX else NoticeState.SENT
+    if row["status"] == NoticeStatus.FAILED:
+        not_sent = (row["last_error"] or "").startswith("not sent:")
+        return NoticeState.NOT_SENT if not_sent else NoticeState.FAILED
+    return NoticeState.PENDING
 
 
-def notice_view(row: dict[str, Any], timezone: str) -> dict[str, Any]:
+def notice_view(row: dict[str, Any], timezone: str) -> NoticeView:
     state = _state_of(row)
-    return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "patron": row["card_number"],
-        "name": row["patron_name"],
-        "recipient": row["recipient"],
-        "channel": row["channel"],
-        "language": row["language"],
-        "state": state,
-        "state_label": NOTICE_STATES[state],
-        "why": row["last_error"],
-        "attempts": row["attempts"],
-        "queued_at": render_time(row["created_at"], timezone),
-        "next_attempt_at": render_time(row["next_attempt_at"], timezone),
-        "sent_at": render_time(row["sent_at"], timezone),
-        "subject": row["subject"],
-        "body": row["body"],
-        "resendable": state in ("failed", "not_sent", "outbox"),
-    }
+    return NoticeView(
+        id=row["id"],
+        kind=row["kind"],
+        patron=row["card_number"],
+        name=row["patron_name"],
+        recipient=row["recipient"],
+        channel=row["channel"],
+        language=row["language"],
+        state=state,
+        state_label=NOTICE_STATES[state],
+        why=row["last_error"],
+        attempts=row["attempts"],
+        queued_at=local_time(row["created_at"], timezone),
+        next_attempt_at=local_time(row["next_attempt_at"], timezone),
+        sent_at=local_time(row["sent_at"], timezone),
+        subject=row["subject"],
+        body=row["body"],
+        resendable=state in RESENDABLE,
+    )
 
 
 async def list_notices(
@@ -122,7 +175,7 @@ async def list_notices(
     card: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> Page:
+) -> NoticeList:
     """Notices newest first, optionally of one state (NOTICE_STATES) and one patron's card."""
     conditions = _state_condition(state or "")
     if card:
@@ -136,12 +189,12 @@ async def list_notices(
     if conditions:
         query, count = query.where(*conditions), count.where(*conditions)
     rows = await query.limit(limit).offset(offset)
-    return page_of([notice_view(r, timezone) for r in rows], await count)
+    return NoticeList(items=[notice_view(r, timezone) for r in rows], total=await count)
 
 
 async def resend_notice(
     notice_id: int, actor: Actor, now: datetime, *, timezone: str
-) -> dict[str, Any]:
+) -> NoticeView:
     """Queue a failed, not-sent or outbox-only notice again: pending, due now, no attempts, by
     the patron's channel as it is today (email, else SMS, else the call list); audited. Delivery
     checks again that it is still true (a hold that ended is not sent)."""
@@ -150,7 +203,7 @@ async def resend_notice(
         if row is None:
             raise NotFound(f"There is no notice {notice_id}.", Code.NOTICE_NOT_FOUND)
         state = _state_of(row)
-        if state not in ("failed", "not_sent", "outbox"):
+        if state not in RESENDABLE:
             raise Conflict(
                 f"Notice {notice_id} is {NOTICE_STATES[state].lower()}: only a failed, not sent "
                 "or local-outbox notice can be sent again.",
@@ -166,12 +219,12 @@ async def resend_notice(
             if patron is not None:
                 card = patron["card_number"]
                 channel = notice_channel(patron["email"], patron["phone"])
-        elif channel == "outbox":
+        elif channel == OUTBOX:
             channel = "email"
         done = await (
             Notice.update(
                 {
-                    Notice.status: "pending",
+                    Notice.status: NoticeStatus.PENDING,
                     Notice.channel: channel,
                     Notice.attempts: 0,
                     Notice.next_attempt_at: now,

@@ -12,19 +12,98 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ...circulation import BranchCalendar
+import msgspec
+
+from ...circulation import BranchCalendar, HoldStatus, LineStatus, LoanStatus
 from ...database import is_postgres
 from ...tables import Branch
-from .._common.render import render_time
+from .._common.render import local_time
 from .._common.sql import fetch
 
-__all__ = ["dashboard"]
+__all__ = [
+    "BranchLoans",
+    "Dashboard",
+    "DeviceCounts",
+    "JobHealth",
+    "JobRunBrief",
+    "LoansDue",
+    "SuspendedLine",
+    "SuspendedLines",
+    "WaitlistCount",
+    "dashboard",
+]
 
 SUSPENDED_SHOWN = 20
 FAILURES_SHOWN = 10
 
 
-async def devices_by_kind_and_status() -> dict[str, Any]:
+class DeviceCounts(msgspec.Struct, kw_only=True):
+    kinds: dict[str, dict[str, int]]  # {kind: {status: n}}
+    statuses: list[str]  # every status some device is in, sorted
+    status_totals: dict[str, int]
+    total: int
+
+
+class BranchLoans(msgspec.Struct, kw_only=True):
+    branch: str
+    due_today: int
+    overdue: int
+    out: int
+
+
+class LoansDue(msgspec.Struct, kw_only=True):
+    branches: list[BranchLoans]
+    due_today: int
+    overdue: int
+
+
+class WaitlistCount(msgspec.Struct, kw_only=True):
+    kind: str
+    branch: str
+    waiting: int
+    ready: int
+
+
+class SuspendedLine(msgspec.Struct, kw_only=True):
+    iccid: str
+    phone_number: str
+    carrier: str
+    device: str | None
+    since: datetime | None
+
+
+class SuspendedLines(msgspec.Struct, kw_only=True):
+    total: int
+    shown: list[SuspendedLine]  # the SUSPENDED_SHOWN suspended longest
+
+
+class JobRunBrief(msgspec.Struct, kw_only=True):
+    id: int
+    job: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    trigger: str
+
+
+class JobHealth(msgspec.Struct, kw_only=True):
+    last: list[JobRunBrief]  # the last run of every job
+    failures: list[JobRunBrief]  # the latest failed runs
+
+
+class Dashboard(msgspec.Struct, kw_only=True):
+    devices: DeviceCounts
+    loans: LoansDue
+    waitlists: list[WaitlistCount]
+    lines: SuspendedLines
+    jobs: JobHealth
+
+
+_LOANS_OPEN = f"l.returned_at IS NULL AND l.status = '{LoanStatus.ACTIVE}'"
+_SUSPENDED = f"status = '{LineStatus.SUSPENDED}'"
+
+
+async def devices_by_kind_and_status() -> DeviceCounts:
     rows = await fetch(
         "SELECT kind, status, COUNT(*) AS n FROM device GROUP BY kind, status ORDER BY kind, status"
     )
@@ -33,20 +112,20 @@ async def devices_by_kind_and_status() -> dict[str, Any]:
     for r in rows:
         kinds.setdefault(r["kind"], {})[r["status"]] = int(r["n"])
         statuses[r["status"]] = statuses.get(r["status"], 0) + int(r["n"])
-    return {
-        "kinds": kinds,  # {kind: {status: n}}
-        "statuses": sorted(statuses),
-        "status_totals": statuses,
-        "total": sum(statuses.values()),
-    }
+    return DeviceCounts(
+        kinds=kinds,
+        statuses=sorted(statuses),
+        status_totals=statuses,
+        total=sum(statuses.values()),
+    )
 
 
-async def loans_due(now: datetime) -> dict[str, Any]:
+async def loans_due(now: datetime) -> LoansDue:
     """Open loans per branch: due later today (branch zone) and overdue. Due dates are the end of
     a local day, so "today" is up to the end of the branch's current local date."""
     branches = await Branch.select(Branch.id, Branch.code, Branch.timezone)
     if not branches:
-        return {"branches": [], "due_today": 0, "overdue": 0}
+        return LoansDue(branches=[], due_today=0, overdue=0)
     # One cut-off per branch (its own zone), picked per row by a CASE: still one statement.
     cases: list[str] = []
     args: list[Any] = [now]
@@ -62,68 +141,71 @@ async def loans_due(now: datetime) -> dict[str, Any]:
         f"SUM(CASE WHEN l.due_at >= {{}} AND l.due_at <= {cutoff} THEN 1 ELSE 0 END) AS due_today, "
         "COUNT(*) AS out "
         "FROM loan l JOIN branch b ON b.id = l.branch "
-        "WHERE l.returned_at IS NULL AND l.status = 'active' "
+        f"WHERE {_LOANS_OPEN} "
         "GROUP BY b.code ORDER BY b.code",
         now,
         *args,
     )
     items = [
-        {
-            "branch": r["branch"],
-            "due_today": int(r["due_today"] or 0),
-            "overdue": int(r["overdue"] or 0),
-            "out": int(r["out"]),
-        }
+        BranchLoans(
+            branch=r["branch"],
+            due_today=int(r["due_today"] or 0),
+            overdue=int(r["overdue"] or 0),
+            out=int(r["out"]),
+        )
         for r in rows
     ]
-    return {
-        "branches": items,
-        "due_today": sum(i["due_today"] for i in items),
-        "overdue": sum(i["overdue"] for i in items),
-    }
-
-
-async def waitlists() -> list[dict[str, Any]]:
-    rows = await fetch(
-        "SELECT h.kind AS kind, b.code AS branch, "
-        "SUM(CASE WHEN h.status = 'waiting' THEN 1 ELSE 0 END) AS waiting, "
-        "SUM(CASE WHEN h.status = 'ready' THEN 1 ELSE 0 END) AS ready "
-        "FROM hold h JOIN branch b ON b.id = h.branch "
-        "WHERE h.status IN ('waiting', 'ready') "
-        "GROUP BY h.kind, b.code ORDER BY h.kind, b.code"
+    return LoansDue(
+        branches=items,
+        due_today=sum(i.due_today for i in items),
+        overdue=sum(i.overdue for i in items),
     )
+
+
+_WAITLISTS_SQL = (
+    "SELECT h.kind AS kind, b.code AS branch, "
+    f"SUM(CASE WHEN h.status = '{HoldStatus.WAITING}' THEN 1 ELSE 0 END) AS waiting, "
+    f"SUM(CASE WHEN h.status = '{HoldStatus.READY}' THEN 1 ELSE 0 END) AS ready "
+    "FROM hold h JOIN branch b ON b.id = h.branch "
+    f"WHERE h.status IN ('{HoldStatus.WAITING}', '{HoldStatus.READY}') "
+    "GROUP BY h.kind, b.code ORDER BY h.kind, b.code"
+)
+
+
+async def waitlists() -> list[WaitlistCount]:
+    rows = await fetch(_WAITLISTS_SQL)
     return [
-        {
-            "kind": r["kind"],
-            "branch": r["branch"],
-            "waiting": int(r["waiting"] or 0),
-            "ready": int(r["ready"] or 0),
-        }
+        WaitlistCount(
+            kind=r["kind"],
+            branch=r["branch"],
+            waiting=int(r["waiting"] or 0),
+            ready=int(r["ready"] or 0),
+        )
         for r in rows
     ]
 
 
-async def suspended_lines(timezone: str) -> dict[str, Any]:
-    total = await fetch("SELECT COUNT(*) AS n FROM service_line WHERE status = 'suspended'")
+async def suspended_lines(timezone: str) -> SuspendedLines:
+    total = await fetch(f"SELECT COUNT(*) AS n FROM service_line WHERE {_SUSPENDED}")
     rows = await fetch(
         "SELECT s.iccid, s.msisdn, s.carrier, s.updated_at, d.barcode AS device "
         "FROM service_line s LEFT JOIN device d ON d.id = s.device "
-        "WHERE s.status = 'suspended' ORDER BY s.updated_at, s.id "
+        f"WHERE s.{_SUSPENDED} ORDER BY s.updated_at, s.id "
         f"LIMIT {SUSPENDED_SHOWN}"
     )
-    return {
-        "total": int(total[0]["n"]) if total else 0,
-        "shown": [
-            {
-                "iccid": r["iccid"],
-                "phone_number": r["msisdn"],
-                "carrier": r["carrier"],
-                "device": r["device"],
-                "since": render_time(_aware(r["updated_at"]), timezone),
-            }
+    return SuspendedLines(
+        total=int(total[0]["n"]) if total else 0,
+        shown=[
+            SuspendedLine(
+                iccid=r["iccid"],
+                phone_number=r["msisdn"],
+                carrier=r["carrier"],
+                device=r["device"],
+                since=local_time(_aware(r["updated_at"]), timezone),
+            )
             for r in rows
         ],
-    }
+    )
 
 
 def _aware(value: Any) -> datetime | None:
@@ -133,18 +215,18 @@ def _aware(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def _run(r: dict[str, Any], timezone: str) -> dict[str, Any]:
-    return {
-        "id": r["id"],
-        "job": r["job"],
-        "started_at": render_time(_aware(r["started_at"]), timezone),
-        "finished_at": render_time(_aware(r["finished_at"]), timezone),
-        "error": r["error"] or None,
-        "trigger": r["trigger"],
-    }
+def _run(r: dict[str, Any], timezone: str) -> JobRunBrief:
+    return JobRunBrief(
+        id=r["id"],
+        job=r["job"],
+        started_at=local_time(_aware(r["started_at"]), timezone),
+        finished_at=local_time(_aware(r["finished_at"]), timezone),
+        error=r["error"] or None,
+        trigger=r["trigger"],
+    )
 
 
-async def job_health(timezone: str) -> dict[str, Any]:
+async def job_health(timezone: str) -> JobHealth:
     last = await fetch(
         "SELECT r.id, r.job, r.started_at, r.finished_at, r.error, r.trigger FROM job_run r "
         "JOIN (SELECT job, MAX(id) AS id FROM job_run GROUP BY job) m ON m.id = r.id "
@@ -154,18 +236,18 @@ async def job_health(timezone: str) -> dict[str, Any]:
         "SELECT id, job, started_at, finished_at, error, trigger FROM job_run "
         f"WHERE error <> '' ORDER BY id DESC LIMIT {FAILURES_SHOWN}"
     )
-    return {
-        "last": [_run(r, timezone) for r in last],
-        "failures": [_run(r, timezone) for r in failed],
-    }
+    return JobHealth(
+        last=[_run(r, timezone) for r in last],
+        failures=[_run(r, timezone) for r in failed],
+    )
 
 
-async def dashboard(now: datetime, timezone: str) -> dict[str, Any]:
-    """Everything the dashboard shows, as of `now` (times rendered in `timezone`)."""
-    return {
-        "devices": await devices_by_kind_and_status(),
-        "loans": await loans_due(now),
-        "waitlists": await waitlists(),
-        "lines": await suspended_lines(timezone),
-        "jobs": await job_health(timezone),
-    }
+async def dashboard(now: datetime, timezone: str) -> Dashboard:
+    """Everything the dashboard shows, as of `now` (times in `timezone`)."""
+    return Dashboard(
+        devices=await devices_by_kind_and_status(),
+        loans=await loans_due(now),
+        waitlists=await waitlists(),
+        lines=await suspended_lines(timezone),
+        jobs=await job_health(timezone),
+    )

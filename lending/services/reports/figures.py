@@ -20,11 +20,23 @@ Definitions (also in the README):
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from ...circulation import KINDS, FieldError, Invalid
+import msgspec
+
+from ...circulation import (
+    KINDS,
+    CarrierActionStatus,
+    DeviceStatus,
+    FieldError,
+    HoldStatus,
+    Invalid,
+    LineStatus,
+    LoanStatus,
+)
 from .._common.bulk import rows_source
 from .._common.render import cents_to_amount, zone
 from .._common.sql import fetch
@@ -32,9 +44,90 @@ from ..library.branches import branch_by_code
 from ..library.policies import valid_kind
 from .report_sql import days, days_value, greatest, hold_of_event, least, param
 
-__all__ = ["REPORTS", "ReportRange", "report", "report_range"]
+__all__ = [
+    "REPORTS",
+    "LinesRow",
+    "LoansPerWeekRow",
+    "OverdueLossRow",
+    "Report",
+    "ReportRange",
+    "UtilizationRow",
+    "WaitlistRow",
+    "report",
+    "report_range",
+]
 
 MAX_DAYS = 3660
+ALL = "all"  # the total line's kind, branch, week, carrier and plan
+
+
+class UtilizationRow(msgspec.Struct, kw_only=True):
+    kind: str
+    branch: str
+    devices: int
+    loans: int
+    device_days: float
+    loan_days: float
+    utilization: float
+
+
+class LoansPerWeekRow(msgspec.Struct, kw_only=True):
+    """Checkouts in the week starting `week` (a Monday, or "all"), one column per kind."""
+
+    week: str
+    hotspot: int
+    laptop: int
+    tablet: int
+    loans: int
+
+
+class OverdueLossRow(msgspec.Struct, kw_only=True):
+    kind: str
+    branch: str
+    loans: int
+    overdue: int
+    still_out_overdue: int
+    lost: int
+    overdue_rate: float
+    loss_rate: float
+
+
+class WaitlistRow(msgspec.Struct, kw_only=True):
+    kind: str
+    branch: str
+    placed: int
+    waiting_at_end: int
+    served: int
+    median_wait_days: float | None
+
+
+class LinesRow(msgspec.Struct, kw_only=True):
+    carrier: str
+    plan: str
+    lines: int
+    active: int
+    suspended: int
+    cancelled: int
+    suspends_in_range: int
+    monthly_cost: float
+
+
+RowT = TypeVar("RowT", UtilizationRow, LoansPerWeekRow, OverdueLossRow, WaitlistRow, LinesRow)
+
+
+class Report(msgspec.Struct, Generic[RowT], kw_only=True):
+    """One report over a range: its rows and the total line; `columns` are the rows' fields
+    in order (the CSV header)."""
+
+    report: str
+    first: date = msgspec.field(name="from")
+    last: date = msgspec.field(name="to")
+    timezone: str
+    kind: str | None
+    branch: str | None
+    columns: list[str]
+    rows: list[RowT]
+    total: RowT
 
 
 @dataclass(frozen=True)
@@ -78,6 +171,9 @@ async def report_range(
     return ReportRange(first, last, timezone, kind or None, branch or None)
 
 
+Body = tuple[list[RowT], RowT]  # a report's rows and its total line
+
+
 def _filters(r: ReportRange, kind_col: str, branch_col: str) -> tuple[str, list[Any]]:
     sql, args = "", []
     if r.kind:
@@ -93,10 +189,26 @@ def _ratio(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-async def utilization(r: ReportRange, now: datetime) -> dict[str, Any]:
+def _utilization_row(
+    kind: str, branch: str, devices: int, loans: int, device_days: float, loan_days: float
+) -> UtilizationRow:
+    return UtilizationRow(
+        kind=kind,
+        branch=branch,
+        devices=devices,
+        loans=loans,
+        device_days=round(device_days, 2),
+        loan_days=round(loan_days, 2),
+        utilization=_ratio(loan_days, device_days),
+    )
+
+
+async def utilization(r: ReportRange, now: datetime) -> Body[UtilizationRow]:
     end = min(r.end, max(now, r.start))
     where, args = _filters(r, "d.kind", "d.branch")
-    existed_until = f"CASE WHEN d.status = 'retired' THEN {days('d.updated_at')} ELSE q.t END"
+    existed_until = (
+        f"CASE WHEN d.status = '{DeviceStatus.RETIRED}' THEN {days('d.updated_at')} ELSE q.t END"
+    )
     first_loan = days("(SELECT MIN(l0.checked_out_at) FROM loan l0 WHERE l0.device = d.id)")
     added = days("d.created_at")
     in_service = (
@@ -129,25 +241,26 @@ async def utilization(r: ReportRange, now: datetime) -> dict[str, Any]:
         end,
         *args,
     )
-    out = [
-        {
-            "kind": row["kind"],
-            "branch": row["branch"],
-            "devices": int(row["devices"] or 0),
-            "loans": int(row["loans"] or 0),
-            "device_days": float(row["device_days"] or 0),
-            "loan_days": float(row["loan_days"] or 0),
-        }
+    raw = [
+        (
+            row["kind"],
+            row["branch"],
+            int(row["devices"] or 0),
+            int(row["loans"] or 0),
+            float(row["device_days"] or 0),
+            float(row["loan_days"] or 0),
+        )
         for row in rows
     ]
-    total: dict[str, Any] = {
-        k: sum(row[k] for row in out) for k in ("devices", "loans", "device_days", "loan_days")
-    }
-    for row in [*out, total]:
-        row["utilization"] = _ratio(row["loan_days"], row["device_days"])
-        row["device_days"] = round(row["device_days"], 2)
-        row["loan_days"] = round(row["loan_days"], 2)
-    return {"rows": out, "total": {"kind": "all", "branch": "all", **total}}
+    total = _utilization_row(
+        ALL,
+        ALL,
+        sum(x[2] for x in raw),
+        sum(x[3] for x in raw),
+        sum(x[4] for x in raw),
+        sum(x[5] for x in raw),
+    )
+    return [_utilization_row(*x) for x in raw], total
 
 
 def _weeks(r: ReportRange) -> list[tuple[str, datetime, datetime]]:
@@ -169,7 +282,7 @@ def _weeks(r: ReportRange) -> list[tuple[str, datetime, datetime]]:
     return out
 
 
-async def loans_per_week(r: ReportRange, now: datetime) -> dict[str, Any]:
+async def loans_per_week(r: ReportRange, now: datetime) -> Body[LoansPerWeekRow]:
     weeks = _weeks(r)
     source, params = rows_source(
         [("week", "text"), ("s", "timestamptz"), ("e", "timestamptz")], weeks
@@ -185,23 +298,35 @@ async def loans_per_week(r: ReportRange, now: datetime) -> dict[str, Any]:
     counts = {(row["week"], row["kind"]): int(row["loans"]) for row in rows}
     out = []
     for week, _, _ in weeks:
-        row: dict[str, Any] = {"week": week}
-        row.update({k: counts.get((week, k), 0) for k in KINDS})
-        row["loans"] = sum(row[k] for k in KINDS)
-        out.append(row)
-    return {
-        "rows": out,
-        "total": {"week": "all", **{k: sum(w[k] for w in out) for k in (*KINDS, "loans")}},
-    }
+        by_kind = {k: counts.get((week, k), 0) for k in KINDS}
+        out.append(LoansPerWeekRow(week=week, loans=sum(by_kind.values()), **by_kind))
+    totals = {k: sum(getattr(w, k) for w in out) for k in KINDS}
+    total = LoansPerWeekRow(week=ALL, loans=sum(w.loans for w in out), **totals)
+    return out, total
 
 
-async def overdue_loss(r: ReportRange, now: datetime) -> dict[str, Any]:
+def _overdue_row(
+    kind: str, branch: str, loans: int, overdue: int, still_out: int, lost: int
+) -> OverdueLossRow:
+    return OverdueLossRow(
+        kind=kind,
+        branch=branch,
+        loans=loans,
+        overdue=overdue,
+        still_out_overdue=still_out,
+        lost=lost,
+        overdue_rate=_ratio(overdue, loans),
+        loss_rate=_ratio(lost, loans),
+    )
+
+
+async def overdue_loss(r: ReportRange, now: datetime) -> Body[OverdueLossRow]:
     where, args = _filters(r, "l.kind", "l.branch")
     rows = await fetch(
         "SELECT l.kind, b.code AS branch, COUNT(*) AS loans, "
         "SUM(CASE WHEN COALESCE(l.returned_at, {}) > l.due_at THEN 1 ELSE 0 END) AS overdue, "
         "SUM(CASE WHEN l.returned_at IS NULL AND l.due_at < {} THEN 1 ELSE 0 END) AS out_overdue, "
-        "SUM(CASE WHEN l.status = 'lost' OR EXISTS (SELECT 1 FROM event e WHERE e.loan = l.id "
+        f"SUM(CASE WHEN l.status = '{LoanStatus.LOST}' OR EXISTS (SELECT 1 FROM event e WHERE e.loan = l.id "
         "AND e.action = 'marked_lost') THEN 1 ELSE 0 END) AS lost "
         "FROM loan l JOIN branch b ON b.id = l.branch "
         f"WHERE l.checked_out_at >= {{}} AND l.checked_out_at < {{}}{where} "
@@ -213,33 +338,35 @@ async def overdue_loss(r: ReportRange, now: datetime) -> dict[str, Any]:
         *args,
     )
     out = [
-        {
-            "kind": row["kind"],
-            "branch": row["branch"],
-            "loans": int(row["loans"]),
-            "overdue": int(row["overdue"] or 0),
-            "still_out_overdue": int(row["out_overdue"] or 0),
-            "lost": int(row["lost"] or 0),
-        }
+        _overdue_row(
+            row["kind"],
+            row["branch"],
+            int(row["loans"]),
+            int(row["overdue"] or 0),
+            int(row["out_overdue"] or 0),
+            int(row["lost"] or 0),
+        )
         for row in rows
     ]
-    total: dict[str, Any] = {"kind": "all", "branch": "all"}
-    total.update(
-        {k: sum(row[k] for row in out) for k in ("loans", "overdue", "still_out_overdue", "lost")}
+    total = _overdue_row(
+        ALL,
+        ALL,
+        sum(o.loans for o in out),
+        sum(o.overdue for o in out),
+        sum(o.still_out_overdue for o in out),
+        sum(o.lost for o in out),
     )
-    for row in [*out, total]:
-        row["overdue_rate"] = _ratio(row["overdue"], row["loans"])
-        row["loss_rate"] = _ratio(row["lost"], row["loans"])
-    return {"rows": out, "total": total}
+    return out, total
 
 
-async def waitlist(r: ReportRange, now: datetime) -> dict[str, Any]:
+async def waitlist(r: ReportRange, now: datetime) -> Body[WaitlistRow]:
     where, args = _filters(r, "h.kind", "h.branch")
     served = (
         f"WITH ready AS (SELECT {hold_of_event()} AS hold, MIN(e.at) AS at FROM event e "
         "WHERE e.action = 'hold_ready' GROUP BY 1), "
         "h AS (SELECT h.id, h.kind, b.code AS branch, h.placed_at, h.closed_at, "
-        "COALESCE(ready.at, CASE WHEN h.status = 'fulfilled' THEN h.closed_at END) AS served_at "
+        f"COALESCE(ready.at, CASE WHEN h.status = '{HoldStatus.FULFILLED}' THEN h.closed_at END) "
+        "AS served_at "
         "FROM hold h JOIN branch b ON b.id = h.branch LEFT JOIN ready ON ready.hold = h.id "
         f"WHERE h.placed_at < {{}}{where}) "
     )
@@ -274,63 +401,67 @@ async def waitlist(r: ReportRange, now: datetime) -> dict[str, Any]:
     for row in sorted(counts, key=lambda c: (c["kind"], c["branch"])):
         m = medians.get((row["kind"], row["branch"]), {})
         out.append(_wait_row(row["kind"], row["branch"], row["placed"], row["waiting_at_end"], m))
-    m = medians.get(("all", "all"), {})
-    total = _wait_row(
-        "all", "all", sum(o["placed"] for o in out), sum(o["waiting_at_end"] for o in out), m
-    )
-    return {
-        "rows": [o for o in out if o["placed"] or o["waiting_at_end"] or o["served"]],
-        "total": total,
-    }
+    m = medians.get((ALL, ALL), {})
+    total = _wait_row(ALL, ALL, sum(o.placed for o in out), sum(o.waiting_at_end for o in out), m)
+    return [o for o in out if o.placed or o.waiting_at_end or o.served], total
 
 
-def _wait_row(kind: str, branch: str, placed: Any, waiting: Any, m: dict) -> dict[str, Any]:
+def _wait_row(kind: str, branch: str, placed: Any, waiting: Any, m: dict) -> WaitlistRow:
     median = m.get("median")
-    return {
-        "kind": kind,
-        "branch": branch,
-        "placed": int(placed or 0),
-        "waiting_at_end": int(waiting or 0),
-        "served": int(m.get("served") or 0),
-        "median_wait_days": round(float(median), 2) if median is not None else None,
-    }
-
-
-async def lines(r: ReportRange, now: datetime) -> dict[str, Any]:
-    rows = await fetch(
-        "SELECT s.carrier, COALESCE(p.name, '') AS plan, COUNT(*) AS lines, "
-        "SUM(CASE WHEN s.status = 'active' THEN 1 ELSE 0 END) AS active, "
-        "SUM(CASE WHEN s.status = 'suspended' THEN 1 ELSE 0 END) AS suspended, "
-        "SUM(CASE WHEN s.status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled, "
-        "SUM(CASE WHEN s.status <> 'cancelled' THEN COALESCE(p.monthly_cost_cents, 0) ELSE 0 END) "
-        "AS cost, SUM((SELECT COUNT(*) FROM carrier_action a WHERE a.line = s.id "
-        "AND a.action = 'suspend' AND a.status = 'done' AND a.done_at >= {} AND a.done_at < {})) "
-        "AS suspends FROM service_line s LEFT JOIN data_plan p ON p.id = s.plan "
-        "GROUP BY s.carrier, COALESCE(p.name, '') ORDER BY s.carrier, COALESCE(p.name, '')",
-        r.start,
-        r.end,
+    return WaitlistRow(
+        kind=kind,
+        branch=branch,
+        placed=int(placed or 0),
+        waiting_at_end=int(waiting or 0),
+        served=int(m.get("served") or 0),
+        median_wait_days=round(float(median), 2) if median is not None else None,
     )
+
+
+_LINES_SQL = (
+    "SELECT s.carrier, COALESCE(p.name, '') AS plan, COUNT(*) AS lines, "
+    f"SUM(CASE WHEN s.status = '{LineStatus.ACTIVE}' THEN 1 ELSE 0 END) AS active, "
+    f"SUM(CASE WHEN s.status = '{LineStatus.SUSPENDED}' THEN 1 ELSE 0 END) AS suspended, "
+    f"SUM(CASE WHEN s.status = '{LineStatus.CANCELLED}' THEN 1 ELSE 0 END) AS cancelled, "
+    f"SUM(CASE WHEN s.status <> '{LineStatus.CANCELLED}' "
+    "THEN COALESCE(p.monthly_cost_cents, 0) ELSE 0 END) "
+    "AS cost, SUM((SELECT COUNT(*) FROM carrier_action a WHERE a.line = s.id "
+    f"AND a.action = 'suspend' AND a.status = '{CarrierActionStatus.DONE}' "
+    "AND a.done_at >= {} AND a.done_at < {})) "
+    "AS suspends FROM service_line s LEFT JOIN data_plan p ON p.id = s.plan "
+    "GROUP BY s.carrier, COALESCE(p.name, '') ORDER BY s.carrier, COALESCE(p.name, '')"
+)
+
+
+async def lines(r: ReportRange, now: datetime) -> Body[LinesRow]:
+    rows = await fetch(_LINES_SQL, r.start, r.end)
     out = [
-        {
-            "carrier": row["carrier"],
-            "plan": row["plan"],
-            "lines": int(row["lines"]),
-            "active": int(row["active"] or 0),
-            "suspended": int(row["suspended"] or 0),
-            "cancelled": int(row["cancelled"] or 0),
-            "suspends_in_range": int(row["suspends"] or 0),
-            "monthly_cost": cents_to_amount(int(row["cost"] or 0)),
-        }
+        LinesRow(
+            carrier=row["carrier"],
+            plan=row["plan"],
+            lines=int(row["lines"]),
+            active=int(row["active"] or 0),
+            suspended=int(row["suspended"] or 0),
+            cancelled=int(row["cancelled"] or 0),
+            suspends_in_range=int(row["suspends"] or 0),
+            monthly_cost=cents_to_amount(int(row["cost"] or 0)),
+        )
         for row in rows
     ]
-    total: dict[str, Any] = {"carrier": "all", "plan": "all"}
-    for k in ("lines", "active", "suspended", "cancelled", "suspends_in_range"):
-        total[k] = sum(o[k] for o in out)
-    total["monthly_cost"] = round(sum(o["monthly_cost"] for o in out), 2)
-    return {"rows": out, "total": total}
+    total = LinesRow(
+        carrier=ALL,
+        plan=ALL,
+        lines=sum(o.lines for o in out),
+        active=sum(o.active for o in out),
+        suspended=sum(o.suspended for o in out),
+        cancelled=sum(o.cancelled for o in out),
+        suspends_in_range=sum(o.suspends_in_range for o in out),
+        monthly_cost=round(sum(o.monthly_cost for o in out), 2),
+    )
+    return out, total
 
 
-REPORTS = {
+REPORTS: dict[str, Callable[[ReportRange, datetime], Awaitable[Body[Any]]]] = {
     "utilization": utilization,
     "loans-per-week": loans_per_week,
     "overdue-loss": overdue_loss,
@@ -339,16 +470,16 @@ REPORTS = {
 }
 
 
-async def report(name: str, r: ReportRange, now: datetime) -> dict[str, Any]:
-    body = await REPORTS[name](r, now)
-    columns = list(body["total"]) if body["total"] else []
-    return {
-        "report": name,
-        "from": r.first.isoformat(),
-        "to": r.last.isoformat(),
-        "timezone": r.timezone,
-        "kind": r.kind,
-        "branch": r.branch,
-        "columns": columns,
-        **body,
-    }
+async def report(name: str, r: ReportRange, now: datetime) -> Report[Any]:
+    rows, total = await REPORTS[name](r, now)
+    return Report(
+        report=name,
+        first=r.first,
+        last=r.last,
+        timezone=r.timezone,
+        kind=r.kind,
+        branch=r.branch,
+        columns=list(total.__struct_fields__),
+        rows=rows,
+        total=total,
+    )

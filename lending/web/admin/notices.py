@@ -10,7 +10,13 @@ from litestar.response import Redirect, Template
 
 from ...circulation import LendingError
 from ...circulation.permissions import Action
-from ...services.notices.queue_view import NOTICE_STATES, list_notices, notice_health, resend_notice
+from ...services.notices.queue_view import (
+    NOTICE_STATES,
+    NoticeState,
+    list_notices,
+    notice_health,
+    resend_notice,
+)
 from ..pages import render, requires_page, see_other
 from ..sessions import page_actor
 from .fields import local_time, page_window
@@ -20,6 +26,13 @@ __all__ = ["AdminNoticeController"]
 
 PAGE_SIZE = 50
 MAX_CARD = 64
+TONES = {  # the badge of each state
+    NoticeState.SENT: "ok",
+    NoticeState.PENDING: "warn",
+    NoticeState.OUTBOX: "warn",
+    NoticeState.FAILED: "bad",
+    NoticeState.NOT_SENT: "",
+}
 
 
 def _filters(query: dict[str, str]) -> dict[str, str]:
@@ -56,8 +69,9 @@ class AdminNoticeController(Controller):
             request,
             "admin/notices.html",
             status=status,
-            notices=result["items"],
-            window=page_window(request, result["total"], number, PAGE_SIZE),
+            notices=result.items,
+            tones=TONES,
+            window=page_window(request, result.total, number, PAGE_SIZE),
             filters=filters,
             filtered=any(filters.values()),
             state_options=[("", "Every status")] + list(NOTICE_STATES.items()),
@@ -82,9 +96,9 @@ class AdminNoticeController(Controller):
             )
         except LendingError as exc:
             return await self._page(request, problem=exc.detail, status=exc.status)
-        who = f" for patron {done['patron']}" if done["patron"] else ""
+        who = f" for patron {done.patron}" if done.patron else ""
         return see_other(
             request,
             "/admin/notices",
-            flash=f"Notice {item}{who} queued to be sent again (by {done['channel']}).",
+            flash=f"Notice {item}{who} queued to be sent again (by {done.channel}).",
         )

@@ -111,14 +111,14 @@ class AdminReportController(Controller):
             typed = {**typed, "from": where.first.isoformat(), "to": where.last.isoformat()}
             for name in reports.REPORTS:
                 body = await reports.report(name, where, now)
-                columns = body["columns"]
+                columns = body.columns
                 shown.append(
                     {
                         "name": name,
                         "title": TITLES[name],
                         "columns": [c.replace("_", " ") for c in columns],
-                        "rows": [[_cell(c, row.get(c)) for c in columns] for row in body["rows"]],
-                        "total": [_cell(c, body["total"].get(c)) for c in columns],
+                        "rows": [[_cell(c, getattr(row, c)) for c in columns] for row in body.rows],
+                        "total": [_cell(c, getattr(body.total, c)) for c in columns],
                         "svg": render_svg(chart_for(body)),
                         "csv_url": f"/admin/reports/{name}.csv?{query}",
                     }

@@ -76,7 +76,7 @@ class AdminTaskController(Controller):
                 flash = "Queued to be sent to the carrier again."
             else:
                 called = await call_list.mark_called(item, actor, now, settings=settings)
-                flash = f"Marked as called: patron {called['patron']}."
+                flash = f"Marked as called: patron {called.patron}."
         except LendingError as exc:
             # Someone else may have done it already: say so on the page, with the lists as now.
             return await self._page(request, problem=exc.detail, status=exc.status)
