@@ -103,7 +103,7 @@ async def start_audit(
             Code.AUDIT_ALREADY_OPEN,
         )
         if await ShelfAudit.exists().where(
-            (ShelfAudit.branch == branch["id"])
+            (ShelfAudit.branch == branch.id)
             & (ShelfAudit.location == location)
             & (ShelfAudit.status == "open")
         ):
@@ -111,7 +111,7 @@ async def start_audit(
         with duplicate_is(busy):
             rows = await ShelfAudit.insert(
                 ShelfAudit(
-                    branch=branch["id"],
+                    branch=branch.id,
                     location=location,
                     status="open",
                     started_at=now,

@@ -119,7 +119,7 @@ async def _contact_values(data: dict[str, Any]) -> dict[str, Any]:
         values["pin_hash"] = await hash_secret_async(valid_pin(data["pin"]))
     if "branch" in data:
         values["branch"] = (
-            (await branch_by_code(data["branch"], field="branch"))["id"] if data["branch"] else None
+            (await branch_by_code(data["branch"], field="branch")).id if data["branch"] else None
         )
     return values
 

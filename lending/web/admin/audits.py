@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from ...circulation import KINDS, Conflict, Invalid, LendingError, NotFound
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
-from ...schemas.base import MAX_ID
+from ...schemas.base import MAX_ID, BranchOut
 from ...services.actors import Actor
 from ...services.inventory import shelf_audits as audits
 from ...services.inventory import sightings
@@ -65,8 +65,8 @@ def _page_number(raw: str | None) -> int:
     return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
-async def _branch_codes() -> list[dict[str, Any]]:
-    return (await branches.list_branches(500, 0))["items"]
+async def _branch_codes() -> list[BranchOut]:
+    return (await branches.list_branches(500, 0)).items
 
 
 def _scan_result(view: dict[str, Any]) -> Result:
@@ -296,7 +296,7 @@ class AdminInventoryController(Controller):
         chosen_kind = kind if kind in KINDS else None
         check.values["kind"] = chosen_kind or ""
         codes = await _branch_codes()
-        chosen_branch = branch if branch in {b["code"] for b in codes} else None
+        chosen_branch = branch if branch in {b.code for b in codes} else None
         check.values["branch"] = chosen_branch or ""
         number = _page_number(page)
         found: dict[str, Any] = {"items": [], "total": 0}
