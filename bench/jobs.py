@@ -153,7 +153,7 @@ async def run_jobs(url: str) -> dict[str, float]:
             started = time.perf_counter()
             result = await run_job(name, NOW, settings, trigger="cli")
             timings[name] = time.perf_counter() - started
-            print(f"  job {name:<10} {timings[name]:7.2f} s  {result['summary']}")
+            print(f"  job {name:<10} {timings[name]:7.2f} s  {result.summary}")
     finally:
         await close_database(engine)
     return timings

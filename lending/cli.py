@@ -166,18 +166,19 @@ def _where(settings: Settings) -> str:
 
 
 def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
+    from .schemas.base import StaffOut
     from .services.actors import Actor
     from .services.people.staff import add_staff
 
     actor = Actor(CLI_ACTOR_NAME, "system")
 
-    async def work() -> dict[str, Any]:
+    async def work() -> StaffOut:
         return await add_staff(
             actor, _now(), username=args.username, role=args.role, password=args.password
         )
 
     user = asyncio.run(_with_database(settings, work))
-    print(f"Added {user['role']} account {user['username']!r}.")
+    print(f"Added {user.role} account {user.username!r}.")
     return 0
 
 
@@ -197,17 +198,18 @@ def _parse_now(text: str | None) -> datetime:
 
 def cmd_jobs_run(settings: Settings, args: argparse.Namespace) -> int:
     from .jobs import run_job
+    from .schemas.jobs import JobRunReply
 
     now = _parse_now(args.now)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> JobRunReply:
         return await run_job(args.name, now, settings, trigger="cli")
 
     result = asyncio.run(_with_database(settings, work))
-    counts = ", ".join(f"{k}: {v}" for k, v in result["summary"].items()) or "nothing to do"
-    print(f"{args.name} (run {result['run']}, as of {now.isoformat()}): {counts}")
-    if result.get("error"):  # ran, but could not do all its work: recorded failing
-        print(f"lending: job {args.name} is recorded failing: {result['error']}", file=sys.stderr)
+    counts = ", ".join(f"{k}: {v}" for k, v in result.summary.items()) or "nothing to do"
+    print(f"{args.name} (run {result.run}, as of {now.isoformat()}): {counts}")
+    if result.error:  # ran, but could not do all its work: recorded failing
+        print(f"lending: job {args.name} is recorded failing: {result.error}", file=sys.stderr)
         return 1
     return 0
 

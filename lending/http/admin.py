@@ -69,7 +69,7 @@ class StaffController(Controller):
     @get("/", responses=errors(401, 403))
     async def list_(self) -> StaffList:
         items = await staff.list_staff()
-        return {"items": items, "total": len(items)}  # type: ignore[return-value]
+        return StaffList(items=items, total=len(items))
 
     @post("/", responses=errors(400, 401, 403, 409, 422))
     async def add(self, data: JSONBody[StaffIn], actor: ActorDep, now: Now) -> StaffOut:

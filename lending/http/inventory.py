@@ -86,7 +86,7 @@ class BranchController(Controller):
             closed = date.fromisoformat(day)
         except ValueError:
             raise Invalid(FieldError("day", "must be a date, YYYY-MM-DD")) from None
-        return await branches.remove_closure(actor, now, code=branch_code, day=closed)  # type: ignore[return-value]
+        return await branches.remove_closure(actor, now, code=branch_code, day=closed)
 
 
 class DeviceController(Controller):
@@ -146,7 +146,7 @@ class PolicyController(Controller):
     @get("/", guards=[requires(Action.POLICY_READ)], responses=errors(401, 403))
     async def list_(self) -> PolicyList:
         items = await policies.list_policies()
-        return {"items": items, "total": len(items)}  # type: ignore[return-value]
+        return PolicyList(items=items, total=len(items))
 
     @put("/{kind:str}", guards=[requires(Action.POLICY_EDIT)], responses=errors(400, 401, 403, 422))
     async def put_(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.params import FromQuery, Parameter
 
 from ..circulation.permissions import Action
 from ..jobs import JOBS, run_job
-from ..schemas.base import Input, Out
+from ..schemas.base import Input
+from ..schemas.jobs import JobRunList, JobRunReply
 from ..services.library.job_runs import list_runs
 from .common import Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
 from .security import requires
@@ -20,32 +21,6 @@ __all__ = ["JobController"]
 
 class JobRunIn(Input):
     now: datetime | None = None  # run "as of" this time (tests, back-fills); default: now
-
-
-class JobRunOut(Out):
-    id: int
-    job: str
-    now: str
-    started_at: str
-    finished_at: str | None
-    summary: dict[str, Any]
-    error: str | None
-    trigger: str
-    instance: str
-
-
-class JobRunList(Out):
-    items: list[JobRunOut]
-    total: int
-    jobs: list[str]
-
-
-class JobRunReply(Out):
-    job: str
-    run: int
-    now: str
-    summary: dict[str, Any]
-    error: str | None = None  # the run could not do all its work (recorded as failing)
 
 
 class JobController(Controller):
@@ -62,11 +37,10 @@ class JobController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> JobRunList:
-        page: dict[str, Any] = dict(
-            await list_runs(settings.timezone, job=job, failed=failed, limit=limit, offset=offset)
+        page = await list_runs(
+            settings.timezone, job=job, failed=failed, limit=limit, offset=offset
         )
-        page["jobs"] = sorted(JOBS)
-        return page  # type: ignore[return-value]
+        return JobRunList(items=page.items, total=page.total, jobs=sorted(JOBS))
 
     @post("/{name:str}/run", status_code=200, responses=errors(400, 401, 403, 404, 422))
     async def run(

@@ -13,6 +13,7 @@ import msgspec
 from ..circulation import NotFound
 from ..circulation.codes import Code
 from ..database import write_transaction
+from ..schemas.jobs import JobRunReply
 from ..services.circulation import hold_expiry, overdue, privacy, renewals
 from ..services.lines import carrier_actions as carrier
 from ..services.lines import plan_digest
@@ -105,7 +106,7 @@ INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
 
 async def run_job(
     name: str, now: datetime, settings: Settings, trigger: str = "schedule"
-) -> dict[str, Any]:
+) -> JobRunReply:
     """Run job `name` for `now` and record the run. Errors are recorded and re-raised; a run
     that is `Unfinished` is recorded as failing and its reply carries the `error`."""
     job = JOBS.get(name)
@@ -138,5 +139,4 @@ async def run_job(
                     JobRun.error: error,
                 }
             ).where(JobRun.id == run_id)
-    reply: dict[str, Any] = {"job": name, "run": run_id, "now": now.isoformat()}
-    return {**reply, "summary": summary, "error": error or None}
+    return JobRunReply(job=name, run=run_id, now=now, summary=summary, error=error or None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct
@@ -224,11 +224,28 @@ class Out(Struct, kw_only=True):
     pass
 
 
+T = TypeVar("T")
+
+
+class Page(Out, Generic[T]):
+    """The list envelope, {"items": [...], "total": N}: `total` counts every match, `items` is
+    the page asked for. Each list below names its item type (the OpenAPI document shows it)."""
+
+    items: list[T]
+    total: int
+
+    def __getitem__(self, key: str) -> Any:
+        # Read like the dict it used to be (page["items"]) while callers move to page.items.
+        if key not in self.__struct_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+
 class TokenOut(Out):
     access_token: str
     token_type: Literal["Bearer"]
     role: Literal["admin", "desk", "resident"]
-    expires_at: str
+    expires_at: datetime
 
 
 class HealthOut(Out):
@@ -237,7 +254,7 @@ class HealthOut(Out):
 
 
 class ClosureOut(Out):
-    date: str
+    date: date
     reason: str
 
 
@@ -250,7 +267,7 @@ class BranchOut(Out):
 
 class BranchClosureOut(Out):
     branch: str
-    date: str
+    date: date
     reason: str
 
 
@@ -419,7 +436,7 @@ class CheckinReply(Out):
 
 
 class EventOut(Out):
-    at: str
+    at: datetime
     actor: str
     action: str
     subject: str
@@ -432,44 +449,36 @@ class StaffOut(Out):
     active: bool
 
 
-class BranchList(Out):
+class BranchList(Page[BranchOut]):
     items: list[BranchOut]
-    total: int
 
 
-class DeviceList(Out):
+class DeviceList(Page[DeviceOut]):
     items: list[DeviceOut]
-    total: int
 
 
-class PatronList(Out):
+class PatronList(Page[PatronSummaryOut]):
     items: list[PatronSummaryOut]
-    total: int
 
 
-class PolicyList(Out):
+class PolicyList(Page[PolicyOut]):
     items: list[PolicyOut]
-    total: int
 
 
-class LoanList(Out):
+class LoanList(Page[LoanOut]):
     items: list[LoanOut]
-    total: int
 
 
-class HoldList(Out):
+class HoldList(Page[HoldOut]):
     items: list[HoldOut]
-    total: int
 
 
-class EventList(Out):
+class EventList(Page[EventOut]):
     items: list[EventOut]
-    total: int
 
 
-class StaffList(Out):
+class StaffList(Page[StaffOut]):
     items: list[StaffOut]
-    total: int
 
 
 class FieldErrorOut(Out):

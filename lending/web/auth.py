@@ -84,8 +84,8 @@ class PageAuthController(Controller):
             except AuthError:
                 errors["form"] = "Wrong username or password."
             else:
-                session = {"t": reply["access_token"]}
-                return see_other(request, next_path or _home_for(reply["role"]), session=session)
+                session = {"t": reply.access_token}
+                return see_other(request, next_path or _home_for(reply.role), session=session)
         status = 429 if "Too many" in errors.get("form", "") else 422
         page = render(
             request,
@@ -128,7 +128,7 @@ class PageAuthController(Controller):
             except AuthError:
                 errors["form"] = "wrong_card_or_pin"
             else:
-                session = {"t": reply["access_token"], "l": session_of(request).language}
+                session = {"t": reply.access_token, "l": session_of(request).language}
                 return see_other(request, next_path or "/my", session=session)
         page = render(
             request,

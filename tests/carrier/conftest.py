@@ -176,7 +176,7 @@ class Lines:
         await self.checkout(device)
         self.clock.advance(days=26)  # due 2026-12-22 end of day in Chicago; now 2026-12-27
         result = await run_job("suspend_lines", self.clock.now, Settings())
-        assert result["summary"] == {"suspensions_queued": 1}
+        assert result.summary == {"suspensions_queued": 1}
         return line
 
     async def status(self, iccid: str) -> str:

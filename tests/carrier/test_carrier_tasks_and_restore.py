@@ -37,7 +37,7 @@ async def _actions():
 
 async def test_manual_gateway_makes_a_staff_task_and_completing_it_suspends_the_line(lines, clock):
     line = await lines.overdue_for_suspension("DEV001")
-    summary = (await run_job("carrier_actions", clock.now, MANUAL))["summary"]
+    summary = (await run_job("carrier_actions", clock.now, MANUAL)).summary
     assert summary["tasks_created"] == 1
     assert await lines.status(line.iccid) == "active"  # nothing happens until staff act
 
@@ -50,7 +50,7 @@ async def test_manual_gateway_makes_a_staff_task_and_completing_it_suspends_the_
     assert [(e["actor"], e["subject"]) for e in created] == [("job:carrier_actions", line.iccid)]
     # The task is made once, however often the job runs.
     again = await run_job("carrier_actions", clock.now + timedelta(minutes=5), MANUAL)
-    assert again["summary"]["tasks_created"] == 0
+    assert again.summary["tasks_created"] == 0
 
     done = await carrier.complete_task(task.id, DESK, clock.now)
     assert done.status == "done" and done.done_by == "desk"
@@ -96,7 +96,7 @@ async def test_checkin_cancels_a_suspend_not_yet_sent(lines, clock, carrier_serv
     [action] = await _actions()
     assert action["action"] == "suspend" and action["status"] == "cancelled"
 
-    summary = (await run_job("carrier_actions", clock.now, carrier_server.settings()))["summary"]
+    summary = (await run_job("carrier_actions", clock.now, carrier_server.settings())).summary
     assert summary["done"] == 0
     assert carrier_server.requests == []
     assert await lines.status(line.iccid) == "active"
@@ -128,7 +128,7 @@ async def test_checkin_of_a_suspended_line_queues_a_restore_the_next_run_carries
     assert restore["action"] == "restore" and restore["status"] == "pending"
     assert restore["next_attempt_at"] == clock.now
 
-    summary = (await run_job("carrier_actions", clock.now, settings))["summary"]
+    summary = (await run_job("carrier_actions", clock.now, settings)).summary
     assert summary["done"] == 1
     assert await lines.status(line.iccid) == "active"
     assert [r.body["action"] for r in carrier_server.requests] == ["suspend", "restore"]

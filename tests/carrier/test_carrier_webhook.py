@@ -20,7 +20,7 @@ async def _actions(**where):
 
 
 async def _run(now, settings):
-    return (await run_job("carrier_actions", now, settings))["summary"]
+    return (await run_job("carrier_actions", now, settings)).summary
 
 
 async def test_overdue_hotspot_walks_from_checkout_to_a_suspended_line(
@@ -30,11 +30,11 @@ async def test_overdue_hotspot_walks_from_checkout_to_a_suspended_line(
     await lines.checkout("DEV001")
     settings = carrier_server.settings()
     clock.advance(days=24)  # 2 days and 10 hours late: not yet
-    assert (await run_job("suspend_lines", clock.now, settings))["summary"] == {
+    assert (await run_job("suspend_lines", clock.now, settings)).summary == {
         "suspensions_queued": 0
     }
     clock.advance(days=1)  # past due + suspend_line_after_days (3)
-    assert (await run_job("suspend_lines", clock.now, settings))["summary"] == {
+    assert (await run_job("suspend_lines", clock.now, settings)).summary == {
         "suspensions_queued": 1
     }
     summary = await _run(clock.now, settings)
@@ -52,7 +52,7 @@ async def test_overdue_hotspot_walks_from_checkout_to_a_suspended_line(
     events = await Event.select().where(Event.action == "line_suspended")
     assert [(e["actor"], e["subject"]) for e in events] == [("job:carrier_actions", line.iccid)]
     # Queued once: the suspend job does not ask again for the same loan.
-    assert (await run_job("suspend_lines", clock.now, settings))["summary"] == {
+    assert (await run_job("suspend_lines", clock.now, settings)).summary == {
         "suspensions_queued": 0
     }
 

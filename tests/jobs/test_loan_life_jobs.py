@@ -24,10 +24,10 @@ async def _notices(kind):
 async def test_due_soon_reminder_is_queued_once_per_loan_and_due_date(api, library, clock):
     await _checkout(api)  # due 2026-12-22 end of day; reminder 2 days before
     clock.now = clock.now + timedelta(days=18)  # 2026-12-19: too early
-    assert (await run_job("due_soon", clock.now, SETTINGS))["summary"] == {"queued": 0}
+    assert (await run_job("due_soon", clock.now, SETTINGS)).summary == {"queued": 0}
     clock.now = clock.now + timedelta(days=1)  # 2026-12-20: two days before
-    assert (await run_job("due_soon", clock.now, SETTINGS))["summary"] == {"queued": 1}
-    assert (await run_job("due_soon", clock.now, SETTINGS))["summary"] == {"queued": 0}
+    assert (await run_job("due_soon", clock.now, SETTINGS)).summary == {"queued": 1}
+    assert (await run_job("due_soon", clock.now, SETTINGS)).summary == {"queued": 0}
     assert len(await _notices("due_soon")) == 1
 
 
@@ -37,10 +37,10 @@ async def test_overdue_notices_go_out_once_per_stage_and_only_the_latest_reached
     await _checkout(api)
     start = clock.now
     clock.now = start + timedelta(days=23)  # 1 day late
-    assert (await run_job("overdue", clock.now, SETTINGS))["summary"] == {"queued": 1}
-    assert (await run_job("overdue", clock.now, SETTINGS))["summary"] == {"queued": 0}
+    assert (await run_job("overdue", clock.now, SETTINGS)).summary == {"queued": 1}
+    assert (await run_job("overdue", clock.now, SETTINGS)).summary == {"queued": 0}
     clock.now = start + timedelta(days=40)  # past stages 7 and 14 at once: only d14
-    assert (await run_job("overdue", clock.now, SETTINGS))["summary"] == {"queued": 1}
+    assert (await run_job("overdue", clock.now, SETTINGS)).summary == {"queued": 1}
     stages = [n["stage"] for n in await _notices("overdue")]
     assert stages == ["d1-r0", "d14-r0"]
 
@@ -48,8 +48,8 @@ async def test_overdue_notices_go_out_once_per_stage_and_only_the_latest_reached
 async def test_long_overdue_loan_is_marked_lost_with_a_replacement_charge(api, library, clock):
     loan = await _checkout(api)
     clock.now = clock.now + timedelta(days=21 + 31)
-    assert (await run_job("mark_lost", clock.now, SETTINGS))["summary"] == {"marked_lost": 1}
-    assert (await run_job("mark_lost", clock.now, SETTINGS))["summary"] == {"marked_lost": 0}
+    assert (await run_job("mark_lost", clock.now, SETTINGS)).summary == {"marked_lost": 1}
+    assert (await run_job("mark_lost", clock.now, SETTINGS)).summary == {"marked_lost": 0}
     row = await Loan.select(Loan.status).where(Loan.id == loan["id"]).first()
     assert row["status"] == "lost"
     device = await Device.select(Device.status).where(Device.barcode == "DEV001").first()
@@ -68,14 +68,14 @@ async def test_old_returned_loans_lose_their_patron_but_keep_device_and_dates(ap
     )
     assert r.status_code == 200
     clock.now = clock.now + timedelta(days=89)
-    assert (await run_job("anonymize", clock.now, SETTINGS))["summary"]["anonymized_loans"] == 0
+    assert (await run_job("anonymize", clock.now, SETTINGS)).summary["anonymized_loans"] == 0
     clock.now = clock.now + timedelta(days=2)
-    assert (await run_job("anonymize", clock.now, SETTINGS))["summary"]["anonymized_loans"] == 1
+    assert (await run_job("anonymize", clock.now, SETTINGS)).summary["anonymized_loans"] == 1
     row = await Loan.select().where(Loan.id == loan["id"]).first()
     assert row["patron"] is None and row["device"] is not None and row["returned_at"] is not None
     about = await Event.select().where(Event.loan == loan["id"])
     assert about and all(e["patron_card"] is None for e in about)
-    assert (await run_job("anonymize", clock.now, SETTINGS))["summary"]["anonymized_loans"] == 0
+    assert (await run_job("anonymize", clock.now, SETTINGS)).summary["anonymized_loans"] == 0
 
 
 async def test_the_anonymize_job_deletes_failed_logins_older_than_the_lockout_window(
@@ -90,7 +90,7 @@ async def test_the_anonymize_job_deletes_failed_logins_older_than_the_lockout_wi
     assert await LoginAttempt.count() == 3
 
     clock.now = clock.now + timedelta(minutes=2)  # the first two are past the window now
-    summary = (await run_job("anonymize", clock.now, SETTINGS))["summary"]
+    summary = (await run_job("anonymize", clock.now, SETTINGS)).summary
 
     assert summary["login_attempts_purged"] == 2
     assert [a["account"] for a in await LoginAttempt.select(LoginAttempt.account)] == [

@@ -23,13 +23,13 @@ REMINDER_DAY = datetime(2026, 12, 20, 16, 0, tzinfo=UTC)
 
 
 async def deliver(clock, settings):
-    return (await run_job("deliver_notices", clock.now, settings))["summary"]
+    return (await run_job("deliver_notices", clock.now, settings)).summary
 
 
 async def remind(clock):
     """Move to two days before the due date and queue the due-soon reminders."""
     clock.now = REMINDER_DAY
-    return (await run_job("due_soon", clock.now, SETTINGS))["summary"]["queued"]
+    return (await run_job("due_soon", clock.now, SETTINGS)).summary["queued"]
 
 
 async def notices(**where):
@@ -271,7 +271,7 @@ async def test_overdue_hotspot_notice_says_how_late_and_when_service_stops(
     await seed.contact("P001", email="ana@example.org")
     await seed.checkout("P001", "DEV001")
     clock.advance(days=23)  # Thursday 2026-12-24: a day and some hours late
-    assert (await run_job("overdue", clock.now, SETTINGS))["summary"]["queued"] == 1
+    assert (await run_job("overdue", clock.now, SETTINGS)).summary["queued"] == 1
 
     await deliver(clock, settings)
 

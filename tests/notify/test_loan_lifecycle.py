@@ -17,8 +17,8 @@ ADMIN = Actor("admin", "admin")
 
 
 async def _twice(name, now, settings):
-    first = (await run_job(name, now, settings))["summary"]
-    second = (await run_job(name, now, settings))["summary"]
+    first = (await run_job(name, now, settings)).summary
+    second = (await run_job(name, now, settings)).summary
     return first, second
 
 

@@ -24,7 +24,7 @@ REMINDER_DAY = datetime(2026, 12, 20, 16, 0, tzinfo=UTC)  # two days before a ho
 async def remind(clock):
     clock.now = REMINDER_DAY
     reply = await run_job("due_soon", clock.now, Settings(timezone="America/Chicago"))
-    return reply["summary"]["queued"]
+    return reply.summary["queued"]
 
 
 @pytest.fixture
@@ -46,10 +46,10 @@ async def test_delivery_run_without_email_set_up_is_recorded_failing_with_what_t
 
     reply = await run_job("deliver_notices", clock.now, no_email)
 
-    assert reply["summary"]["not_set_up"] == 1 and reply["summary"]["sent"] == 0
-    assert "1 notice waiting" in reply["error"] and "LENDING_SMTP_HOST" in reply["error"]
+    assert reply.summary["not_set_up"] == 1 and reply.summary["sent"] == 0
+    assert "1 notice waiting" in reply.error and "LENDING_SMTP_HOST" in reply.error
     [run] = await JobRun.select().where(JobRun.job == "deliver_notices")
-    assert run["error"] == reply["error"] and run["finished_at"] is not None
+    assert run["error"] == reply.error and run["finished_at"] is not None
     [notice] = await Notice.select()
     assert notice["status"] == "pending" and "LENDING_SMTP_HOST" in notice["last_error"]
 
@@ -57,7 +57,7 @@ async def test_delivery_run_without_email_set_up_is_recorded_failing_with_what_t
 async def test_delivery_run_with_nothing_to_send_is_ok_even_without_email(seed, clock, no_email):
     reply = await run_job("deliver_notices", clock.now, no_email)
 
-    assert reply["error"] is None
+    assert reply.error is None
     [run] = await JobRun.select().where(JobRun.job == "deliver_notices")
     assert run["error"] == ""
 
@@ -135,8 +135,8 @@ async def test_outbox_writes_each_message_as_a_file_and_still_warns(
 
     reply = await run_job("deliver_notices", clock.now, outbox)
 
-    assert reply["summary"]["outbox"] == 1 and reply["summary"]["messages"] == 1
-    assert "local outbox" in reply["error"]  # the patron was not told: still failing
+    assert reply.summary["outbox"] == 1 and reply.summary["messages"] == 1
+    assert "local outbox" in reply.error  # the patron was not told: still failing
     [path] = (tmp_path / "outbox").iterdir()
     text = path.read_text()
     assert "To: ana@example.org" in text and "DEV001" in text and "not sent" in text

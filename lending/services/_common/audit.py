@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ...schemas.base import EventList, EventOut
 from ...tables import Event
 from ..actors import Actor
-from .paging import Page, page_of
-from .render import render_time
+from .render import local_time
 
 __all__ = ["list_events", "record", "record_many"]
 
@@ -65,7 +65,7 @@ async def list_events(
     action: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> Page:
+) -> EventList:
     conditions = []
     if subject:
         conditions.append(Event.subject == subject)
@@ -79,19 +79,19 @@ async def list_events(
         query = query.where(*conditions)
         count = count.where(*conditions)
     rows = await query.limit(limit).offset(offset).output(load_json=True)
-    return page_of([_event(row, timezone) for row in rows], await count)
+    return EventList(items=[_event(row, timezone) for row in rows], total=await count)
 
 
-def _event(row: dict[str, Any], timezone: str) -> dict[str, Any]:
+def _event(row: dict[str, Any], timezone: str) -> EventOut:
     details = dict(row["details"] or {})
     if row["patron_card"]:
         details["patron"] = row["patron_card"]
     if row["loan"] is not None:
         details.setdefault("loan", row["loan"])
-    return {
-        "at": render_time(row["at"], timezone),
-        "actor": row["actor"],
-        "action": row["action"],
-        "subject": row["subject"],
-        "details": details,
-    }
+    return EventOut(
+        at=local_time(row["at"], timezone),  # type: ignore[arg-type]  # never NULL
+        actor=row["actor"],
+        action=row["action"],
+        subject=row["subject"],
+        details=details,
+    )

@@ -1,16 +1,15 @@
-"""The list envelope: {"items": [...], "total": N}."""
+"""The list envelope: {"items": [...], "total": N}, a typed `Page` (lending/schemas/base.py)."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TypeVar
+
+from ...schemas.base import Page
 
 __all__ = ["Page", "page_of"]
 
-
-class Page(TypedDict):
-    items: list[dict[str, Any]]
-    total: int
+T = TypeVar("T")
 
 
-def page_of(items: list[dict[str, Any]], total: int) -> Page:
-    return {"items": items, "total": total}
+def page_of(items: list[T], total: int) -> Page[T]:
+    return Page(items=items, total=total)

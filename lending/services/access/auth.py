@@ -14,10 +14,11 @@ from typing import Any
 from ...circulation import AuthError, TooManyAttempts, Unauthenticated
 from ...circulation.codes import Code
 from ...database import is_postgres, write_transaction
+from ...schemas.base import TokenOut
 from ...settings import Settings
 from ...tables import ApiToken, LoginAttempt, Patron, StaffUser
 from .._common.bulk import BATCH, rows_source
-from .._common.render import render_time
+from .._common.render import local_time
 from .._common.sql import execute
 from ..actors import Actor
 from .passwords import verify_secret_async
@@ -133,13 +134,13 @@ async def _issue(
     return token, expires
 
 
-def _token_reply(token: str, role: str, expires: datetime, settings: Settings) -> dict[str, Any]:
-    return {
-        "access_token": token,
-        "token_type": "Bearer",
-        "role": role,
-        "expires_at": render_time(expires, settings.timezone),
-    }
+def _token_reply(token: str, role: str, expires: datetime, settings: Settings) -> TokenOut:
+    return TokenOut(
+        access_token=token,
+        token_type="Bearer",
+        role=role,  # type: ignore[arg-type]  # a staff role or "resident"
+        expires_at=local_time(expires, settings.timezone),  # type: ignore[arg-type]
+    )
 
 
 # Longest username and card number there can be (StaffUser.username, Patron.card_number): a
@@ -159,7 +160,7 @@ async def log_in_staff(
     *,
     client: str = "",
     gate: LoginGate | None = None,
-) -> dict[str, Any]:
+) -> TokenOut:
     """A staff token for username + password. `client` is the address failures are counted
     against across accounts ("" for none); `gate` the server process's request limit and
     login slots (None from the command line)."""
@@ -197,7 +198,7 @@ async def log_in_resident(
     *,
     client: str = "",
     gate: LoginGate | None = None,
-) -> dict[str, Any]:
+) -> TokenOut:
     """A resident token for card number + PIN (`client`, `gate`: as for log_in_staff)."""
     async with _admitted(gate, client):
         if len(card_number) > MAX_NAME:

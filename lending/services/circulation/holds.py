@@ -150,7 +150,7 @@ async def place_hold(
     async with write_transaction():
         patron = await patron_by_card(card_number)
         branch = await branch_by_code(branch_code, field="branch")
-        today = now.astimezone(zone(branch["timezone"])).date()
+        today = now.astimezone(zone(branch.timezone)).date()
         has_open_hold = await Hold.exists().where(
             (Hold.patron == patron["id"]) & (Hold.kind == kind) & Hold.status.is_in(list(OPEN))
         )
@@ -170,7 +170,7 @@ async def place_hold(
                 Hold(
                     patron=patron["id"],
                     kind=kind,
-                    branch=branch["id"],
+                    branch=branch.id,
                     status=HoldStatus.WAITING,
                     placed_at=now,
                 )

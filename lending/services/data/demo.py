@@ -6,7 +6,7 @@ services and jobs, so it is all audited and the runs are recorded."""
 from __future__ import annotations
 
 import random
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
 
 from ...circulation import CarrierActionStatus, DeviceStatus, luhn_check_digit
@@ -110,7 +110,7 @@ async def seed_demo(now: datetime, settings: Settings) -> str:
     holiday = (now + timedelta(days=30)).date()
     await branches.add_closure(DEMO_ACTOR, now, code="MAIN", day=holiday, reason="Staff training")
     for kind, policy in policies.default_policies().items():
-        values = {k: v for k, v in policies.policy_dict(policy).items() if k != "kind"}
+        values = {k: v for k, v in asdict(policy).items() if k != "kind"}
         await policies.put_policy(DEMO_ACTOR, now, kind, values)
 
     barcodes: dict[str, list[str]] = {"hotspot": [], "laptop": [], "tablet": []}
@@ -249,4 +249,4 @@ async def _notices(now: datetime, settings: Settings) -> int:
     outbox = replace(settings, outbox_dir=settings.outbox_dir or DEMO_OUTBOX)
     await run_job("overdue", now, outbox, trigger="demo")
     reply = await run_job("deliver_notices", now, outbox, trigger="demo")
-    return int(reply["summary"].get("outbox", 0))
+    return int(reply.summary.get("outbox", 0))

@@ -147,7 +147,7 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> De
                     model=data["model"],
                     serial_number=data["serial_number"],
                     imei=imei,
-                    branch=branch["id"],
+                    branch=branch.id,
                     status="available",
                     replacement_cost_cents=cost,
                     notes=data.get("notes") or "",
@@ -165,7 +165,7 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> De
             "device_created",
             barcode,
             now,
-            {"kind": kind, "model": data["model"], "branch": branch["code"]},
+            {"kind": kind, "model": data["model"], "branch": branch.code},
         )
         row = await device_by_barcode(barcode)
     return device_view(row, None)
@@ -262,7 +262,7 @@ async def update_device(
             values[Device.needs_label] = True
         if "branch" in changes:
             branch = await branch_by_code(changes["branch"], field="branch")
-            values[Device.branch] = branch["id"]
+            values[Device.branch] = branch.id
         if status is not None:
             out = await Loan.exists().where((Loan.device == row["id"]) & Loan.returned_at.is_null())
             if out:

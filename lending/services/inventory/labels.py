@@ -209,7 +209,7 @@ async def _by_filters(request: LabelRequest, timezone: str) -> list[dict[str, An
         conditions.append(Device.kind == valid_kind(request.kind))
     if request.branch:
         branch = await branch_by_code(request.branch, field="branch")
-        conditions.append(Device.branch == branch["id"])
+        conditions.append(Device.branch == branch.id)
     if request.added_since is not None:
         conditions.append(Device.created_at >= _since(request.added_since, timezone))
     if request.needs_label is not None:

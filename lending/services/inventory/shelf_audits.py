@@ -118,7 +118,7 @@ async def start_audit(
             Code.AUDIT_ALREADY_OPEN,
         )
         if await ShelfAudit.exists().where(
-            (ShelfAudit.branch == branch["id"])
+            (ShelfAudit.branch == branch.id)
             & (ShelfAudit.location == location)
             & (ShelfAudit.status == ShelfAuditStatus.OPEN)
         ):
@@ -126,7 +126,7 @@ async def start_audit(
         with duplicate_is(busy):
             rows = await ShelfAudit.insert(
                 ShelfAudit(
-                    branch=branch["id"],
+                    branch=branch.id,
                     location=location,
                     status=ShelfAuditStatus.OPEN,
                     started_at=now,

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...schemas.jobs import JobRunOut
 from ...tables import JobRun
 from .._common.paging import Page, page_of
-from .._common.render import render_time
+from .._common.render import local_time
 
-__all__ = ["list_runs"]
+__all__ = ["list_runs", "run_view"]
 
 
-def run_view(row: dict[str, Any], timezone: str) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "job": row["job"],
-        "now": render_time(row["now"], timezone),
-        "started_at": render_time(row["started_at"], timezone),
-        "finished_at": render_time(row["finished_at"], timezone),
-        "summary": row["summary"] or {},
-        "error": row["error"] or None,
-        "trigger": row["trigger"],
-        "instance": row["instance"],
-    }
+def run_view(row: dict[str, Any], timezone: str) -> JobRunOut:
+    return JobRunOut(
+        id=row["id"],
+        job=row["job"],
+        now=local_time(row["now"], timezone),  # type: ignore[arg-type]  # never NULL
+        started_at=local_time(row["started_at"], timezone),  # type: ignore[arg-type]
+        finished_at=local_time(row["finished_at"], timezone),
+        summary=row["summary"] or {},
+        error=row["error"] or None,
+        trigger=row["trigger"],
+        instance=row["instance"],
+    )
 
 
 async def list_runs(
@@ -32,7 +33,7 @@ async def list_runs(
     failed: bool | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> Page:
+) -> Page[JobRunOut]:
     conditions = []
     if job:
         conditions.append(JobRun.job == job)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ...circulation import KINDS, FieldError, Invalid, LoanPolicy, default_policies
 from ...database import write_transaction
+from ...schemas.base import PolicyOut
 from ...tables import Policy
 from .._common import audit
 from ..actors import Actor
@@ -17,8 +18,8 @@ __all__ = [
     "all_policies",
     "get_policy",
     "list_policies",
-    "policy_dict",
     "policy_of",
+    "policy_out",
     "put_policy",
     "valid_kind",
 ]
@@ -39,10 +40,15 @@ def _from_row(row: dict[str, Any]) -> LoanPolicy:
     return LoanPolicy(**values)
 
 
-def policy_dict(policy: LoanPolicy) -> dict[str, Any]:
+def _stored(policy: LoanPolicy) -> dict[str, Any]:
+    """The policy's values as stored and audited (every field, the stages as a list)."""
     out = asdict(policy)
     out["overdue_notice_days"] = list(policy.overdue_notice_days)
     return out
+
+
+def policy_out(policy: LoanPolicy) -> PolicyOut:
+    return PolicyOut(**_stored(policy))
 
 
 def policy_of(kind: str, row: dict[str, Any] | None) -> LoanPolicy:
@@ -64,13 +70,11 @@ async def all_policies() -> list[LoanPolicy]:
     return [policies[k] for k in sorted(policies)]
 
 
-async def list_policies() -> list[dict[str, Any]]:
-    return [policy_dict(p) for p in await all_policies()]
+async def list_policies() -> list[PolicyOut]:
+    return [policy_out(p) for p in await all_policies()]
 
 
-async def put_policy(
-    actor: Actor, now: datetime, kind: str, values: dict[str, Any]
-) -> dict[str, Any]:
+async def put_policy(actor: Actor, now: datetime, kind: str, values: dict[str, Any]) -> PolicyOut:
     valid_kind(kind)
     if "kind" in values:
         # A policy read with GET carries its kind; sending it back unchanged is fine.
@@ -91,7 +95,7 @@ async def put_policy(
     problems = policy.problems()
     if problems:
         raise Invalid(problems)
-    stored = policy_dict(policy)
+    stored = _stored(policy)
     row = {k: v for k, v in stored.items() if k != "kind"}
     row["overdue_notice_days"] = json.dumps(stored["overdue_notice_days"])
     async with write_transaction():
@@ -100,4 +104,4 @@ async def put_policy(
         else:
             await Policy.insert(Policy(kind=kind, **row))
         await audit.record(actor, "policy_updated", kind, now, stored)
-    return stored
+    return policy_out(policy)

@@ -126,7 +126,7 @@ async def _contact_values(data: dict[str, Any]) -> Row:
         values["pin_hash"] = await hash_secret_async(valid_pin(data["pin"]))
     if "branch" in data:
         values["branch"] = (
-            (await branch_by_code(data["branch"], field="branch"))["id"] if data["branch"] else None
+            (await branch_by_code(data["branch"], field="branch")).id if data["branch"] else None
         )
     return values
 

@@ -8,6 +8,7 @@ from typing import Any
 from ...circulation import Conflict, FieldError, Invalid, NotFound
 from ...circulation.codes import Code
 from ...database import write_transaction
+from ...schemas.base import StaffOut
 from ...tables import LoginAttempt, StaffUser
 from .._common import audit
 from .._common.guards import duplicate_is
@@ -38,7 +39,7 @@ def valid_password(password: str) -> str:
 
 async def add_staff(
     actor: Actor, now: datetime, *, username: str, role: str, password: str
-) -> dict[str, Any]:
+) -> StaffOut:
     valid_username(username)
     if role not in STAFF_ROLES:
         raise Invalid(FieldError("role", "must be admin or desk"))
@@ -53,14 +54,14 @@ async def add_staff(
                 StaffUser(username=username, password_hash=digest, role=role, created_at=now)
             )
         await audit.record(actor, "staff_added", username, now, {"role": role})
-    return {"username": username, "role": role, "active": True}
+    return StaffOut(username=username, role=role, active=True)
 
 
-async def list_staff() -> list[dict[str, Any]]:
+async def list_staff() -> list[StaffOut]:
     rows = await StaffUser.select(StaffUser.username, StaffUser.role, StaffUser.active).order_by(
         StaffUser.username
     )
-    return [dict(r) for r in rows]
+    return [StaffOut(username=r["username"], role=r["role"], active=r["active"]) for r in rows]
 
 
 async def _staff_row(username: str) -> dict[str, Any]:
@@ -74,9 +75,7 @@ async def _staff_row(username: str) -> dict[str, Any]:
     return row
 
 
-async def set_staff_active(
-    actor: Actor, now: datetime, username: str, active: bool
-) -> dict[str, Any]:
+async def set_staff_active(actor: Actor, now: datetime, username: str, active: bool) -> StaffOut:
     """Deactivate (no logins; its tokens stop working at once) or reactivate an account. An admin
     cannot deactivate their own account, so there is always someone left to undo it."""
     async with write_transaction():
@@ -89,12 +88,12 @@ async def set_staff_active(
                 await revoke_all(staff_id=row["id"])
             action = "staff_reactivated" if active else "staff_deactivated"
             await audit.record(actor, action, username, now, {"role": row["role"]})
-    return {"username": username, "role": row["role"], "active": active}
+    return StaffOut(username=username, role=row["role"], active=active)
 
 
 async def reset_staff_password(
     actor: Actor, now: datetime, username: str, password: str, *, token: str | None = None
-) -> dict[str, Any]:
+) -> StaffOut:
     """Set a new password. The account's other sessions end and its failed-login count is
     cleared. `token` is the one the request came with: an admin resetting their own password
     keeps that session, and only that one."""
@@ -105,4 +104,4 @@ async def reset_staff_password(
         await revoke_all(staff_id=row["id"], keep=token if row["id"] == actor.staff_id else None)
         await LoginAttempt.delete().where(LoginAttempt.account == "staff:" + username)
         await audit.record(actor, "staff_password_reset", username, now, {})
-    return {"username": username, "role": row["role"], "active": row["active"]}
+    return StaffOut(username=username, role=row["role"], active=row["active"])

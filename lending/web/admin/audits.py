@@ -18,7 +18,7 @@ from ...circulation import KINDS, Conflict, Invalid, LendingError, NotFound, She
 from ...circulation.codes import Code
 from ...circulation.inventory import DUPLICATE, FOUND, MISSING, ON_LOAN, OTHER_BRANCH, UNKNOWN
 from ...circulation.permissions import Action
-from ...schemas.base import MAX_ID
+from ...schemas.base import MAX_ID, BranchOut
 from ...schemas.inventory import AuditItemOut, AuditOut, NotSeenList, ScanOut
 from ...services.actors import Actor
 from ...services.inventory import shelf_audits as audits
@@ -67,8 +67,8 @@ def _page_number(raw: str | None) -> int:
     return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
-async def _branch_codes() -> list[dict[str, Any]]:
-    return (await branches.list_branches(500, 0))["items"]
+async def _branch_codes() -> list[BranchOut]:
+    return (await branches.list_branches(500, 0)).items
 
 
 def _scan_result(view: ScanOut) -> Result:
@@ -305,7 +305,7 @@ class AdminInventoryController(Controller):
         chosen_kind = kind if kind in KINDS else None
         check.values["kind"] = chosen_kind or ""
         codes = await _branch_codes()
-        chosen_branch = branch if branch in {b["code"] for b in codes} else None
+        chosen_branch = branch if branch in {b.code for b in codes} else None
         check.values["branch"] = chosen_branch or ""
         number = _page_number(page)
         found = NotSeenList(items=[], total=0)

@@ -94,7 +94,7 @@ def edit_fields() -> list[str]:
 
 async def branch_options() -> list[tuple[str, str]]:
     page = await list_branches(limit=500)
-    return [(b["code"], f"{b['name']} ({b['code']})") for b in page["items"]]
+    return [(b.code, f"{b.name} ({b.code})") for b in page.items]
 
 
 def device_filters(query: Any) -> dict[str, Any]:

@@ -46,10 +46,8 @@ class AdminJobController(Controller):
         # run, paged and filtered, once a job or "failures only" is asked for.
         overview = []
         for name in sorted(JOBS):
-            recent = (await list_runs(timezone, job=name, limit=HISTORY))["items"]
-            for run in recent:
-                run["summary_text"] = _summary(run["summary"])
-            failures = (await list_runs(timezone, job=name, failed=True, limit=1))["total"]
+            recent = (await list_runs(timezone, job=name, limit=HISTORY)).items
+            failures = (await list_runs(timezone, job=name, failed=True, limit=1)).total
             overview.append(
                 {
                     "name": name,
@@ -68,9 +66,7 @@ class AdminJobController(Controller):
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
-        for run in result["items"]:
-            run["summary_text"] = _summary(run["summary"])
-        pages = max(1, -(-result["total"] // PAGE_SIZE))
+        pages = max(1, -(-result.total // PAGE_SIZE))
         kept = {k: v for k, v in {"job": job, "failed": "yes" if failed else ""}.items() if v}
         return render(
             request,
@@ -80,8 +76,9 @@ class AdminJobController(Controller):
             every_run=bool(job or failed or query.get("all") == "yes"),
             jobs=sorted(JOBS),
             job_options=[(j, j.replace("_", " ")) for j in sorted(JOBS)],
-            runs=result["items"],
-            total=result["total"],
+            runs=result.items,
+            total=result.total,
+            summary_text=_summary,
             filters={"job": job, "failed": failed},
             filtered=bool(kept),
             page=page,
@@ -114,9 +111,7 @@ class AdminJobController(Controller):
             return see_other(
                 request, "/admin/jobs", flash=f"Job {name} failed: {type(exc).__name__}: {exc}"
             )
-        outcome = f"Job {name} ran (run {reply['run']}): {_summary(reply['summary'])}."
-        if reply.get("error"):
-            outcome = (
-                f"Job {name} ran (run {reply['run']}) but is recorded failing: {reply['error']}"
-            )
+        outcome = f"Job {name} ran (run {reply.run}): {_summary(reply.summary)}."
+        if reply.error:
+            outcome = f"Job {name} ran (run {reply.run}) but is recorded failing: {reply.error}"
         return see_other(request, "/admin/jobs?" + urlencode({"job": name}), flash=outcome)

@@ -92,7 +92,7 @@ def _page_number(raw: str | None) -> int:
 
 
 async def _branch_timezones() -> dict[str, str]:
-    return {b["code"]: b["timezone"] for b in (await list_branches(500, 0))["items"]}
+    return {b.code: b.timezone for b in (await list_branches(500, 0)).items}
 
 
 def _patron_values(check: FormCheck, *, new: bool) -> dict[str, Any]:

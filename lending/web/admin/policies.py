@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from ...circulation import KINDS, Invalid, NotFound
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
+from ...schemas.base import PolicyOut
 from ...services.library import policies
 from ..pages import read_form, render, requires_page, see_other
 from ..sessions import page_actor
@@ -81,12 +82,12 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def _as_form(policy: dict[str, Any]) -> dict[str, str]:
-    values = {name: str(policy[name]) for name, _, _ in COUNT_FIELDS}
+def _as_form(policy: PolicyOut) -> dict[str, str]:
+    values = {name: str(getattr(policy, name)) for name, _, _ in COUNT_FIELDS}
     for name, _ in FLAGS:
-        values[name] = "yes" if policy[name] else ""
-    values["overdue_blocks_checkout"] = policy["overdue_blocks_checkout"]
-    values["overdue_notice_days"] = ", ".join(str(d) for d in policy["overdue_notice_days"])
+        values[name] = "yes" if getattr(policy, name) else ""
+    values["overdue_blocks_checkout"] = policy.overdue_blocks_checkout
+    values["overdue_notice_days"] = ", ".join(str(d) for d in policy.overdue_notice_days)
     return values
 
 
@@ -129,7 +130,7 @@ class AdminPolicyController(Controller):
     ) -> Template:
         forms = []
         for policy in await policies.list_policies():
-            kind = policy["kind"]
+            kind = policy.kind
             if failed and failed[0] == kind:
                 values, errors = failed[1].values, failed[1].errors
             else:

@@ -96,7 +96,7 @@ class DeskPatronController(Controller):
         status: int = 200,
         card: str = "",
     ) -> Template:
-        branches = [b["code"] for b in (await list_branches(500, 0))["items"]]
+        branches = [b.code for b in (await list_branches(500, 0)).items]
         if check is None:
             expires = local_today(request) + timedelta(days=365 * CARD_YEARS)
             values = {

@@ -64,7 +64,7 @@ class _Portal:
 
     async def load_choices(self) -> None:
         branches = await list_branches(limit=500)
-        self.branch_names = {b["code"]: b["name"] for b in branches["items"]}
+        self.branch_names = {b.code: b.name for b in branches.items}
         self.policies = {p.kind: p for p in await all_policies()}
 
     def when(self, value: Any) -> str:
