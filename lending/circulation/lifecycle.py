@@ -14,6 +14,7 @@ __all__ = [
     "OPEN_HOLD_STATUSES",
     "DeviceStatus",
     "HoldStatus",
+    "LoanState",
     "LoanStatus",
     "NextPlace",
     "PlaceFacts",
@@ -36,6 +37,16 @@ class LoanStatus(StrEnum):
     (rules.is_overdue), so a list filtered by `active` leaves overdue loans out."""
 
     ACTIVE = "active"
+    RETURNED = "returned"
+    LOST = "lost"
+
+
+class LoanState(StrEnum):
+    """A loan as staff and residents see it: its stored status, or `overdue` for an active
+    loan past its due date (derived from `now`, never stored)."""
+
+    ACTIVE = "active"
+    OVERDUE = "overdue"
     RETURNED = "returned"
     LOST = "lost"
 

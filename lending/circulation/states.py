@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .lifecycle import LoanState
+
 __all__ = [
     "OVERDUE",
     "CarrierActionStatus",
@@ -23,7 +25,7 @@ __all__ = [
 ]
 
 # A loan's derived state when it is active and past due (never stored: rules.is_overdue).
-OVERDUE = "overdue"
+OVERDUE = LoanState.OVERDUE
 
 
 class LineStatus(StrEnum):

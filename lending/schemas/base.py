@@ -10,8 +10,11 @@ from msgspec import Meta, Struct
 
 from ..circulation import (
     KINDS,
+    DeviceStatus,
     FieldError,
+    HoldStatus,
     Invalid,
+    LoanState,
     PartOutcome,
     ProcessingStatus,
     normalize_code,
@@ -280,7 +283,7 @@ class LoanOut(Out):
     checked_out_at: datetime
     due_at: datetime
     renewals: int
-    status: Literal["active", "overdue", "returned", "lost"]
+    status: LoanState
     returned_at: datetime | None
 
 
@@ -302,9 +305,7 @@ class DeviceOut(Out):
     serial_number: str
     imei: str | None
     branch: str
-    status: Literal[
-        "available", "on_loan", "on_hold_shelf", "in_processing", "in_repair", "lost", "retired"
-    ]
+    status: DeviceStatus
     replacement_cost: float
     notes: str
     needs_label: bool
@@ -322,7 +323,7 @@ class HoldOut(Out):
     patron: str | None
     kind: str
     branch: str
-    status: Literal["waiting", "ready", "fulfilled", "cancelled", "expired"]
+    status: HoldStatus
     position: int | None
     device: str | None
     ready_until: datetime | None

@@ -14,6 +14,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
+from ..circulation import ChargeStatus, DeviceStatus, HoldStatus, LoanState, PartOutcome
 from ..settings import Settings
 from .admin.audits import AdminAuditController, AdminInventoryController
 from .admin.branches import AdminBranchController
@@ -106,6 +107,14 @@ def _iso(value: Any) -> str:
 def _register_filters(engine: JinjaTemplateEngine) -> None:
     # Services hand pages datetimes; `iso` is how a template writes one as text.
     engine.engine.filters["iso"] = _iso
+    # Templates compare statuses with the rules' members, never with bare strings.
+    engine.engine.globals.update(
+        DeviceStatus=DeviceStatus,
+        LoanState=LoanState,
+        HoldStatus=HoldStatus,
+        ChargeStatus=ChargeStatus,
+        PartOutcome=PartOutcome,
+    )
 
 
 def template_config() -> TemplateConfig:

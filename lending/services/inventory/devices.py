@@ -148,7 +148,7 @@ async def create_device(actor: Actor, now: datetime, data: dict[str, Any]) -> De
                     serial_number=data["serial_number"],
                     imei=imei,
                     branch=branch.id,
-                    status="available",
+                    status=DeviceStatus.AVAILABLE,
                     replacement_cost_cents=cost,
                     notes=data.get("notes") or "",
                     needs_label=True,
