@@ -59,6 +59,7 @@ from .states import (
     PartStatus,
     ProcessingStatus,
     ShelfAuditStatus,
+    values,
 )
 
 __all__ = [
@@ -119,4 +120,5 @@ __all__ = [
     "normalize_code",
     "renewal_due_at",
     "renewed_due_at",
+    "values",
 ]
