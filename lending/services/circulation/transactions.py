@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from msgspec import structs
+
 from ...circulation import (
     Conflict,
     DeviceFacts,
@@ -288,7 +290,7 @@ async def _check_in(
         actor, now, loan, device["id"], missing_parts or [], damaged_parts or []
     )
     if part_notes:
-        details["parts"] = part_notes
+        details["parts"] = [structs.asdict(note) for note in part_notes]
     if damage:
         details["damage"] = damage
     await audit.record(
