@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from msgspec import structs
 
 from ...circulation import (
     OPEN_HOLD_STATUSES,
@@ -296,7 +297,7 @@ async def _check_in(
         actor, now, loan, device["id"], missing_parts or [], damaged_parts or []
     )
     if part_notes:
-        details["parts"] = part_notes
+        details["parts"] = [structs.asdict(note) for note in part_notes]
     if damage:
         details["damage"] = damage
     await audit.record(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from msgspec import Struct, structs
+
 from ...circulation import Conflict, FieldError, Invalid, NotFound, PartOutcome, PartStatus
 from ...circulation.codes import Code
 from ...circulation.inventory import (
@@ -23,7 +25,7 @@ from .._common import audit
 from .._common.render import cents_to_amount, local_time
 from ..actors import Actor
 
-__all__ = ["loan_kit", "record_part_outcomes", "record_return", "send_out_parts"]
+__all__ = ["PartNote", "loan_kit", "record_part_outcomes", "record_return", "send_out_parts"]
 
 # Checkout: every present part of the device goes out with the loan.
 SEND_OUT = (
@@ -31,6 +33,15 @@ SEND_OUT = (
     f"SELECT {{}}, id, '{PartOutcome.OUT}', NULL, NULL, '' FROM kit_part "
     f"WHERE device = {{}} AND status = '{PartStatus.PRESENT}' RETURNING id"
 )
+
+
+class PartNote(Struct, kw_only=True):
+    """A part that came back missing or damaged, and its charge: noted on the device and
+    in the audit event (`structs.asdict`)."""
+
+    part: str  # its name
+    outcome: PartOutcome
+    charge: int  # the charge's id
 
 
 async def send_out_parts(loan_id: int, device_id: int) -> int:
@@ -90,7 +101,7 @@ async def loan_kit(loan_id: int) -> LoanKitOut:
 
 async def _set_outcome(
     actor: Actor, now: datetime, loan: dict[str, Any], lp: dict[str, Any], outcome: str
-) -> dict[str, Any] | None:
+) -> PartNote | None:
     """Write one part's outcome: charge (or waive) it, set the part's status, and return a
     note for the device when it is missing or damaged."""
     charge_id = lp["charge"]
@@ -128,7 +139,7 @@ async def _set_outcome(
         KitPart.id == lp["part"]
     )
     if outcome in PART_CHARGE_KINDS:
-        return {"part": lp["name"], "outcome": outcome, "charge": charge_id}
+        return PartNote(part=lp["name"], outcome=PartOutcome(outcome), charge=charge_id)
     return None
 
 
@@ -139,7 +150,7 @@ async def _apply(
     device_id: int,
     outcomes: dict[int, str],
     rows: list[dict[str, Any]],
-) -> list[dict[str, Any]]:
+) -> list[PartNote]:
     notes = []
     by_part = {r["part"]: r for r in rows}
     for part_id, outcome in outcomes.items():
@@ -151,7 +162,7 @@ async def _apply(
             notes.append(note)
     if notes:
         day = now.date().isoformat()
-        text = "; ".join(f"{n['part']} {n['outcome']}" for n in notes)
+        text = "; ".join(f"{n.part} {n.outcome}" for n in notes)
         await Device.raw(
             "UPDATE device SET notes = CASE WHEN notes = '' THEN {} ELSE notes || {} END "
             "WHERE id = {}",
@@ -185,10 +196,9 @@ async def record_return(
     device_id: int,
     missing: list[str],
     damaged: list[str],
-) -> tuple[list[KitItemOut], list[dict[str, Any]]]:
+) -> tuple[list[KitItemOut], list[PartNote]]:
     """Checkin: the parts that went out come back, except those reported missing or damaged.
-    Runs inside the checkin's transaction. Returns (checklist, notes); the notes are the
-    checkin's audit details about the parts (free-form, stored as JSON)."""
+    Runs inside the checkin's transaction. Returns (checklist, notes)."""
     rows = await _loan_parts(loan["id"])
     if not rows and not missing and not damaged:
         return [], []
@@ -247,7 +257,11 @@ async def record_part_outcomes(
             "kit_checked",
             device["barcode"],
             now,
-            {"loan": loan_id, "outcomes": {str(k): v for k, v in outcomes.items()}, "notes": notes},
+            {
+                "loan": loan_id,
+                "outcomes": {str(k): v for k, v in outcomes.items()},
+                "notes": [structs.asdict(n) for n in notes],
+            },
             loan=loan_id,
         )
         items = await _checklist(loan_id)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from msgspec import structs
+
 from ...circulation import (
     Conflict,
     DeviceStatus,
@@ -94,21 +96,20 @@ async def start_processing(device_id: int, loan_id: int | None, now: datetime) -
     )
 
 
-async def _run_fields(run: dict[str, Any], timezone: str) -> dict[str, Any]:
-    """The fields of a run's ProcessingOut (a queue item adds the device's)."""
+async def _run_view(run: dict[str, Any], timezone: str) -> ProcessingOut:
     steps = (
         await ProcessingStep.select()
         .where(ProcessingStep.processing == run["id"])
         .order_by(ProcessingStep.position)
     )
-    return {
-        "id": run["id"],
-        "status": ProcessingStatus(run["status"]),
-        "loan": run["loan"],
-        "started_at": local_time(run["started_at"], timezone),
-        "finished_at": local_time(run["finished_at"], timezone),
-        "finished_by": run["finished_by"] or None,
-        "steps": [
+    return ProcessingOut(
+        id=run["id"],
+        status=ProcessingStatus(run["status"]),
+        loan=run["loan"],
+        started_at=local_time(run["started_at"], timezone),
+        finished_at=local_time(run["finished_at"], timezone),
+        finished_by=run["finished_by"] or None,
+        steps=[
             ProcessingStepOut(
                 name=s["name"],
                 done=s["done_at"] is not None,
@@ -117,12 +118,8 @@ async def _run_fields(run: dict[str, Any], timezone: str) -> dict[str, Any]:
             )
             for s in steps
         ],
-        "steps_left": steps_left([(s["name"], s["done_at"] is not None) for s in steps]),
-    }
-
-
-async def _run_view(run: dict[str, Any], timezone: str) -> ProcessingOut:
-    return ProcessingOut(**await _run_fields(run, timezone))
+        steps_left=steps_left([(s["name"], s["done_at"] is not None) for s in steps]),
+    )
 
 
 async def current_processing(device_id: int, timezone: str) -> ProcessingOut | None:
@@ -177,7 +174,10 @@ async def list_processing(
     )
     items = [
         ProcessingQueueItemOut(
-            device=r["barcode"], kind=r["kind"], branch=r["branch"], **await _run_fields(r, r["tz"])
+            device=r["barcode"],
+            kind=r["kind"],
+            branch=r["branch"],
+            **structs.asdict(await _run_view(r, r["tz"])),
         )
         for r in rows
     ]

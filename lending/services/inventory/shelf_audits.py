@@ -8,6 +8,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from msgspec import structs
+
 from ...circulation import Conflict, FieldError, Invalid, NotFound, ShelfAuditStatus
 from ...circulation.codes import Code
 from ...circulation.inventory import AUDIT_LISTS, DUPLICATE, MISSING, classify_scan
@@ -48,24 +50,20 @@ AUDIT_COLUMNS = (
 CLOSE_RESPONSE_MISSING = 500
 
 
-def _audit_fields(row: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
-    tz = row["timezone"]
-    return {
-        "id": row["id"],
-        "branch": row["branch_code"],
-        "location": row["location"] or None,
-        "status": ShelfAuditStatus(row["status"]),
-        "started_at": local_time(row["started_at"], tz),
-        "started_by": row["started_by"],
-        "closed_at": local_time(row["closed_at"], tz),
-        "closed_by": row["closed_by"] or None,
-        "lost_reason": row["lost_reason"],
-        "counts": counts,
-    }
-
-
 def audit_view(row: dict[str, Any], counts: dict[str, int]) -> AuditOut:
-    return AuditOut(**_audit_fields(row, counts))
+    tz = row["timezone"]
+    return AuditOut(
+        id=row["id"],
+        branch=row["branch_code"],
+        location=row["location"] or None,
+        status=ShelfAuditStatus(row["status"]),
+        started_at=local_time(row["started_at"], tz),
+        started_by=row["started_by"],
+        closed_at=local_time(row["closed_at"], tz),
+        closed_by=row["closed_by"] or None,
+        lost_reason=row["lost_reason"],
+        counts=counts,
+    )
 
 
 def _device(row: dict[str, Any]) -> AuditItemDeviceOut | None:
@@ -274,7 +272,8 @@ async def close_audit(
         )
         missing = await list_rows(row, MISSING, CLOSE_RESPONSE_MISSING, 0)
     return AuditClosedOut(
-        **_audit_fields(row, counts), missing=[item_view(r, row["timezone"]) for r in missing]
+        **structs.asdict(audit_view(row, counts)),
+        missing=[item_view(r, row["timezone"]) for r in missing],
     )
 
 
