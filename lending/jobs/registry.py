@@ -19,48 +19,51 @@ from ..services.notices import delivery
 from ..settings import Settings
 from ..tables import JobRun
 
-__all__ = ["JOBS", "Job", "Unfinished", "run_job"]
+__all__ = ["JOBS", "Job", "Summary", "Unfinished", "run_job"]
 
-Job = Callable[[datetime, Settings], Awaitable[dict[str, Any]]]
+# What a run did, in the job's own counts ({"queued": 3}): free-form, stored as the run's JSON
+# summary and handed back in JobRunReply.summary.
+Summary = dict[str, Any]
+Job = Callable[[datetime, Settings], Awaitable[Summary]]
 
 
 class Unfinished(Exception):  # noqa: N818 - a run's outcome, not a programming error
     """A job ran to its end but could not do all its work (notices it could not deliver): the
     run is recorded as failing, with its summary and this message, and is not re-raised."""
 
-    def __init__(self, message: str, summary: dict[str, Any]) -> None:
+    def __init__(self, message: str, summary: Summary) -> None:
         super().__init__(message)
         self.summary = summary
 
 
-async def due_soon(now: datetime, settings: Settings) -> dict[str, Any]:
+async def due_soon(now: datetime, settings: Settings) -> Summary:
     return await overdue.queue_due_soon(now, settings.timezone)
 
 
-async def overdue_notices(now: datetime, settings: Settings) -> dict[str, Any]:
+async def overdue_notices(now: datetime, settings: Settings) -> Summary:
     return await overdue.queue_overdue(now)
 
 
-async def suspend_lines(now: datetime, settings: Settings) -> dict[str, Any]:
+async def suspend_lines(now: datetime, settings: Settings) -> Summary:
     return await overdue.queue_line_suspensions(now)
 
 
-async def carrier_actions(now: datetime, settings: Settings) -> dict[str, Any]:
+async def carrier_actions(now: datetime, settings: Settings) -> Summary:
     """Carry out queued line suspends and restores (schedule it every minute)."""
     return await carrier.run_carrier_actions(now, settings)
 
 
-async def mark_lost(now: datetime, settings: Settings) -> dict[str, Any]:
+async def mark_lost(now: datetime, settings: Settings) -> Summary:
     return await overdue.mark_lost(now)
 
 
-async def anonymize(now: datetime, settings: Settings) -> dict[str, Any]:
+async def anonymize(now: datetime, settings: Settings) -> Summary:
     summary = await privacy.anonymize_loans(now, settings.anonymize_after_days)
     purged = await privacy.purge_login_attempts(now, settings.login_window_minutes)
     return {**summary, "login_attempts_purged": purged}
 
 
-async def deliver_notices(now: datetime, settings: Settings) -> dict[str, Any]:
+async def deliver_notices(now: datetime, settings: Settings) -> Summary:
     """Send pending notices: one email or SMS per patron per run, failures retried later. A run
     that left notices undelivered (email/SMS not set up, send failures) is recorded failing."""
     counts = await delivery.deliver_notices(now, settings)
@@ -70,15 +73,15 @@ async def deliver_notices(now: datetime, settings: Settings) -> dict[str, Any]:
     return counts
 
 
-async def auto_renew(now: datetime, settings: Settings) -> dict[str, Any]:
+async def auto_renew(now: datetime, settings: Settings) -> Summary:
     return await renewals.auto_renew(now)
 
 
-async def expire_holds(now: datetime, settings: Settings) -> dict[str, Any]:
+async def expire_holds(now: datetime, settings: Settings) -> Summary:
     return await hold_expiry.expire_holds(now)
 
 
-async def plan_renewals(now: datetime, settings: Settings) -> dict[str, Any]:
+async def plan_renewals(now: datetime, settings: Settings) -> Summary:
     return await plan_digest.plan_renewal_digest(now, settings)
 
 
@@ -115,7 +118,7 @@ async def run_job(
             JobRun(job=name, now=now, started_at=started, instance=INSTANCE, trigger=trigger)
         ).returning(JobRun.id)
     run_id = inserted[0]["id"]
-    summary: dict[str, Any] = {}
+    summary: Summary = {}
     error = ""
     try:
         summary = await job(now, settings)
