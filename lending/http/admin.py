@@ -108,4 +108,4 @@ async def health() -> HealthOut:
         await current_engine().run_ddl("SELECT 1")
     except Exception:
         return problem(503, Code.DATABASE_UNAVAILABLE, "The database does not answer.")  # type: ignore[return-value]
-    return {"status": "ok", "database": "ok"}  # type: ignore[return-value]
+    return HealthOut(status="ok", database="ok")

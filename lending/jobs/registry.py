@@ -21,7 +21,7 @@ from ..services.notices import delivery
 from ..settings import Settings
 from ..tables import JobRun
 
-__all__ = ["JOBS", "Job", "Unfinished", "run_job"]
+__all__ = ["JOBS", "Job", "Summary", "Unfinished", "run_job"]
 
 # What a job returns: its service's typed result (a Struct of counts), recorded as JSON.
 Summary = msgspec.Struct | dict[str, Any]
@@ -32,7 +32,7 @@ class Unfinished(Exception):  # noqa: N818 - a run's outcome, not a programming 
     """A job ran to its end but could not do all its work (notices it could not deliver): the
     run is recorded as failing, with its summary and this message, and is not re-raised."""
 
-    def __init__(self, message: str, summary: dict[str, Any]) -> None:
+    def __init__(self, message: str, summary: Summary) -> None:
         super().__init__(message)
         self.summary = summary
 
@@ -120,7 +120,7 @@ async def run_job(
             JobRun(job=name, now=now, started_at=started, instance=INSTANCE, trigger=trigger)
         ).returning(JobRun.id)
     run_id = inserted[0]["id"]
-    summary: dict[str, Any] = {}
+    summary: Summary = {}
     error = ""
     try:
         # A job's typed result, as the run's JSON summary.
