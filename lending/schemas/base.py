@@ -237,12 +237,6 @@ class Page(Out, Generic[T]):
     items: list[T]
     total: int
 
-    def __getitem__(self, key: str) -> Any:
-        # Read like the dict it used to be (page["items"]) while callers move to page.items.
-        if key not in self.__struct_fields__:
-            raise KeyError(key)
-        return getattr(self, key)
-
 
 class TokenOut(Out):
     access_token: str

@@ -177,13 +177,13 @@ class AdminDeviceController(Controller):
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
-        pages = max(1, -(-result["total"] // PAGE_SIZE))
+        pages = max(1, -(-result.total // PAGE_SIZE))
         kept = {k: v for k, v in filters.items() if v}
         return render(
             request,
             "admin/devices.html",
-            devices=result["items"],
-            total=result["total"],
+            devices=result.items,
+            total=result.total,
             page=page,
             pages=pages,
             filters=filters,

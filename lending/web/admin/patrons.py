@@ -70,8 +70,8 @@ async def search_page(
         request,
         template,
         q=query,
-        patrons=[standing_of(p, today) for p in found["items"]],
-        window=page_window(request, found["total"], number),
+        patrons=[standing_of(p, today) for p in found.items],
+        window=page_window(request, found.total, number),
     )
 
 

@@ -49,7 +49,7 @@ async def record_kit(actor: Actor, now: datetime, form: dict[str, str]) -> Resul
     if not (raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID) or not code:
         return Result("bad", "That checklist's loan cannot be found", ["Scan the device again."])
     loan_id = int(raw)
-    latest = (await list_loans(now, device=code, limit=1))["items"]
+    latest = (await list_loans(now, device=code, limit=1)).items
     if not latest or latest[0].id != loan_id:
         return Result(
             "bad",
