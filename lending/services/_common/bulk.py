@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...database import is_postgres
+from .rows import Row
 from .sql import execute, fetch
 
 __all__ = ["BATCH", "fetch_by_keys", "insert_rows", "rows_source", "update_rows"]
@@ -76,7 +77,7 @@ async def update_rows(
     return done
 
 
-async def fetch_by_keys(select_sql: str, column: str, keys: Sequence[str]) -> list[dict[str, Any]]:
+async def fetch_by_keys(select_sql: str, column: str, keys: Sequence[str]) -> list[Row]:
     """Rows of `select_sql` (which ends in a WHERE clause or has none: ` AND ...` is added)
     whose `column` is one of `keys`, in batches."""
     out: list[dict[str, Any]] = []

@@ -11,6 +11,7 @@ from piccolo.querystring import QueryString
 
 from ...database import current_engine, is_postgres, write_transaction
 from ...tables import Loan
+from .rows import Row
 
 __all__ = ["contains", "execute", "fetch", "ids_in", "json_object", "like_pattern"]
 
@@ -50,7 +51,7 @@ def ids_in(column: str, ids: list[int]) -> tuple[str, Any]:
     return f"{column} IN (SELECT value FROM json_each({{}}))", json.dumps(ids)
 
 
-async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+async def fetch(sql: str, *args: Any) -> list[Row]:
     return await Loan.raw(sql, *args)
 
 

@@ -23,6 +23,7 @@ from ...schemas.inventory import LoanKitOut
 from ...tables import Charge, Device, KitPart, Loan, LoanPart
 from .._common import audit
 from .._common.render import cents_to_amount, local_time
+from .._common.rows import Row
 from ..actors import Actor
 
 __all__ = ["PartNote", "loan_kit", "record_part_outcomes", "record_return", "send_out_parts"]
@@ -173,7 +174,7 @@ async def _apply(
     return notes
 
 
-async def _loan_parts(loan_id: int) -> list[dict[str, Any]]:
+async def _loan_parts(loan_id: int) -> list[Row]:
     return await LoanPart.select(
         LoanPart.id,
         LoanPart.part,

@@ -40,6 +40,7 @@ from ...settings import Settings
 from ...tables import Device
 from .._common import audit
 from .._common.render import zone
+from .._common.rows import Row
 from ..actors import Actor
 from ..library.branches import branch_by_code
 from ..library.policies import valid_kind
@@ -187,7 +188,7 @@ def _since(value: date | datetime, timezone: str) -> datetime:
         raise Invalid(FieldError("added_since", "not a usable date")) from None
 
 
-async def _by_barcodes(raw: list[str]) -> list[dict[str, Any]]:
+async def _by_barcodes(raw: list[str]) -> list[Row]:
     codes = [normalize_code(code) for code in raw]
     rows: dict[str, dict[str, Any]] = {}
     unique = list(dict.fromkeys(c for c in codes if c))
@@ -203,7 +204,7 @@ async def _by_barcodes(raw: list[str]) -> list[dict[str, Any]]:
     return [rows[c] for c in codes]  # in the order given; a code given twice prints twice
 
 
-async def _by_filters(request: LabelRequest, timezone: str) -> list[dict[str, Any]]:
+async def _by_filters(request: LabelRequest, timezone: str) -> list[Row]:
     conditions: list[Any] = [Device.status != DeviceStatus.RETIRED]
     if request.kind:
         conditions.append(Device.kind == valid_kind(request.kind))

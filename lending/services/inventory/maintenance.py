@@ -15,6 +15,7 @@ from ...schemas.inventory import MaintenanceList, RepairResolvedOut
 from ...tables import Device, Loan, Maintenance, Processing
 from .._common import audit
 from .._common.render import cents_to_amount, local_time
+from .._common.rows import Row
 from ..actors import Actor
 from ..circulation.holds import hold_view, release_device_from_hold
 from ..circulation.lifecycle import move_on
@@ -53,7 +54,7 @@ async def list_maintenance(barcode: str) -> MaintenanceList:
 
 async def send_to_repair(
     actor: Actor, now: datetime, device: dict[str, Any], problem: str, cost_cents: int
-) -> dict[str, Any]:
+) -> Row:
     """Inside the caller's transaction: the device goes `in_repair` and a record opens. A
     stale open record (the status was changed by hand since) is closed first."""
     await Maintenance.update(
@@ -91,7 +92,7 @@ async def send_to_repair(
     return rows[0]
 
 
-async def _locked_device(barcode: str) -> dict[str, Any]:
+async def _locked_device(barcode: str) -> Row:
     query = Device.select(Device.all_columns(), Device.branch.timezone.as_alias("tz")).where(
         Device.barcode == barcode
     )

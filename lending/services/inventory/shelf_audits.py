@@ -27,6 +27,7 @@ from ...tables import AuditItem, Device, Loan, ShelfAudit
 from .._common import audit as trail
 from .._common.guards import duplicate_is, unique_violation
 from .._common.render import local_time
+from .._common.rows import Row
 from ..actors import Actor
 from ..circulation.loans import loan_rows, loan_view
 from ..library.branches import branch_by_code
@@ -90,7 +91,7 @@ def item_view(row: dict[str, Any], timezone: str) -> AuditItemOut:
     )
 
 
-async def _audit(audit_id: int, *, lock: str | None = None) -> dict[str, Any]:
+async def _audit(audit_id: int, *, lock: str | None = None) -> Row:
     query = ShelfAudit.select(*AUDIT_COLUMNS).where(ShelfAudit.id == audit_id)
     if lock and is_postgres():
         query = query.lock_rows(lock, of=(ShelfAudit,))

@@ -43,6 +43,7 @@ from ...tables import CarrierAction, Loan, ServiceLine
 from .._common import audit
 from .._common.guards import duplicate_is
 from .._common.render import local_time
+from .._common.rows import Row
 from .._common.sql import fetch
 from ..actors import Actor
 
@@ -151,7 +152,7 @@ def action_view(row: dict[str, Any], timezone: str) -> CarrierActionOut:
     )
 
 
-async def _action(action_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+async def _action(action_id: int, *, lock: bool = False) -> Row | None:
     query = CarrierAction.select(*ACTION_COLUMNS).where(CarrierAction.id == action_id)
     if lock:
         # FOR UPDATE cannot lock the outer-joined line columns: lock the action row alone.
@@ -288,7 +289,7 @@ async def run_carrier_actions(
 
 async def _claim(
     now: datetime, settings: Settings, gateway: CarrierGateway, counts: CarrierRun
-) -> tuple[set[int], list[dict[str, Any]]]:
+) -> tuple[set[int], list[Row]]:
     """Claim due actions: the oldest pending action of each line, unless another action of the
     line is in flight. Each becomes a task, is postponed (daily limit) or is leased for sending."""
     lock = " FOR UPDATE OF a SKIP LOCKED" if is_postgres() else ""

@@ -19,6 +19,7 @@ from ...tables import DataPlan, Device, LineMove, ServiceLine
 from .._common import audit
 from .._common.guards import duplicate_is
 from .._common.render import cents_to_amount, local_time
+from .._common.rows import Row
 from .._common.sql import contains
 from ..actors import Actor
 
@@ -142,7 +143,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
 
 
-async def _line_row(iccid: str) -> dict[str, Any]:
+async def _line_row(iccid: str) -> Row:
     row = await ServiceLine.select(*LINE_COLUMNS).where(ServiceLine.iccid == iccid).first()
     if row is None:
         raise NotFound(f"No service line with ICCID {iccid}.", Code.LINE_NOT_FOUND)

@@ -36,6 +36,7 @@ from ...notify.render import (
 )
 from ...settings import Settings
 from ...tables import Charge, Hold, Loan, Notice, Patron
+from .._common.rows import Row
 from ..library.policies import all_policies
 
 __all__ = [
@@ -84,7 +85,7 @@ def _due(now: datetime) -> list[Any]:
     ]
 
 
-async def _claim(now: datetime, condition: Any) -> list[dict[str, Any]]:
+async def _claim(now: datetime, condition: Any) -> list[Row]:
     async with write_transaction():
         rows = await (
             Notice.update({Notice.next_attempt_at: now + CLAIM})

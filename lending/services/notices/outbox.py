@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ...circulation import NoticeStatus, notice_channel
+from .._common.rows import Row
 from .._common.sql import execute
 
 __all__ = ["CHANNEL_SQL", "queue_for_loans", "queue_notice"]
@@ -85,7 +86,7 @@ async def queue_notice(
     )
 
 
-async def execute_fetch_patron(patron_id: int) -> dict[str, Any] | None:
+async def execute_fetch_patron(patron_id: int) -> Row | None:
     from ...tables import Patron
 
     return (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from ...circulation import Conflict, FieldError, Invalid, NotFound
 from ...circulation.codes import Code
@@ -12,6 +11,7 @@ from ...schemas.base import StaffOut
 from ...tables import LoginAttempt, StaffUser
 from .._common import audit
 from .._common.guards import duplicate_is
+from .._common.rows import Row
 from ..access.auth import revoke_all
 from ..access.passwords import hash_secret_async
 from ..actors import STAFF_ROLES, Actor
@@ -64,7 +64,7 @@ async def list_staff() -> list[StaffOut]:
     return [StaffOut(username=r["username"], role=r["role"], active=r["active"]) for r in rows]
 
 
-async def _staff_row(username: str) -> dict[str, Any]:
+async def _staff_row(username: str) -> Row:
     row = (
         await StaffUser.select(StaffUser.id, StaffUser.role, StaffUser.active)
         .where(StaffUser.username == username)
