@@ -104,6 +104,15 @@ def _iso(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# A device status's badge colour on the admin pages (admin/_bits.html status_badge).
+DEVICE_TONES = {
+    DeviceStatus.AVAILABLE: "ok",
+    DeviceStatus.IN_PROCESSING: "warn",
+    DeviceStatus.IN_REPAIR: "warn",
+    DeviceStatus.LOST: "bad",
+}
+
+
 def _register_filters(engine: JinjaTemplateEngine) -> None:
     # Services hand pages datetimes; `iso` is how a template writes one as text.
     engine.engine.filters["iso"] = _iso
@@ -114,6 +123,7 @@ def _register_filters(engine: JinjaTemplateEngine) -> None:
         HoldStatus=HoldStatus,
         ChargeStatus=ChargeStatus,
         PartOutcome=PartOutcome,
+        DEVICE_TONES=DEVICE_TONES,
     )
 
 
