@@ -14,7 +14,7 @@ from msgspec.structs import asdict
 from ...circulation import Conflict, Invalid, NotFound, card_standing, normalize_code
 from ...circulation.codes import Code
 from ...circulation.permissions import Action
-from ...schemas.base import PatronSummaryOut
+from ...schemas.base import PatronList, PatronSummaryOut
 from ...services._common.render import zone
 from ...services.circulation.charges import patron_charges
 from ...services.library.branches import list_branches
@@ -62,7 +62,7 @@ async def search_page(
     with its card's standing; shared by the admin list and the desk's search."""
     query = (q or "").strip()[:200]
     number = _page_number(page)
-    found: dict[str, Any] = {"items": [], "total": 0}
+    found = PatronList(items=[], total=0)
     if query or list_all:
         found = await patrons.list_patrons(query or None, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     today = local_today(request)
