@@ -35,7 +35,7 @@ async def pg(sql: str, url: str = PG_URL) -> list[Any]:
         await conn.close()
 
 
-def _run(coro: Any) -> Any:
+def run_sync(coro: Any) -> Any:
     """asyncio.run, also from a thread whose event loop is already running (Playwright's sync
     API runs one in the browser tests' thread): then the coroutine runs in a worker thread."""
     try:
@@ -50,7 +50,7 @@ def _run(coro: Any) -> Any:
 def unreachable() -> str | None:
     """Why PostgreSQL cannot be used, or None."""
     try:
-        _run(pg("SELECT 1"))
+        run_sync(pg("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -73,12 +73,12 @@ def create_database(prefix: str) -> tuple[str, str]:
     """A new, empty database: its name and URL."""
     require_postgres()
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    _run(pg(f"CREATE DATABASE {name}"))
+    run_sync(pg(f"CREATE DATABASE {name}"))
     return name, url_of(name)
 
 
 def drop_database(name: str) -> None:
-    _run(pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    run_sync(pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @contextlib.contextmanager

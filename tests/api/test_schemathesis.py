@@ -9,7 +9,6 @@ its database pool) open in that loop, so this module makes its own app instead o
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from scratch_postgres import run_sync
 
 LENDING = str(Path(sys.executable).with_name("lending"))
 NOW = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
@@ -80,7 +80,7 @@ def fuzzed(database) -> Iterator[dict[str, Any]]:
 
     url = database.fresh_url()
     if database.kind == "postgres":
-        asyncio.run(_empty_postgres(url))
+        run_sync(_empty_postgres(url))
     env = {**os.environ, "LENDING_DATABASE_URL": url}
     env.pop("PICCOLO_CONF", None)
     subprocess.run(

@@ -6,7 +6,6 @@ Failures must read as plain sentences on stderr with a non-zero exit, never as a
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import re
@@ -21,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from scratch_postgres import free_port, pg, scratch_database
+from scratch_postgres import free_port, pg, run_sync, scratch_database
 
 LENDING = str(Path(sys.executable).with_name("lending"))
 MIGRATIONS = Path(__file__).resolve().parents[2] / "lending" / "piccolo_migrations"
@@ -74,7 +73,7 @@ def sql(url: str, statement: str) -> list[tuple[Any, ...]]:
             rows = conn.execute(statement).fetchall()
             conn.commit()
             return rows
-    return asyncio.run(_pg(url, statement))
+    return run_sync(_pg(url, statement))
 
 
 def counts(url: str) -> dict[str, int]:

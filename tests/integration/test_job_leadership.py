@@ -3,7 +3,6 @@ within a minute when the first dies. Real `lending serve` processes with jobs ev
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from scratch_postgres import create_database, drop_database, free_port, pg
+from scratch_postgres import create_database, drop_database, free_port, pg, run_sync
 
 LENDING = str(Path(sys.executable).with_name("lending"))
 JOBS_EVERY_SECONDS = "5"
@@ -80,7 +79,7 @@ def shared_database(tmp_path):
         )
         assert done.returncode == 0, done.stderr
     # Put a hotspot line in every hotspot on loan that has none (the demo installs most), and make those loans long overdue.
-    asyncio.run(
+    run_sync(
         _pg(
             "INSERT INTO service_line (iccid, msisdn, carrier, status, device, created_at, updated_at) "
             "SELECT '8901' || lpad(d.id::text, 15, '0'), '+1555' || lpad(d.id::text, 7, '0'), "
@@ -90,7 +89,7 @@ def shared_database(tmp_path):
             url,
         )
     )
-    asyncio.run(_pg("UPDATE loan SET due_at = now() - interval '10 days'", url))
+    run_sync(_pg("UPDATE loan SET due_at = now() - interval '10 days'", url))
     yield url, tmp_path
     drop_database(name)
 
@@ -98,7 +97,7 @@ def shared_database(tmp_path):
 def _runs(url: str) -> list[dict]:
     """The scheduled runs (the demo's own runs while seeding are not the instances')."""
     sql = "SELECT job, instance FROM job_run WHERE trigger = 'schedule' ORDER BY id"
-    return [dict(r) for r in asyncio.run(_pg(sql, url))]
+    return [dict(r) for r in run_sync(_pg(sql, url))]
 
 
 def _poll(check, within_s: float, every_s: float = 0.25):
@@ -135,7 +134,7 @@ def test_only_one_of_two_instances_runs_jobs_and_the_other_takes_over_when_it_di
         leaders = {r["instance"] for r in runs}
         assert len(leaders) == 1, f"both instances ran jobs: {leaders}"
         (leader,) = leaders
-        notices = asyncio.run(
+        notices = run_sync(
             _pg(
                 "SELECT kind, loan, stage, count(*) AS n FROM notice "
                 "GROUP BY kind, loan, stage HAVING count(*) > 1",
@@ -143,7 +142,7 @@ def test_only_one_of_two_instances_runs_jobs_and_the_other_takes_over_when_it_di
             )
         )
         assert notices == [], "a notice was queued twice"
-        suspends = asyncio.run(
+        suspends = run_sync(
             _pg(
                 "SELECT line, count(*) AS n FROM carrier_action "
                 "WHERE action = 'suspend' GROUP BY line",
