@@ -63,13 +63,13 @@ class Closure(Table):
 
 
 class Device(Table):
-    barcode = Varchar(length=64, unique=True, index=True)
+    barcode = Varchar(length=64, unique=True)
     kind = Varchar(length=32, index=True)
     model = Varchar(length=200)
     serial_number = Varchar(length=100, index=True)
     imei = Varchar(length=20, null=True, default=None)
     branch = ForeignKey(Branch, on_delete=OnDelete.restrict, index=True)
-    status = Varchar(length=20, default="available", index=True)
+    status = Varchar(length=20, default="available")
     replacement_cost_cents = BigInt(default=0)
     notes = Text(default="")
     needs_label = Boolean(default=True)
@@ -88,7 +88,7 @@ class Device(Table):
 
 
 class Patron(Table):
-    card_number = Varchar(length=64, unique=True, index=True)
+    card_number = Varchar(length=64, unique=True)
     name = Varchar(length=200)
     email = Varchar(length=254, null=True, default=None)
     phone = Varchar(length=32, null=True, default=None)
