@@ -20,6 +20,9 @@ _TOKEN = TOKEN_RECORD_SQL.format(digest="$4::text")
 # Status values are the rules' members, written into the SQL text once at import.
 _OPEN_HOLDS = "(" + ", ".join(f"'{s}'" for s in OPEN_HOLD_STATUSES) + ")"
 
+# The patron's and household's open loans are read once (`o`): the loan counts for the limits
+# and the overdue list are filters over the same rows.
+#
 # Lock order as in the general path: the patron, their household (advisory lock), their open
 # holds of the device's kind, then the device. Each step waits for the one before it: a CTE's
 # one-time filter on the previous CTE runs before its own rows are read and locked.
@@ -46,22 +49,24 @@ SELECT d.id AS device_id, d.kind, d.status, b.id AS branch_id, b.code AS branch_
     (SELECT count(*) FROM kit_part k WHERE k.device = d.id AND k.status = '{PartStatus.PRESENT}') AS parts,
     (SELECT x.patron FROM hold x WHERE x.device = d.id AND x.status = '{HoldStatus.READY}' LIMIT 1)
         AS held_for,
-    (SELECT count(*) FROM loan l
-        WHERE l.patron = p.id AND l.kind = d.kind AND l.returned_at IS NULL) AS own_loans,
-    CASE WHEN p.household <> '' THEN (SELECT count(*) FROM loan l JOIN patron m ON m.id = l.patron
-        WHERE m.household = p.household AND l.kind = d.kind AND l.returned_at IS NULL)
-    END AS household_loans,
-    (SELECT array_agg(ROW(v.barcode, l.kind, l.due_at, l.patron = p.id) ORDER BY l.due_at, l.id)
-        FROM loan l JOIN device v ON v.id = l.device
-        WHERE l.patron IN (SELECT m.id FROM patron m
-                WHERE m.id = p.id OR (p.household <> '' AND m.household = p.household))
-          AND l.returned_at IS NULL AND l.due_at < $5) AS overdue,
+    o.own_loans,
+    CASE WHEN p.household <> '' THEN o.household_loans END AS household_loans,
+    o.overdue,
     (SELECT row_to_json(x) FROM policy x WHERE x.kind = d.kind) AS policy,
     (SELECT array_agg(c.date) FROM closure c WHERE c.branch = d.branch AND c.date >= $3)
         AS closed,
     {_TOKEN} AS token
 FROM (SELECT 1) AS one LEFT JOIN d ON true LEFT JOIN p ON true
 LEFT JOIN branch b ON b.id = d.branch
+LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE l.patron = p.id AND l.kind = d.kind) AS own_loans,
+        count(*) FILTER (WHERE l.kind = d.kind) AS household_loans,
+        array_agg(ROW(v.barcode, l.kind, l.due_at, l.patron = p.id) ORDER BY l.due_at, l.id)
+            FILTER (WHERE l.due_at < $5) AS overdue
+    FROM loan l JOIN device v ON v.id = l.device
+    WHERE l.returned_at IS NULL AND l.patron IN (SELECT m.id FROM patron m
+        WHERE m.id = p.id OR (p.household <> '' AND m.household = p.household))
+) AS o ON true
 """
 
 CHECKOUT_WRITE = f"""
