@@ -32,6 +32,7 @@ from .http.problems import EXCEPTION_HANDLERS
 from .http.processing import ProcessingController, ServiceStepController
 from .http.reports import ReportController
 from .http.security import provide_actor, provide_now
+from .http.service_points import ServicePointController, TransferController
 from .http.strict import strict_request
 from .http.tasks import CallListController, TaskController
 from .jobs.scheduler import JobScheduler
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             health,
             AuthController,
             BranchController,
+            ServicePointController,
+            TransferController,
             DeviceController,
             PatronController,
             PolicyController,

@@ -26,6 +26,10 @@ __all__ = [
     "LineMove",
     "Notice",
     "ServiceLine",
+    "ServicePoint",
+    "ServiceStop",
+    "StopCancellation",
+    "Transfer",
     "Closure",
     "Device",
     "Event",
@@ -62,6 +66,47 @@ class Closure(Table):
     reason = Varchar(length=200)
 
 
+class ServicePoint(Table, tablename="service_point"):
+    """Where the library lends: a branch desk, a bookmobile, a mobile lab, a partner site or a
+    locker. It belongs to a parent branch, whose time zone and closed days it uses unless it has
+    its own zone. Fixed points have weekly `hours`; vehicles have stops (ServiceStop)."""
+
+    code = Varchar(length=32, unique=True)
+    name = Varchar(length=200)
+    type = Varchar(length=20)
+    branch = ForeignKey(Branch, on_delete=OnDelete.restrict, index=True)
+    address = Text(default="")
+    timezone = Varchar(length=64, null=True, default=None)
+    hours = JSON(default="{}")
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class ServiceStop(Table, tablename="service_stop"):
+    """A vehicle's regular stop in one season: `place` on `weekday` (0 = Monday) from `starts`
+    to `ends` ("HH:MM", local time), every `every_weeks` weeks from the first such weekday on or
+    after `season_starts`, until `season_ends` (None: open-ended)."""
+
+    service_point = ForeignKey(ServicePoint, on_delete=OnDelete.cascade, index=True)
+    place = Varchar(length=200)
+    weekday = Integer()
+    starts = Varchar(length=5)
+    ends = Varchar(length=5)
+    season_starts = Date()
+    season_ends = Date(null=True, default=None)
+    every_weeks = Integer(default=1)
+    created_at = Timestamptz()
+
+
+class StopCancellation(Table, tablename="stop_cancellation"):
+    """One visit of a stop that will not happen."""
+
+    stop = ForeignKey(ServiceStop, on_delete=OnDelete.cascade, index=True)
+    date = Date()
+    reason = Varchar(length=200)
+    cancelled_at = Timestamptz()
+
+
 class Device(Table):
     barcode = Varchar(length=64, unique=True)
     kind = Varchar(length=32, index=True)
@@ -85,6 +130,22 @@ class Device(Table):
     # When the library got it (reports count it in service from then; unknown: its first loan
     # or when it was added, whichever is earlier).
     acquired_on = Date(null=True, default=None)
+    # The service point where it is now (None: its branch's own desk). A transfer moves it.
+    current_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict, null=True, default=None)
+
+
+class Transfer(Table):
+    """A device sent from one service point to another: `in_transit` until it is scanned in at
+    the destination (`received`), or `cancelled` when staff set the device's status by hand."""
+
+    device = ForeignKey(Device, on_delete=OnDelete.restrict, index=True)
+    from_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict)
+    to_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict, index=True)
+    status = Varchar(length=20, default="in_transit")
+    sent_at = Timestamptz()
+    sent_by = Varchar(length=64)
+    received_at = Timestamptz(null=True, default=None)
+    received_by = Varchar(length=64, null=True, default=None)
 
 
 class Patron(Table):
@@ -381,7 +442,11 @@ class JobRun(Table, tablename="job_run"):
 TABLES = [
     Branch,
     Closure,
+    ServicePoint,
+    ServiceStop,
+    StopCancellation,
     Device,
+    Transfer,
     Patron,
     Policy,
     Loan,

@@ -15,6 +15,7 @@ from .errors import (
 )
 from .lifecycle import (
     OPEN_HOLD_STATUSES,
+    TRANSFERABLE,
     DeviceStatus,
     HoldStatus,
     LoanState,
@@ -59,6 +60,7 @@ from .states import (
     PartStatus,
     ProcessingStatus,
     ShelfAuditStatus,
+    TransferStatus,
     values,
 )
 
@@ -72,10 +74,12 @@ __all__ = [
     "PartStatus",
     "ProcessingStatus",
     "ShelfAuditStatus",
+    "TransferStatus",
     "CELLULAR_KINDS",
     "EXPIRY_WARNING_DAYS",
     "KINDS",
     "OPEN_HOLD_STATUSES",
+    "TRANSFERABLE",
     "OVERDUE_BLOCK_SCOPES",
     "AuthError",
     "BranchCalendar",

@@ -48,8 +48,11 @@ class Code(StrEnum):
     PLAN_NOT_FOUND = "plan_not_found"
     RECEIPT_NOT_FOUND = "receipt_not_found"
     REPORT_NOT_FOUND = "report_not_found"
+    SERVICE_POINT_NOT_FOUND = "service_point_not_found"
     STAFF_NOT_FOUND = "staff_not_found"
+    STOP_NOT_FOUND = "stop_not_found"
     TASK_NOT_FOUND = "task_not_found"
+    TRANSFER_NOT_FOUND = "transfer_not_found"
     # Circulation refusals
     DEVICE_UNAVAILABLE = "device_unavailable"
     NOT_ON_LOAN = "not_on_loan"
@@ -99,6 +102,11 @@ class Code(StrEnum):
     # People, branches, notices, imports
     DUPLICATE_BRANCH = "duplicate_branch"
     DUPLICATE_CLOSURE = "duplicate_closure"
+    DUPLICATE_SERVICE_POINT = "duplicate_service_point"
+    STOP_ALREADY_CANCELLED = "stop_already_cancelled"
+    DEVICE_NOT_TRANSFERABLE = "device_not_transferable"
+    NOT_IN_TRANSIT = "not_in_transit"
+    TRANSFER_ELSEWHERE = "transfer_elsewhere"
     DUPLICATE_CARD_NUMBER = "duplicate_card_number"
     DUPLICATE_USERNAME = "duplicate_username"
     CANNOT_DEACTIVATE_SELF = "cannot_deactivate_self"
@@ -134,8 +142,11 @@ _NOT_FOUND = {
     Code.PLAN_NOT_FOUND: "No data plan with that id.",
     Code.RECEIPT_NOT_FOUND: "No receipt for that loan.",
     Code.REPORT_NOT_FOUND: "No report of that name.",
+    Code.SERVICE_POINT_NOT_FOUND: "No service point with that code.",
     Code.STAFF_NOT_FOUND: "No staff user with that username.",
+    Code.STOP_NOT_FOUND: "The service point has no stop with that id.",
     Code.TASK_NOT_FOUND: "No carrier task with that id.",
+    Code.TRANSFER_NOT_FOUND: "No transfer with that id.",
 }
 
 _REFUSED = {
@@ -175,6 +186,13 @@ _REFUSED = {
     Code.TASK_NOT_OPEN: "The carrier task is already done.",
     Code.DUPLICATE_BRANCH: "Another branch has that code.",
     Code.DUPLICATE_CLOSURE: "The branch is already closed that day.",
+    Code.DUPLICATE_SERVICE_POINT: "Another service point has that code.",
+    Code.STOP_ALREADY_CANCELLED: "That visit of the stop is already cancelled.",
+    Code.DEVICE_NOT_TRANSFERABLE: "Only a device on the shelf can be sent to another service "
+    "point; `facts.status` says where it is.",
+    Code.NOT_IN_TRANSIT: "The device is not on its way to a service point.",
+    Code.TRANSFER_ELSEWHERE: "The device is on its way to another service point; "
+    "`facts.to` names it.",
     Code.DUPLICATE_CARD_NUMBER: "Another patron has that card number.",
     Code.DUPLICATE_USERNAME: "Another staff user has that username.",
     Code.CANNOT_DEACTIVATE_SELF: "An admin cannot disable their own account.",

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 __all__ = [
     "OPEN_HOLD_STATUSES",
+    "TRANSFERABLE",
     "DeviceStatus",
     "HoldStatus",
     "LoanState",
@@ -26,6 +27,7 @@ class DeviceStatus(StrEnum):
     AVAILABLE = "available"
     ON_LOAN = "on_loan"
     ON_HOLD_SHELF = "on_hold_shelf"
+    IN_TRANSIT = "in_transit"  # sent to another service point, not yet received there
     IN_PROCESSING = "in_processing"
     IN_REPAIR = "in_repair"
     LOST = "lost"
@@ -60,6 +62,11 @@ class HoldStatus(StrEnum):
 
 
 OPEN_HOLD_STATUSES = (HoldStatus.WAITING.value, HoldStatus.READY.value)
+
+# A device may be sent to another service point only from the shelf: one on loan, on the hold
+# shelf, in return to service or in repair finishes that first. On receipt its next place is
+# `next_place` with the destination's waiting hold.
+TRANSFERABLE = frozenset({DeviceStatus.AVAILABLE})
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,8 @@ class Action(StrEnum):
     POLICY_READ = "policy.read"
     POLICY_EDIT = "policy.edit"
     BRANCH_EDIT = "branch.edit"
+    SERVICE_POINT_EDIT = "service_point.edit"
+    TRANSFER = "transfer"
     LABEL_PRINT = "label.print"
     AUDIT_RUN = "audit.run"
     IMPORT = "import"
@@ -117,13 +119,18 @@ PERMISSIONS: Mapping[Action, Permission] = {
     Action.DEVICE_EDIT: _row("add and edit devices and their kit parts", ADMIN),
     Action.DEVICE_STATUS: _row("retire a device, mark it lost, or set its status by hand",
                                ADMIN),
+    Action.TRANSFER: _row("send a device to another service point, receive one sent here, and "
+                          "see what is in transit", *STAFF),
     Action.REPAIR_OPEN: _row("send a damaged device to repair", *STAFF),
     Action.REPAIR_RESOLVE: _row("resolve a repair", ADMIN),
     Action.PROCESSING_WORK: _row("tick off a device's return-to-service steps", *STAFF),
-    Action.POLICY_READ: _row("see branches, closed dates, loan policies and return-to-service "
-                             "steps", *STAFF),
+    Action.POLICY_READ: _row("see branches, closed dates, service points and their schedules, "
+                             "loan policies and return-to-service steps", *STAFF),
     Action.POLICY_EDIT: _row("edit loan policies and return-to-service steps", ADMIN),
     Action.BRANCH_EDIT: _row("add branches, and add or remove closed dates", ADMIN),
+    Action.SERVICE_POINT_EDIT: _row("add and change service points (bookmobiles, mobile labs, "
+                                    "partner sites, lockers), their hours and stops, and cancel "
+                                    "a stop", ADMIN),
     Action.LABEL_PRINT: _row("print sheets and rolls of labels (clears the reprint queue)",
                              ADMIN),
     Action.AUDIT_RUN: _row("start, scan, close and cancel shelf audits", ADMIN),

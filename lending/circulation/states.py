@@ -21,6 +21,7 @@ __all__ = [
     "PartStatus",
     "ProcessingStatus",
     "ShelfAuditStatus",
+    "TransferStatus",
     "values",
 ]
 
@@ -63,6 +64,12 @@ class ShelfAuditStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+
+
+class TransferStatus(StrEnum):
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"  # the device's status was set by hand while it travelled
 
 
 class PartStatus(StrEnum):

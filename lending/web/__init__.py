@@ -30,6 +30,7 @@ from .admin.patrons import AdminPatronController
 from .admin.policies import AdminPolicyController
 from .admin.processing import AdminProcessingController, DeskProcessingController
 from .admin.reports import AdminReportController
+from .admin.service_points import AdminServicePointController
 from .admin.staff import AdminStaffController
 from .admin.tasks import AdminTaskController
 from .auth import PageAuthController
@@ -70,6 +71,7 @@ PAGE_CONTROLLERS: list[Any] = [
     AdminPatronController,
     AdminPolicyController,
     AdminBranchController,
+    AdminServicePointController,
     AdminStaffController,
     AdminTaskController,
     AdminNoticeController,
@@ -109,6 +111,7 @@ DEVICE_TONES = {
     DeviceStatus.AVAILABLE: "ok",
     DeviceStatus.IN_PROCESSING: "warn",
     DeviceStatus.IN_REPAIR: "warn",
+    DeviceStatus.IN_TRANSIT: "warn",
     DeviceStatus.LOST: "bad",
 }
 

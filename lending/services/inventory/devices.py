@@ -263,6 +263,8 @@ async def update_device(
         if "branch" in changes:
             branch = await branch_by_code(changes["branch"], field="branch")
             values[Device.branch] = branch.id
+            if branch.id != row["branch"]:
+                values[Device.current_point] = None  # now at the new branch's own desk
         if status is not None:
             out = await Loan.exists().where((Loan.device == row["id"]) & Loan.returned_at.is_null())
             if out:
@@ -270,6 +272,10 @@ async def update_device(
                     f"Device {barcode} is on loan; check it in before setting it {status}.",
                     Code.DEVICE_ON_LOAN,
                 )
+            if row["status"] == DeviceStatus.IN_TRANSIT:
+                from .transfers import cancel_open_transfer
+
+                await cancel_open_transfer(actor, now, row, reason="device_" + status)
             if row["status"] == DeviceStatus.ON_HOLD_SHELF and status != DeviceStatus.ON_HOLD_SHELF:
                 from ..circulation.holds import release_device_from_hold
 

@@ -10,9 +10,10 @@ from msgspec import Struct
 
 from ...circulation import BranchCalendar, Conflict, FieldError, Invalid, NotFound
 from ...circulation.codes import Code
+from ...circulation.schedules import ServicePointType
 from ...database import write_transaction
 from ...schemas.base import BranchClosureOut, BranchList, BranchOut, ClosureOut
-from ...tables import Branch, Closure
+from ...tables import Branch, Closure, ServicePoint
 from .._common import audit
 from .._common.guards import duplicate_is
 from ..actors import Actor
@@ -75,10 +76,34 @@ async def create_branch(
     async with write_transaction():
         if await Branch.exists().where(Branch.code == code):
             raise Conflict(f"A branch with code {code!r} already exists.", Code.DUPLICATE_BRANCH)
+        if await ServicePoint.exists().where(ServicePoint.code == code):
+            raise Conflict(
+                f"A service point with code {code!r} already exists: the branch's own desk takes "
+                "the branch's code.",
+                Code.DUPLICATE_SERVICE_POINT,
+            )
         with duplicate_is(
             Conflict(f"A branch with code {code!r} already exists.", Code.DUPLICATE_BRANCH)
         ):
-            await Branch.insert(Branch(code=code, name=name, timezone=timezone, created_at=now))
+            row = (
+                await Branch.insert(
+                    Branch(code=code, name=name, timezone=timezone, created_at=now)
+                ).returning(Branch.id)
+            )[0]
+            # The branch's own desk, a service point of type `branch` with the same code.
+            await ServicePoint.insert(
+                ServicePoint(
+                    code=code,
+                    name=name,
+                    type=ServicePointType.BRANCH.value,
+                    branch=row["id"],
+                    address="",
+                    timezone=None,
+                    hours="{}",
+                    active=True,
+                    created_at=now,
+                )
+            )
         await audit.record(actor, "branch_created", code, now, {"name": name, "timezone": timezone})
     return _branch(code, name, timezone, [])
 
