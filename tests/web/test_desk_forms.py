@@ -241,3 +241,23 @@ async def test_renewals_from_the_panel_and_a_receipt_in_the_patrons_language(des
     # The patron panel offers the receipt for today's checkouts.
     r = await desk.scan("P002")
     assert f'href="/desk/receipt/{loan}"' in r.text
+
+
+async def test_a_device_sent_from_another_point_is_received_by_a_check_in_scan(desk, api):
+    admin = api.headers["admin"]
+    r = await api.client.post(
+        "/api/holds", json={"patron": "P003", "kind": "laptop", "branch": "EAST"}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    for device in ("DEV004", "DEV005"):
+        r = await api.client.post(
+            "/api/transfers", json={"device": device, "to": "EAST"}, headers=admin
+        )
+        assert r.status_code == 201, r.text
+    kind, text = outcome(await desk.scan("DEV004", mode="checkin"))
+    assert kind == "act"
+    assert "Received: DEV004 (laptop) from MAIN" in text and "hold shelf for Cy" in text
+    kind, text = outcome(await desk.scan("DEV005", mode="checkin"))
+    assert kind == "ok" and "Put it on the shelf at EAST" in text
+    kind, text = outcome(await desk.scan("DEV005", mode="checkin"))
+    assert kind == "warn" and "was not on loan" in text

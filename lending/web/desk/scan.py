@@ -34,6 +34,7 @@ from ...services.actors import Actor
 from ...services.circulation.loans import current_borrower
 from ...services.circulation.transactions import check_in, check_out, overdue_loans, renew
 from ...services.inventory.devices import device_by_barcode
+from ...services.inventory.transfers import receive_device
 from ...services.people.patrons import patron_by_card
 from ..dates import format_date, format_when
 
@@ -92,7 +93,7 @@ class Result:
     title: str
     lines: list[str] = field(default_factory=list)
     code: str = ""  # what was scanned (cleaned)
-    action: str = ""  # patron, checkout, checkin, renew, refused, not_found, invalid
+    action: str = ""  # patron, checkout, checkin, received, renew, refused, not_found, invalid
     loan_id: int | None = None
     shelf_for: str | None = None  # "Put on hold shelf for <name>" when a hold takes the device
     # A checked-in loan's kit checklist (lending.web.desk.kit): the parts, the outcome chosen
@@ -279,6 +280,9 @@ async def checkin_scan(
         reply = await check_in(actor, now, barcode=code)
     except LendingError as exc:
         if exc.code == Code.NOT_ON_LOAN:
+            received = await _receive_transfer(actor, now, code)
+            if received is not None:
+                return received
             return Result(
                 "warn",
                 f"{code} was not on loan",
@@ -298,6 +302,30 @@ async def checkin_scan(
             return _unknown(code, f"No device has the code {code}")
         return await _refusal(exc, f"Not checked in: {code}", code)
     return await _checkin_result(code, reply, now, slip_name)
+
+
+async def _receive_transfer(actor: Actor, now: datetime, code: str) -> Result | None:
+    """A device sent from another service point, scanned in Check in mode, is received: it
+    takes its place here (the hold shelf for the first patron waiting, else the shelf). None
+    when the device is not in transit."""
+    try:
+        reply = await receive_device(actor, now, code)
+    except LendingError as exc:
+        if exc.code == Code.NOT_IN_TRANSIT:
+            return None
+        return await _refusal(exc, f"Not received: {code}", code)
+    transfer = reply.transfer
+    title = f"Received: {code} ({transfer.kind}) from {transfer.from_point}"
+    result = Result("ok", title, [], code, "received")
+    if reply.hold_for:
+        waiting = await _patron_or_none(reply.hold_for)
+        name = _name(waiting, reply.hold_for)
+        result.shelf_for = f"Put on hold shelf for {name}"
+        result.needs_action("hold_shelf", f"{code}: {result.shelf_for}.")
+        result.lines.append(f"{name} was waiting for a {transfer.kind} here.")
+    else:
+        result.lines.append(f"Put it on the shelf at {transfer.to_point}.")
+    return result
 
 
 def slip_name(name: str, style: str) -> str:
