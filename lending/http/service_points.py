@@ -180,8 +180,12 @@ class TransferController(Controller):
         self,
         status: Filter = None,
         to: Filter = None,
+        device: Filter = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> TransferList:
-        """Newest first; `?status=in_transit&to=CODE` lists what a service point waits for."""
-        return await transfers.list_transfers(status=status, to=to, limit=limit, offset=offset)
+        """Newest first; `?status=in_transit&to=CODE` lists what a service point waits for,
+        `?device=BARCODE` one device's moves."""
+        return await transfers.list_transfers(
+            status=status, to=to, device=device, limit=limit, offset=offset
+        )

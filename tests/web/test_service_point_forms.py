@@ -137,3 +137,21 @@ async def test_desk_staff_read_service_points_but_cannot_change_them(client, api
     assert r.status_code == 403
     listed = (await api.as_(api.headers["admin"], "GET", "/api/service-points")).json()
     assert listed["total"] == 2
+
+
+async def test_a_device_is_sent_to_another_point_from_its_page(pages, api):
+    page = await pages.get("/admin/devices/DEV001")
+    assert page.status_code == 200 and 'id="send-form"' in page.text
+    r = await pages.post("/admin/devices/DEV001/transfer", {"to": ""})
+    assert r.status_code == 422 and "Choose where to send" in r.text
+    r = await pages.post("/admin/devices/DEV001/transfer", {"to": "NOWHERE"})
+    assert r.status_code == 422 and "no service point" in r.text
+    r = await pages.post("/admin/devices/DEV001/transfer", {"to": "EAST"})
+    assert r.status_code == 303, r.text
+    page = await pages.get("/admin/devices/DEV001")
+    assert "On its way from <strong>MAIN</strong> to <strong>EAST</strong>" in page.text
+    assert 'id="send-form"' not in page.text
+    r = await pages.post("/admin/devices/DEV001/transfer", {"to": "EAST"})
+    assert r.status_code == 409 and "only a device on the shelf" in r.text
+    moves = (await api.as_(api.headers["desk"], "GET", "/api/transfers?device=DEV001")).json()
+    assert moves["total"] == 1 and moves["items"][0]["to_point"] == "EAST"

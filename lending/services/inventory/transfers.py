@@ -220,10 +220,18 @@ async def cancel_open_transfer(actor: Actor, now: datetime, device: Row, reason:
 
 
 async def list_transfers(
-    *, status: str | None = None, to: str | None = None, limit: int = 50, offset: int = 0
+    *,
+    status: str | None = None,
+    to: str | None = None,
+    device: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> TransferList:
-    """Transfers, newest first; `status=in_transit&to=CODE` is what a point is waiting for."""
+    """Transfers, newest first; `status=in_transit&to=CODE` is what a point is waiting for,
+    `device=BARCODE` one device's moves."""
     condition = Transfer.id.is_not_null()
+    if device:
+        condition &= Transfer.device.barcode == device
     if status:
         condition &= Transfer.status == status
     if to:

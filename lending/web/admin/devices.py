@@ -13,12 +13,22 @@ from litestar.response import Redirect, Template
 from msgspec import structs
 from msgspec.structs import asdict
 
-from ...circulation import KINDS, OVERDUE, DeviceStatus, LendingError, LoanStatus
+from ...circulation import (
+    KINDS,
+    OVERDUE,
+    TRANSFERABLE,
+    DeviceStatus,
+    LendingError,
+    LoanStatus,
+    TransferStatus,
+)
 from ...circulation.permissions import Action
 from ...circulation.rules import DEVICE_STATUSES
 from ...schemas.base import DeviceIn, DeviceOut, DevicePatch, code
 from ...services.inventory import devices as device_service
+from ...services.inventory import transfers
 from ...services.inventory.device_history import device_history
+from ...services.library import service_points
 from ...services.library.branches import list_branches
 from ..pages import read_form, render, requires_page, see_other
 from ..sessions import page_actor
@@ -141,6 +151,9 @@ async def device_page(
     history = await device_history(barcode, request.app.state.clock())
     current = history.device.status
     actions = [(s, label) for s, label in STATUS_ACTIONS.items() if s != current]
+    moves = await transfers.list_transfers(device=barcode, limit=1)
+    travelling = next((t for t in moves.items if t.status == TransferStatus.IN_TRANSIT), None)
+    points = await service_points.list_service_points(limit=500)
     return render(
         request,
         "admin/device.html",
@@ -151,6 +164,9 @@ async def device_page(
         final_statuses=FINAL_STATUSES,
         overdue=OVERDUE,
         late_loan_statuses=LATE_LOAN_STATUSES,
+        travelling=travelling,
+        transferable=current in TRANSFERABLE,
+        point_options=[(p.code, f"{p.name} ({p.code})") for p in points.items if p.active],
         **structs.asdict(history),
         **await kit_context(barcode),
         **forms,
@@ -306,6 +322,32 @@ class AdminDeviceController(Controller):
         kept["needs_label"] = form.get("needs_label", "") != ""
         return await self._form(
             request, mode="edit", values=kept, errors=errors, device=device, status=422
+        )
+
+    @post("/{barcode:str}/transfer", status_code=200, guards=[requires_page(Action.TRANSFER)])
+    async def send(self, request: Request, barcode: str) -> Template | Redirect:
+        """Send the device to another service point (it is in transit until received)."""
+        barcode = code(barcode, "barcode")
+        to = (await read_form(request)).get("to", "").strip()[:64]
+        if not to:
+            return await self._page(
+                request, barcode, error="Choose where to send the device.", status=422
+            )
+        try:
+            await transfers.send_device(
+                await page_actor(request),  # type: ignore[arg-type]
+                request.app.state.clock(),
+                barcode,
+                to=to,
+            )
+        except LendingError as exc:
+            if exc.status == 404:
+                raise
+            return await self._page(request, barcode, error=exc.detail, status=exc.status)
+        return see_other(
+            request,
+            f"/admin/devices/{quote(barcode, safe='')}",
+            flash=f"Device {barcode} is on its way to {to}: scan it in there with Check in.",
         )
 
     @post("/{barcode:str}/status", status_code=200, guards=[requires_page(Action.DEVICE_STATUS)])
