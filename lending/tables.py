@@ -197,6 +197,9 @@ class Loan(Table):
     status = Varchar(length=20, default="active")
     returned_at = Timestamptz(null=True, default=None)
     checked_out_by = Varchar(length=100, default="")
+    # Where it was lent, when the desk named a service point (a vehicle's loans are due on a
+    # day it is back at that stop).
+    service_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class Hold(Table):

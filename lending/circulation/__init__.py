@@ -48,6 +48,8 @@ from .rules import (
     hold_ready_until,
     is_overdue,
     renewed_due_at,
+    stop_lent_at,
+    vehicle_due_at,
 )
 from .scan import check_digit_problem, luhn_check_digit, luhn_valid, normalize_code
 from .states import (
@@ -124,5 +126,7 @@ __all__ = [
     "normalize_code",
     "renewal_due_at",
     "renewed_due_at",
+    "stop_lent_at",
+    "vehicle_due_at",
     "values",
 ]

@@ -5,8 +5,9 @@ Services gather the facts from the database and pass them in; these functions on
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from .calendar import BranchCalendar, end_of_day_after, renewal_due_at
@@ -14,6 +15,7 @@ from .codes import Code
 from .errors import Conflict
 from .lifecycle import DeviceStatus, LoanStatus
 from .policy import LoanPolicy
+from .schedules import StopPattern, first_stop_day
 
 __all__ = [
     "DeviceFacts",
@@ -30,6 +32,8 @@ __all__ = [
     "hold_ready_until",
     "is_overdue",
     "renewed_due_at",
+    "stop_lent_at",
+    "vehicle_due_at",
 ]
 
 # Device statuses (the lifecycle's enum; these names are kept for the rules below)
@@ -227,6 +231,46 @@ def _patron_refusal(
 
 def checkout_due_at(policy: LoanPolicy, calendar: BranchCalendar, now: datetime) -> datetime:
     return end_of_day_after(policy.loan_days, calendar, now)
+
+
+def stop_lent_at(
+    stops: Iterable[StopPattern],
+    cancelled: Collection[tuple[int, date]],
+    today: date,
+    local_now: time,
+) -> int | None:
+    """The stop a vehicle is making now (the one whose hours hold `local_now`, else the day's
+    first), or None when it makes no stop today."""
+    todays = sorted(
+        (s for s in stops if s.occurs_on(today) and (s.id, today) not in cancelled),
+        key=lambda s: (s.starts, s.id),
+    )
+    current = [s for s in todays if s.starts <= local_now <= s.ends]
+    chosen = current or todays
+    return chosen[0].id if chosen else None
+
+
+def vehicle_due_at(
+    policy: LoanPolicy,
+    calendar: BranchCalendar,
+    now: datetime,
+    stops: Iterable[StopPattern],
+    *,
+    cancelled: Collection[tuple[int, date]] = (),
+    lent_at_stop: int | None = None,
+) -> datetime:
+    """A loan made on a bookmobile or mobile lab is due at the end of the first day, on or
+    after the policy's due day, when the vehicle is back at the stop where it was lent (at any
+    of its stops when it was lent between stops), skipping cancelled visits and closed days; the
+    policy's due date when no such visit is scheduled within a year."""
+    stops = tuple(stops)
+    policy_due = checkout_due_at(policy, calendar, now)
+    after = calendar.local_date(policy_due)
+    closed = calendar.closed
+    day = first_stop_day(stops, after, stop_id=lent_at_stop, cancelled=cancelled, closed=closed)
+    if day is None and lent_at_stop is not None:
+        day = first_stop_day(stops, after, cancelled=cancelled, closed=closed)
+    return calendar.end_of(day) if day is not None else policy_due
 
 
 def hold_ready_until(policy: LoanPolicy, calendar: BranchCalendar, now: datetime) -> datetime:

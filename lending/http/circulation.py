@@ -39,6 +39,7 @@ class CirculationController(Controller):
             now,
             card_number=code(data.patron, "patron"),
             barcode=code(data.device, "device"),
+            service_point=data.service_point,
         )
 
     @post(

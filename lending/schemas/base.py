@@ -180,6 +180,11 @@ class PolicyIn(Input):
 class CheckoutIn(Input):
     patron: Code
     device: Code
+    # Where the desk is (a service point's code). A loan from a bookmobile or mobile lab is due
+    # on a day the vehicle is back at the stop. Absent: the device's branch.
+    service_point: (
+        Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")] | None
+    ) = None
 
 
 PartRef = Annotated[str, Meta(min_length=1, max_length=100, description="part id, name or barcode")]
@@ -279,6 +284,7 @@ class LoanOut(Out):
     renewals: int
     status: LoanState
     returned_at: datetime | None
+    service_point: str | None = None  # where it was lent, when the desk named a service point
 
 
 class LineBriefOut(Out):

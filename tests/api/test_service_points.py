@@ -200,3 +200,92 @@ async def test_only_admins_change_service_points(api, library, problem_code):
     r = await api.as_(api.headers["admin"], "DELETE", f"/api/service-points/BM1/stops/{stop}")
     assert r.status_code == 200, r.text
     assert (await api.as_(desk, "GET", "/api/service-points/BM1")).json()["stops"] == []
+
+
+async def _stop_every_other_tuesday_from_today(api) -> int:
+    """The pinned clock is Tuesday 2026-12-01, 10:00 in Chicago: the bookmobile is at its stop."""
+    r = await api.as_(api.headers["admin"], "POST", "/api/service-points", json=BOOKMOBILE)
+    assert r.status_code == 201, r.text
+    stop = {**STOP, "season_starts": "2026-12-01", "season_ends": None}
+    r = await api.as_(api.headers["admin"], "POST", "/api/service-points/BM1/stops", json=stop)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _checkout_at(api, point: str, device: str, patron: str):
+    return await api.as_(
+        api.headers["desk"],
+        "POST",
+        "/api/checkout",
+        json={"patron": patron, "device": device, "service_point": point},
+    )
+
+
+async def test_a_loan_from_the_bookmobile_is_due_when_it_is_back_at_the_stop(api, library):
+    stop = await _stop_every_other_tuesday_from_today(api)
+    # 21 days from Tue 1 Dec is Tue 22 Dec, an off week: the next visit is Tue 29 Dec.
+    r = await _checkout_at(api, "BM1", "DEV001", "P003")
+    assert r.status_code == 201, r.text
+    loan = r.json()["loan"]
+    assert loan["due_at"] == "2026-12-29T23:59:59-06:00"
+    assert loan["service_point"] == "BM1"
+
+    # The 29 Dec visit is cancelled: the next loan is due at the visit after it.
+    r = await api.as_(
+        api.headers["admin"],
+        "POST",
+        f"/api/service-points/BM1/stops/{stop}/cancellations",
+        json={"date": "2026-12-29", "reason": "Holiday week"},
+    )
+    assert r.status_code == 201, r.text
+    r = await _checkout_at(api, "BM1", "DEV004", "P001")
+    assert r.status_code == 201, r.text
+    # Laptops: 14 days from 1 Dec is Tue 15 Dec, a visit.
+    assert r.json()["loan"]["due_at"] == "2026-12-15T23:59:59-06:00"
+    loans = (await api.as_(api.headers["desk"], "GET", "/api/loans?patron=P003")).json()
+    assert loans["items"][0]["service_point"] == "BM1"
+
+
+async def test_a_closed_day_and_a_cancelled_visit_both_move_a_bookmobile_due_date(api, library):
+    stop = await _stop_every_other_tuesday_from_today(api)
+    admin = api.headers["admin"]
+    await api.as_(
+        admin, "POST", "/api/branches/MAIN/closures", json={"date": "2026-12-29", "reason": "X"}
+    )
+    await api.as_(
+        admin,
+        "POST",
+        f"/api/service-points/BM1/stops/{stop}/cancellations",
+        json={"date": "2027-01-12"},
+    )
+    r = await _checkout_at(api, "BM1", "DEV001", "P003")
+    assert r.status_code == 201, r.text
+    assert r.json()["loan"]["due_at"] == "2027-01-26T23:59:59-06:00"
+
+
+async def test_a_loan_at_a_partner_site_records_it_and_keeps_the_policy_due_date(
+    api, library, problem_code
+):
+    r = await api.as_(
+        api.headers["admin"],
+        "POST",
+        "/api/service-points",
+        json={"code": "CHA-1", "name": "CHA site", "type": "partner_site", "branch": "MAIN"},
+    )
+    assert r.status_code == 201, r.text
+    r = await _checkout_at(api, "CHA-1", "DEV001", "P003")
+    assert r.status_code == 201, r.text
+    assert r.json()["loan"]["due_at"] == "2026-12-22T23:59:59-06:00"
+    assert r.json()["loan"]["service_point"] == "CHA-1"
+
+    r = await _checkout_at(api, "NOWHERE", "DEV002", "P001")
+    assert problem_code(r, 422) == "validation_error"
+    await api.as_(
+        api.headers["admin"], "PATCH", "/api/service-points/CHA-1", json={"active": False}
+    )
+    r = await _checkout_at(api, "CHA-1", "DEV002", "P001")
+    assert problem_code(r, 422) == "validation_error"
+    r = await _checkout_at(api, "has space", "DEV002", "P001")
+    assert r.status_code == 422
+    device = (await api.as_(api.headers["desk"], "GET", "/api/devices/DEV002")).json()
+    assert device["status"] == "available"

@@ -30,6 +30,7 @@ LOAN_COLUMNS = (
     Loan.patron.card_number.as_alias("patron_card"),
     Loan.branch.code.as_alias("branch_code"),
     Loan.branch.timezone.as_alias("branch_timezone"),
+    Loan.service_point.code.as_alias("service_point_code"),
 )
 
 
@@ -74,6 +75,7 @@ def loan_view(row: Row, now: datetime) -> LoanOut:
         renewals=row["renewals"],
         status=loan_status(row, now),
         returned_at=local_time(row["returned_at"], tz),
+        service_point=row.get("service_point_code"),
     )
 
 

@@ -3,7 +3,7 @@ write the loan, the device status and the audit event in one transaction."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -11,12 +11,16 @@ from msgspec import structs
 
 from ...circulation import (
     OPEN_HOLD_STATUSES,
+    BranchCalendar,
     ChargeStatus,
     Conflict,
     DeviceFacts,
     DeviceStatus,
+    FieldError,
     HoldStatus,
+    Invalid,
     LoanFacts,
+    LoanPolicy,
     LoanStatus,
     NotFound,
     OverdueLoan,
@@ -25,8 +29,11 @@ from ...circulation import (
     can_renew,
     checkout_due_at,
     renewed_due_at,
+    stop_lent_at,
+    vehicle_due_at,
 )
 from ...circulation.codes import Code
+from ...circulation.schedules import VEHICLE_TYPES
 from ...database import is_postgres, retry_on_conflict, write_transaction
 from ...schemas.base import CheckinReply, LoanReply
 from ...tables import Branch, Charge, Device, Hold, Loan, Patron
@@ -38,6 +45,12 @@ from ..inventory.devices import device_by_barcode, device_view
 from ..inventory.kits import loan_kit, record_return, send_out_parts
 from ..library.branches import calendar_for
 from ..library.policies import get_policy
+from ..library.service_points import (
+    PointRecord,
+    cancelled_visits,
+    point_by_code,
+    stop_patterns,
+)
 from ..lines.carrier_actions import queue_restore
 from ..lines.service_lines import line_after_checkin
 from . import hot_path
@@ -89,16 +102,48 @@ async def _overdue_loans(patron_id: int, household: str | None, policy, now: dat
 
 
 @retry_on_conflict
-async def check_out(actor: Actor, now: datetime, *, card_number: str, barcode: str) -> LoanReply:
+async def check_out(
+    actor: Actor,
+    now: datetime,
+    *,
+    card_number: str,
+    barcode: str,
+    service_point: str | None = None,
+) -> LoanReply:
+    """Lend the device to the patron. `service_point`: where the desk is; the loan records it,
+    and a loan from a vehicle is due on a day the vehicle is back at the stop."""
     async with write_transaction():
-        if is_postgres():  # four round trips when nothing rare is involved
+        point = None
+        if service_point is not None:
+            point = await point_by_code(service_point, field="service_point")
+            if not point.active:
+                raise Invalid(FieldError("service_point", f"{point.code} is not active"))
+        elif is_postgres():  # four round trips when nothing rare is involved
             actor, reply = await hot_path.check_out(actor, now, card_number, barcode)
             if reply is not None:
                 return reply
-        return await _check_out(actor, now, card_number, barcode)
+        return await _check_out(actor, now, card_number, barcode, point)
 
 
-async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str) -> LoanReply:
+async def _vehicle_due_at(
+    point: PointRecord, policy: LoanPolicy, calendar: BranchCalendar, now: datetime
+) -> datetime:
+    """The due date of a loan made on a vehicle: on a day it is back at the stop."""
+    stops = await stop_patterns(point.id)
+    start = calendar.local_date(now)
+    cancelled = await cancelled_visits([s.id for s in stops], start, start + timedelta(days=400))
+    local_now = now.astimezone(calendar.timezone).time()
+    lent_at = stop_lent_at(stops, cancelled, start, local_now)
+    return vehicle_due_at(policy, calendar, now, stops, cancelled=cancelled, lent_at_stop=lent_at)
+
+
+async def _check_out(
+    actor: Actor,
+    now: datetime,
+    card_number: str,
+    barcode: str,
+    point: PointRecord | None = None,
+) -> LoanReply:
     """Checkout in general (every case), inside the caller's transaction."""
     # Lock order (PostgreSQL): the patron, their household, their open holds, then devices
     # (this one, then a shelf device passed on). Cancelling or expiring a ready hold locks
@@ -176,7 +221,12 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
     # this loan, whichever device of the kind they take.
     own_hold = own_holds[0] if own_holds else None
     calendar = await calendar_for(branch["id"], branch["timezone"], now)
-    due_at = checkout_due_at(policy, calendar, now)
+    if point is not None and point.type in VEHICLE_TYPES:
+        # The vehicle's zone and its parent branch's closed days.
+        calendar = await calendar_for(point.branch_id, point.timezone, now)
+        due_at = await _vehicle_due_at(point, policy, calendar, now)
+    else:
+        due_at = checkout_due_at(policy, calendar, now)
     try:
         inserted = await Loan.insert(
             Loan(
@@ -190,6 +240,7 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
                 renewals=0,
                 status=LoanStatus.ACTIVE,
                 checked_out_by=actor.name,
+                service_point=point.id if point else None,
             )
         ).returning(Loan.id)
     except Exception as exc:
@@ -203,6 +254,8 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
         Device.id == device["id"]
     )
     details = {"loan": loan_id, "kind": kind, "due_at": due_at.isoformat()}
+    if point is not None:
+        details["service_point"] = point.code
     parts_out = await send_out_parts(loan_id, device["id"])  # the kit goes with it
     if parts_out:
         details["parts_out"] = parts_out
@@ -232,6 +285,7 @@ async def _check_out(actor: Actor, now: datetime, card_number: str, barcode: str
         "renewals": 0,
         "status": LoanStatus.ACTIVE,
         "returned_at": None,
+        "service_point_code": point.code if point else None,
     }
     return LoanReply(loan=loan_view(loan_row, now), kit=kit)
 

@@ -45,6 +45,7 @@ from .branches import branch_by_code, valid_timezone
 __all__ = [
     "PointRecord",
     "add_stop",
+    "cancelled_visits",
     "cancel_visit",
     "create_service_point",
     "get_service_point",
@@ -52,6 +53,7 @@ __all__ = [
     "point_by_code",
     "remove_stop",
     "schedule",
+    "stop_patterns",
     "update_service_point",
 ]
 
@@ -381,7 +383,13 @@ async def remove_stop(actor: Actor, now: datetime, code: str, stop_id: int) -> S
     return _stop_out(row)
 
 
-async def _cancelled(stop_ids: list[int], start: date, end: date) -> set[tuple[int, date]]:
+async def stop_patterns(point_id: int) -> list[StopPattern]:
+    """The vehicle's stops, as the schedule rules take them."""
+    return [_pattern(r) for r in (await _stops([point_id]))[point_id]]
+
+
+async def cancelled_visits(stop_ids: list[int], start: date, end: date) -> set[tuple[int, date]]:
+    """(stop id, day) of each cancelled visit from `start` to `end`."""
     if not stop_ids:
         return set()
     rows = await StopCancellation.select(StopCancellation.stop, StopCancellation.date).where(
@@ -402,7 +410,7 @@ async def schedule(code: str, start: date, end: date) -> ScheduleOut:
     point = await point_by_code(code)
     rows = (await _stops([point.id]))[point.id]
     patterns = [_pattern(r) for r in rows]
-    cancelled = await _cancelled([p.id for p in patterns], start, end)
+    cancelled = await cancelled_visits([p.id for p in patterns], start, end)
     return ScheduleOut(
         service_point=point.code,
         start=start,
