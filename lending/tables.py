@@ -211,6 +211,8 @@ class Hold(Table):
     ready_until = Timestamptz(null=True, default=None)
     placed_at = Timestamptz()
     closed_at = Timestamptz(null=True, default=None)
+    # Where the patron collects it (None: the branch's own desk), e.g. a bookmobile stop.
+    pickup_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class StaffUser(Table, tablename="staff_user"):

@@ -100,6 +100,7 @@ class HoldController(Controller):
             card_number=code(data.patron, "patron"),
             kind=valid_kind(data.kind),
             branch_code=data.branch,
+            pickup_point=data.pickup_point,
         )
 
     @get("/", responses=errors(401, 403, 422))

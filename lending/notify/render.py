@@ -44,6 +44,7 @@ KINDS_WITH_TEMPLATES = (
     "lost",
     "renewed",
     "hold_ready",
+    "hold_moved",
     "hold_expired",
 )
 # Kinds about a loan the patron still has: the message says how to renew.

@@ -204,6 +204,11 @@ class HoldIn(Input):
     patron: Code
     kind: Kind
     branch: Short
+    # A service point of that branch where the patron collects it (a bookmobile, a partner
+    # site). Absent: the branch's own desk.
+    pickup_point: (
+        Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")] | None
+    ) = None
 
 
 class MyHoldIn(Input):
@@ -328,6 +333,7 @@ class HoldOut(Out):
     device: str | None
     ready_until: datetime | None
     placed_at: datetime
+    pickup_point: str | None = None  # where it is collected (None: the branch's own desk)
 
 
 class PatronSummaryOut(Out):

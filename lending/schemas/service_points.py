@@ -118,6 +118,7 @@ class StopCancellationOut(Out):
     place: str
     date: date
     reason: str
+    holds_moved: int = 0  # ready holds for pickup at that visit, moved to the parent branch
 
 
 # ---- transfers between service points ---------------------------------------------------

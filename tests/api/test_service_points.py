@@ -289,3 +289,57 @@ async def test_a_loan_at_a_partner_site_records_it_and_keeps_the_policy_due_date
     assert r.status_code == 422
     device = (await api.as_(api.headers["desk"], "GET", "/api/devices/DEV002")).json()
     assert device["status"] == "available"
+
+
+async def test_a_cancelled_visit_moves_its_ready_holds_to_the_branch_and_tells_the_patron(
+    api, library, clock, problem_code
+):
+    from lending.tables import Notice
+
+    admin, desk = api.headers["admin"], api.headers["desk"]
+    r = await api.as_(admin, "POST", "/api/service-points", json=BOOKMOBILE)
+    assert r.status_code == 201, r.text
+    weekly = {**STOP, "season_starts": "2026-12-01", "season_ends": None, "every_weeks": 1}
+    stop = (await api.as_(admin, "POST", "/api/service-points/BM1/stops", json=weekly)).json()
+    r = await api.as_(admin, "PUT", "/api/policies/laptop", json={"hold_pickup_days": 10})
+    assert r.status_code == 200, r.text
+    r = await api.as_(
+        desk,
+        "POST",
+        "/api/holds",
+        json={"patron": "P002", "kind": "laptop", "branch": "EAST", "pickup_point": "BM1"},
+    )
+    assert problem_code(r, 422) == "validation_error"  # BM1 belongs to MAIN
+    r = await api.as_(
+        desk,
+        "POST",
+        "/api/holds",
+        json={"patron": "P003", "kind": "laptop", "branch": "MAIN", "pickup_point": "BM1"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["pickup_point"] == "BM1"
+    hold = r.json()["id"]
+    r = await api.as_(desk, "POST", "/api/checkout", json={"patron": "P001", "device": "DEV004"})
+    assert r.status_code == 201, r.text
+    r = await api.as_(desk, "POST", "/api/checkin", json={"device": "DEV004"})
+    assert r.status_code == 200, r.text
+    ready = (await api.as_(desk, "GET", "/api/holds?status=ready")).json()["items"]
+    assert [(h["id"], h["pickup_point"]) for h in ready] == [(hold, "BM1")]
+    before = ready[0]["ready_until"]
+
+    clock.advance(days=1)  # tokens last 12 hours: log in again
+    admin = await api.login(username="admin", password="correct-horse")
+    desk = await api.login(username="desk", password="correct-horse")
+    r = await api.as_(
+        admin,
+        "POST",
+        f"/api/service-points/BM1/stops/{stop['id']}/cancellations",
+        json={"date": "2026-12-08", "reason": "Snow"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["holds_moved"] == 1
+    moved = (await api.as_(desk, "GET", "/api/holds?status=ready")).json()["items"][0]
+    assert moved["pickup_point"] is None and moved["branch"] == "MAIN"
+    assert moved["ready_until"] > before
+    notices = await Notice.select(Notice.kind, Notice.hold).where(Notice.kind == "hold_moved")
+    assert notices == [{"kind": "hold_moved", "hold": hold}]

@@ -3,7 +3,7 @@ checkin, or when a ready hold is cancelled or expires."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from ...circulation import (
@@ -30,6 +30,7 @@ from .._common.rows import Row
 from ..actors import Actor
 from ..library.branches import branch_by_code, calendar_for
 from ..library.policies import get_policy, valid_kind
+from ..library.service_points import point_by_code
 from ..notices.outbox import queue_notice
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "hold_rows",
     "hold_view",
     "list_holds",
+    "move_holds_off_visit",
     "pass_on_shelf_device",
     "place_hold",
     "release_device_from_hold",
@@ -54,6 +56,7 @@ HOLD_COLUMNS = (
     Hold.branch.code.as_alias("branch_code"),
     Hold.branch.timezone.as_alias("branch_timezone"),
     Hold.device.barcode.as_alias("device_barcode"),
+    Hold.pickup_point.code.as_alias("pickup_point_code"),
 )
 
 
@@ -69,6 +72,7 @@ def hold_view(row: Row) -> HoldOut:
         device=row["device_barcode"],
         ready_until=local_time(row["ready_until"], tz),
         placed_at=local_time(row["placed_at"], tz),
+        pickup_point=row.get("pickup_point_code"),
     )
 
 
@@ -142,7 +146,13 @@ async def list_holds(
 
 
 async def place_hold(
-    actor: Actor, now: datetime, *, card_number: str, kind: str, branch_code: str
+    actor: Actor,
+    now: datetime,
+    *,
+    card_number: str,
+    kind: str,
+    branch_code: str,
+    pickup_point: str | None = None,
 ) -> HoldOut:
     from ..people.patrons import patron_by_card
 
@@ -150,6 +160,16 @@ async def place_hold(
     async with write_transaction():
         patron = await patron_by_card(card_number)
         branch = await branch_by_code(branch_code, field="branch")
+        pickup = None
+        if pickup_point is not None:
+            pickup = await point_by_code(pickup_point, field="pickup_point")
+            if pickup.branch_id != branch.id or not pickup.active:
+                raise Invalid(
+                    FieldError(
+                        "pickup_point",
+                        f"{pickup.code} is not an active service point of {branch.code}",
+                    )
+                )
         today = now.astimezone(zone(branch.timezone)).date()
         has_open_hold = await Hold.exists().where(
             (Hold.patron == patron["id"]) & (Hold.kind == kind) & Hold.status.is_in(list(OPEN))
@@ -173,6 +193,7 @@ async def place_hold(
                     branch=branch.id,
                     status=HoldStatus.WAITING,
                     placed_at=now,
+                    pickup_point=pickup.id if pickup else None,
                 )
             ).returning(Hold.id)
         hold_id = result[0]["id"]
@@ -181,11 +202,52 @@ async def place_hold(
             "hold_placed",
             card_number,
             now,
-            {"hold": hold_id, "kind": kind, "branch": branch_code},
+            {"hold": hold_id, "kind": kind, "branch": branch_code}
+            | ({"pickup_point": pickup.code} if pickup else {}),
             patron_card=card_number,
         )
         rows = await hold_rows(hold_id=hold_id)
     return hold_view(rows[0])
+
+
+async def move_holds_off_visit(actor: Actor, now: datetime, point: Any, day: date) -> int:
+    """A visit of the vehicle `point` on `day` is cancelled: each ready hold to be collected
+    there (its pickup window reaches that day) moves to the parent branch's desk, its window
+    extended to a full pickup period from now, and the patron is told. Inside the caller's
+    transaction; returns how many moved."""
+    start = datetime.combine(day, time.min, tzinfo=zone(point.timezone)).astimezone(UTC)
+    query = Hold.select(Hold.id, Hold.patron, Hold.kind, Hold.ready_until).where(
+        (Hold.pickup_point == point.id)
+        & (Hold.status == HoldStatus.READY)
+        & (Hold.ready_until >= start)
+    )
+    if is_postgres():
+        query = query.lock_rows(of=(Hold,))
+    rows = await query
+    branch = await _branch_of(point.branch_id)
+    calendar = await calendar_for(point.branch_id, branch["timezone"], now)
+    for row in rows:
+        policy = await get_policy(row["kind"])
+        until = max(row["ready_until"], hold_ready_until(policy, calendar, now))
+        await Hold.update({Hold.pickup_point: None, Hold.ready_until: until}).where(
+            Hold.id == row["id"]
+        )
+        await audit.record(
+            actor,
+            "hold_moved",
+            point.code,
+            now,
+            {
+                "hold": row["id"],
+                "visit": day.isoformat(),
+                "to": branch["code"],
+                "ready_until": until.isoformat(),
+            },
+        )
+        await queue_notice(
+            "hold_moved", now, patron_id=row["patron"], stage=day.isoformat(), hold=row["id"]
+        )
+    return len(rows)
 
 
 async def _patron_facts(patron: Row, kind: str) -> PatronFacts:

@@ -432,7 +432,8 @@ async def schedule(code: str, start: date, end: date) -> ScheduleOut:
 async def cancel_visit(
     actor: Actor, now: datetime, code: str, stop_id: int, *, day: date, reason: str
 ) -> StopCancellationOut:
-    """One visit of the stop will not happen (weather, a breakdown, a holiday)."""
+    """One visit of the stop will not happen (weather, a breakdown, a holiday). Ready holds to
+    be collected at it move to the parent branch, and their patrons are told."""
     async with write_transaction():
         point = await _vehicle(code)
         row = await _stop_of(point, stop_id)
@@ -459,6 +460,14 @@ async def cancel_visit(
             now,
             {"stop": stop_id, "place": row["place"], "date": day.isoformat(), "reason": reason},
         )
+        from ..circulation.holds import move_holds_off_visit
+
+        moved = await move_holds_off_visit(actor, now, point, day)
     return StopCancellationOut(
-        service_point=point.code, stop=stop_id, place=row["place"], date=day, reason=reason
+        service_point=point.code,
+        stop=stop_id,
+        place=row["place"],
+        date=day,
+        reason=reason,
+        holds_moved=moved,
     )

@@ -457,6 +457,7 @@ async def load_facts(
             Hold.device.barcode.as_alias("device_barcode"),
             Hold.branch.name.as_alias("branch_name"),
             Hold.branch.timezone.as_alias("branch_timezone"),
+            Hold.pickup_point.name.as_alias("pickup_name"),
         ).where(Hold.id.is_in(hold_ids))
         holds = {row["id"]: row for row in rows}
     names: dict[int, str] = {}
@@ -482,7 +483,7 @@ async def load_facts(
             timezone=source.get("branch_timezone") or settings.timezone,
             patron_name=names.get(notice["patron"], "") if notice["patron"] else "",
             stage=notice["stage"],
-            branch=source.get("branch_name") or "",
+            branch=source.get("pickup_name") or source.get("branch_name") or "",
         )
         if source.get("device_barcode"):
             facts.device = DeviceInfo(
@@ -524,7 +525,7 @@ def _stale(
             return "not sent: the loan was renewed and is no longer overdue"
         if kind == "due_soon" and notice["stage"] != f"r{loan['renewals']}":
             return "not sent: the loan was renewed since this reminder was queued"
-    if kind == "hold_ready" and notice["hold"] is not None:
+    if kind in ("hold_ready", "hold_moved") and notice["hold"] is not None:
         if hold is None:
             return "not sent: the hold no longer exists"
         if hold["status"] != HoldStatus.READY:
