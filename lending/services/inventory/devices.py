@@ -17,7 +17,7 @@ from ...circulation import (
 from ...circulation.codes import Code
 from ...circulation.rules import DEVICE_STATUSES
 from ...circulation.states import values
-from ...database import write_transaction
+from ...database import is_postgres, write_transaction
 from ...schemas.base import DeviceOut, LoanOut
 from ...tables import Device, Loan
 from .._common import audit
@@ -35,6 +35,7 @@ from ..lines.service_lines import line_for_device, lines_for_devices
 __all__ = [
     "create_device",
     "device_by_barcode",
+    "locked_device",
     "device_view",
     "get_device",
     "list_devices",
@@ -89,6 +90,19 @@ async def device_by_barcode(barcode: str) -> Row:
     if row is None:
         raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
     return row
+
+
+async def locked_device(barcode: str, *columns: Any) -> Row:
+    """The device's row (and `columns`), locked until the caller's transaction ends (on
+    SQLite the write transaction already holds the database); NotFound when no device has the
+    barcode."""
+    query = Device.select(Device.all_columns(), *columns).where(Device.barcode == barcode)
+    if is_postgres():
+        query = query.lock_rows(of=(Device,))
+    device = await query.first()
+    if device is None:
+        raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
+    return device
 
 
 def device_view(row: Row, current_loan: LoanOut | None) -> DeviceOut:

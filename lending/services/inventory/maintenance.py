@@ -9,7 +9,7 @@ from typing import Any
 
 from ...circulation import Conflict, DeviceStatus, NotFound, ProcessingStatus
 from ...circulation.codes import Code
-from ...database import is_postgres, write_transaction
+from ...database import write_transaction
 from ...schemas.base import MaintenanceOut
 from ...schemas.inventory import MaintenanceList, RepairResolvedOut
 from ...tables import Device, Loan, Maintenance, Processing
@@ -19,7 +19,7 @@ from .._common.rows import Row
 from ..actors import Actor
 from ..circulation.holds import hold_view, release_device_from_hold
 from ..circulation.lifecycle import move_on
-from .devices import amount_to_cents, device_by_barcode
+from .devices import amount_to_cents, device_by_barcode, locked_device
 
 __all__ = ["list_maintenance", "open_repair", "resolve_repair", "send_to_repair"]
 
@@ -93,15 +93,7 @@ async def send_to_repair(
 
 
 async def _locked_device(barcode: str) -> Row:
-    query = Device.select(Device.all_columns(), Device.branch.timezone.as_alias("tz")).where(
-        Device.barcode == barcode
-    )
-    if is_postgres():
-        query = query.lock_rows(of=(Device,))
-    device = await query.first()
-    if device is None:
-        raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
-    return device
+    return await locked_device(barcode, Device.branch.timezone.as_alias("tz"))
 
 
 async def open_repair(

@@ -14,12 +14,11 @@ from ...circulation import (
     DeviceStatus,
     FieldError,
     Invalid,
-    NotFound,
     ProcessingStatus,
 )
 from ...circulation.codes import Code
 from ...circulation.inventory import steps_left, valid_step_names
-from ...database import is_postgres, write_transaction
+from ...database import write_transaction
 from ...schemas.base import ProcessingOut, ProcessingStepOut
 from ...schemas.inventory import (
     DeviceProcessingOut,
@@ -28,14 +27,14 @@ from ...schemas.inventory import (
     StepsDoneOut,
     StepsOut,
 )
-from ...tables import Device, Processing, ProcessingStep, ServiceStep
+from ...tables import Processing, ProcessingStep, ServiceStep
 from .._common import audit
 from .._common.render import local_time
 from ..actors import Actor
 from ..circulation.holds import hold_view
 from ..circulation.lifecycle import move_on
 from ..library.policies import valid_kind
-from .devices import device_by_barcode
+from .devices import device_by_barcode, locked_device
 
 __all__ = [
     "complete_steps",
@@ -190,12 +189,7 @@ async def complete_steps(
     """Mark steps done (who and when); steps already done keep their first record. When none
     is left the device goes to the next waiting hold or back to available."""
     async with write_transaction():
-        query = Device.select().where(Device.barcode == barcode)
-        if is_postgres():
-            query = query.lock_rows(of=(Device,))
-        device = await query.first()
-        if device is None:
-            raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
+        device = await locked_device(barcode)
         run = (
             await Processing.select()
             .where(

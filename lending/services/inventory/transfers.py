@@ -14,12 +14,11 @@ from ...circulation import (
     DeviceStatus,
     FieldError,
     Invalid,
-    NotFound,
     TransferStatus,
 )
 from ...circulation.codes import Code
 from ...circulation.schedules import ServicePointType
-from ...database import is_postgres, write_transaction
+from ...database import write_transaction
 from ...schemas.service_points import ReceivedOut, TransferList, TransferOut
 from ...tables import Device, ServicePoint, Transfer
 from .._common import audit
@@ -29,6 +28,7 @@ from .._common.rows import Row
 from ..actors import Actor
 from ..circulation.lifecycle import move_on
 from ..library.service_points import point_by_code
+from .devices import locked_device
 
 __all__ = ["cancel_open_transfer", "list_transfers", "receive_device", "send_device"]
 
@@ -63,16 +63,6 @@ async def _transfer(transfer_id: int) -> TransferOut:
     return _view(await Transfer.select(*_COLUMNS).where(Transfer.id == transfer_id).first())
 
 
-async def _locked_device(barcode: str) -> Row:
-    query = Device.select().where(Device.barcode == barcode)
-    if is_postgres():
-        query = query.lock_rows(of=(Device,))
-    device = await query.first()
-    if device is None:
-        raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
-    return device
-
-
 async def _where_now(device: Row) -> Row:
     """The service point the device is at: its current point, else its branch's own desk."""
     if device["current_point"] is not None:
@@ -88,7 +78,7 @@ async def send_device(actor: Actor, now: datetime, barcode: str, *, to: str) -> 
     """Send a device on the shelf to the service point `to`: it is in transit until scanned
     in there."""
     async with write_transaction():
-        device = await _locked_device(barcode)
+        device = await locked_device(barcode)
         destination = await point_by_code(to, field="to")
         if not destination.active:
             raise Invalid(FieldError("to", f"{destination.code} is not active"))
@@ -141,7 +131,7 @@ async def receive_device(
     its place there, on the hold shelf for the destination's first waiting patron of its kind,
     else on the shelf."""
     async with write_transaction():
-        device = await _locked_device(barcode)
+        device = await locked_device(barcode)
         transfer = (
             await Transfer.select(*_COLUMNS)
             .where(
