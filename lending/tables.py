@@ -9,6 +9,7 @@ from piccolo.columns import (
     Date,
     ForeignKey,
     Integer,
+    Real,
     Text,
     Timestamptz,
     Varchar,
@@ -48,6 +49,15 @@ __all__ = [
     "ProcessingStep",
     "ServiceStep",
     "ShelfAudit",
+    "Partner",
+    "Program",
+    "ProgramPartner",
+    "ProgramPoint",
+    "ProgramTerm",
+    "Enrolment",
+    "TrainingSession",
+    "Attendance",
+    "Agreement",
 ]
 
 
@@ -107,6 +117,30 @@ class StopCancellation(Table, tablename="stop_cancellation"):
     cancelled_at = Timestamptz()
 
 
+class Partner(Table):
+    """A partner organisation: a housing authority, a school, a community organisation."""
+
+    code = Varchar(length=32, unique=True)
+    name = Varchar(length=200)
+    created_at = Timestamptz()
+
+
+class Program(Table):
+    """A lending program run with partners (services/programs, circulation/programs.py)."""
+
+    code = Varchar(length=32, unique=True)
+    name = Varchar(length=200)
+    funder = Varchar(length=200, default="")
+    starts_on = Date()
+    ends_on = Date(null=True, default=None)
+    kinds = JSON(default="[]")  # the kinds it lends
+    training_hours = Real(default=0.0)  # hours of its sessions a patron attends before a loan
+    agreement_version = Varchar(length=32, null=True, default=None)  # None: none required
+    agreement_expires_on = Date(null=True, default=None)  # None: a year from signing
+    attestation_required = Boolean(default=False)  # the funder's "would otherwise lack access"
+    created_at = Timestamptz()
+
+
 class Device(Table):
     barcode = Varchar(length=64, unique=True)
     kind = Varchar(length=32, index=True)
@@ -132,6 +166,8 @@ class Device(Table):
     acquired_on = Date(null=True, default=None)
     # The service point where it is now (None: its branch's own desk). A transfer moves it.
     current_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict, null=True, default=None)
+    # The program whose stock the device is in (lent only under it), or None.
+    program = ForeignKey(Program, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class Transfer(Table):
@@ -200,6 +236,8 @@ class Loan(Table):
     # Where it was lent, when the desk named a service point (a vehicle's loans are due on a
     # day it is back at that stop).
     service_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict, null=True, default=None)
+    # Indexed where set, with checked_out_at, for the program reports (guards migration).
+    program = ForeignKey(Program, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class Hold(Table):
@@ -221,6 +259,7 @@ class StaffUser(Table, tablename="staff_user"):
     role = Varchar(length=16)
     active = Boolean(default=True)
     created_at = Timestamptz()
+    partner = ForeignKey(Partner, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class ApiToken(Table, tablename="api_token"):
@@ -444,12 +483,85 @@ class JobRun(Table, tablename="job_run"):
     trigger = Varchar(length=16, default="schedule")  # schedule, api, cli
 
 
+class ProgramPartner(Table, tablename="program_partner"):
+    program = ForeignKey(Program, on_delete=OnDelete.cascade)
+    partner = ForeignKey(Partner, on_delete=OnDelete.restrict, index=True)
+
+
+class ProgramPoint(Table, tablename="program_point"):
+    program = ForeignKey(Program, on_delete=OnDelete.cascade)
+    service_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict)
+
+
+class ProgramTerm(Table, tablename="program_term"):
+    """A program's terms for one kind (None: the kind's policy) and its quota."""
+
+    program = ForeignKey(Program, on_delete=OnDelete.cascade)
+    kind = Varchar(length=32)
+    loan_days = Integer(null=True, default=None)
+    renewal_days = Integer(null=True, default=None)
+    max_renewals = Integer(null=True, default=None)
+    household_limit = Integer(null=True, default=None)
+    quota = Integer(null=True, default=None)
+
+
+class Enrolment(Table):
+    """A patron's enrolment: who verified eligibility, how, when, until when. The attestation is
+    kept, never the documents. Anonymized (patron and household cleared) after the program."""
+
+    program = ForeignKey(Program, on_delete=OnDelete.restrict)
+    patron = ForeignKey(Patron, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    household = Varchar(length=64, null=True, default=None)
+    method = Varchar(length=32)
+    verified_by = Varchar(length=100)
+    verified_on = Date()
+    expires_on = Date(null=True, default=None)
+    attested = Boolean(default=False)  # the household would otherwise lack access
+    attested_on = Date(null=True, default=None)
+    created_at = Timestamptz()
+    anonymized_at = Timestamptz(null=True, default=None)
+
+
+class TrainingSession(Table, tablename="training_session"):
+    program = ForeignKey(Program, on_delete=OnDelete.restrict, index=True)
+    topic = Varchar(length=200)
+    starts_at = Timestamptz()
+    service_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict, null=True, default=None)
+    capacity = Integer()
+    hours = Real()
+    created_at = Timestamptz()
+
+
+class Attendance(Table):
+    """Sign-up for a session, and attendance (by card scan)."""
+
+    session = ForeignKey(TrainingSession, on_delete=OnDelete.cascade)
+    patron = ForeignKey(Patron, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    signed_up_at = Timestamptz()
+    attended_at = Timestamptz(null=True, default=None)
+
+
+class Agreement(Table):
+    """A signed borrower agreement: a typed name or a drawing (SVG path) from the desk screen."""
+
+    program = ForeignKey(Program, on_delete=OnDelete.restrict, index=True)
+    patron = ForeignKey(Patron, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    version = Varchar(length=32)
+    signature_kind = Varchar(length=8)
+    signature = Text(default="")
+    signed_at = Timestamptz()
+    expires_on = Date()
+    recorded_by = Varchar(length=100)
+
+
 TABLES = [
     Branch,
     Closure,
     ServicePoint,
     ServiceStop,
     StopCancellation,
+    Partner,
+    Program,
     Device,
     Transfer,
     Patron,
@@ -475,4 +587,11 @@ TABLES = [
     Processing,
     ProcessingStep,
     Maintenance,
+    ProgramPartner,
+    ProgramPoint,
+    ProgramTerm,
+    Enrolment,
+    TrainingSession,
+    Attendance,
+    Agreement,
 ]

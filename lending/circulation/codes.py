@@ -44,9 +44,12 @@ class Code(StrEnum):
     MAINTENANCE_NOT_FOUND = "maintenance_not_found"
     NOTICE_NOT_FOUND = "notice_not_found"
     PART_NOT_FOUND = "part_not_found"
+    PARTNER_NOT_FOUND = "partner_not_found"
     PATRON_NOT_FOUND = "patron_not_found"
     PLAN_NOT_FOUND = "plan_not_found"
+    PROGRAM_NOT_FOUND = "program_not_found"
     RECEIPT_NOT_FOUND = "receipt_not_found"
+    SESSION_NOT_FOUND = "session_not_found"
     REPORT_NOT_FOUND = "report_not_found"
     SERVICE_POINT_NOT_FOUND = "service_point_not_found"
     STAFF_NOT_FOUND = "staff_not_found"
@@ -66,6 +69,23 @@ class Code(StrEnum):
     RENEWAL_BLOCKED_BY_HOLDS = "renewal_blocked_by_holds"
     DUPLICATE_HOLD = "duplicate_hold"
     HOLD_NOT_OPEN = "hold_not_open"
+    # Programs: what a program requires before it lends
+    NOT_ENROLLED = "not_enrolled"
+    ENROLMENT_EXPIRED = "enrolment_expired"
+    PROGRAM_NOT_STARTED = "program_not_started"
+    PROGRAM_ENDED = "program_ended"
+    TRAINING_REQUIRED = "training_required"
+    AGREEMENT_REQUIRED = "agreement_required"
+    AGREEMENT_EXPIRED = "agreement_expired"
+    ATTESTATION_REQUIRED = "attestation_required"
+    KIND_NOT_IN_PROGRAM = "kind_not_in_program"
+    PROGRAM_NOT_HERE = "program_not_here"
+    PROGRAM_STOCK_EXHAUSTED = "program_stock_exhausted"
+    DEVICE_IN_OTHER_PROGRAM = "device_in_other_program"
+    PROGRAM_CHOICE_NEEDED = "program_choice_needed"
+    DUPLICATE_PROGRAM = "duplicate_program"
+    DUPLICATE_PARTNER = "duplicate_partner"
+    SESSION_FULL = "session_full"
     # Inventory
     DUPLICATE_BARCODE = "duplicate_barcode"
     DEVICE_ON_LOAN = "device_on_loan"
@@ -138,9 +158,12 @@ _NOT_FOUND = {
     Code.MAINTENANCE_NOT_FOUND: "No repair record with that id.",
     Code.NOTICE_NOT_FOUND: "No notice with that id.",
     Code.PART_NOT_FOUND: "The device's kit has no part with that id.",
+    Code.PARTNER_NOT_FOUND: "No partner organisation with that code.",
     Code.PATRON_NOT_FOUND: "No patron with that card number.",
     Code.PLAN_NOT_FOUND: "No data plan with that id.",
+    Code.PROGRAM_NOT_FOUND: "No program with that code (or not one of the partner's).",
     Code.RECEIPT_NOT_FOUND: "No receipt for that loan.",
+    Code.SESSION_NOT_FOUND: "The program has no training session with that id.",
     Code.REPORT_NOT_FOUND: "No report of that name.",
     Code.SERVICE_POINT_NOT_FOUND: "No service point with that code.",
     Code.STAFF_NOT_FOUND: "No staff user with that username.",
@@ -165,6 +188,25 @@ _REFUSED = {
     Code.RENEWAL_BLOCKED_BY_HOLDS: "Others wait for the kind and none is available.",
     Code.DUPLICATE_HOLD: "The patron already waits for the kind.",
     Code.HOLD_NOT_OPEN: "The hold is already fulfilled, cancelled or expired.",
+    Code.NOT_ENROLLED: "The program lends only to patrons enrolled in it.",
+    Code.ENROLMENT_EXPIRED: "The patron's enrolment in the program has expired; verify "
+    "eligibility again.",
+    Code.PROGRAM_NOT_STARTED: "The program has not started yet.",
+    Code.PROGRAM_ENDED: "The program has ended.",
+    Code.TRAINING_REQUIRED: "The program requires training hours the patron has not done yet; "
+    "`facts` has the hours done and required.",
+    Code.AGREEMENT_REQUIRED: "The patron has not signed the program's current borrower agreement.",
+    Code.AGREEMENT_EXPIRED: "The patron's borrower agreement has expired; sign it again.",
+    Code.ATTESTATION_REQUIRED: "The funder requires the household's statement that it would "
+    "otherwise lack internet access.",
+    Code.KIND_NOT_IN_PROGRAM: "The program does not lend that kind of device.",
+    Code.PROGRAM_NOT_HERE: "The program does not lend at this service point.",
+    Code.PROGRAM_STOCK_EXHAUSTED: "The program's devices of the kind (its quota) are all out.",
+    Code.DEVICE_IN_OTHER_PROGRAM: "The device belongs to another program's stock (or to none).",
+    Code.PROGRAM_CHOICE_NEEDED: "The patron is in several programs that lend the kind: choose one.",
+    Code.DUPLICATE_PROGRAM: "Another program has that code.",
+    Code.DUPLICATE_PARTNER: "Another partner organisation has that code.",
+    Code.SESSION_FULL: "The training session is full.",
     Code.DUPLICATE_BARCODE: "Another device has that barcode.",
     Code.DEVICE_ON_LOAN: "The device is on loan: check it in first.",
     Code.DEVICE_NOT_REPAIRABLE: "The device cannot go to repair from where it is.",
