@@ -174,11 +174,17 @@ def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work() -> StaffOut:
         return await add_staff(
-            actor, _now(), username=args.username, role=args.role, password=args.password
+            actor,
+            _now(),
+            username=args.username,
+            role=args.role,
+            password=args.password,
+            partner=args.partner,
         )
 
     user = asyncio.run(_with_database(settings, work))
-    print(f"Added {user.role} account {user.username!r}.")
+    of = f" of partner {user.partner}" if user.partner else ""
+    print(f"Added {user.role} account {user.username!r}{of}.")
     return 0
 
 
@@ -421,11 +427,14 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("username", help="1-64 letters, digits, dots, dashes, underscores or @")
     add.add_argument(
         "--role",
-        choices=["admin", "desk"],
+        choices=["admin", "desk", "partner"],
         required=True,
-        help="admin: everything; desk: circulation",
+        help="admin: everything; desk: circulation; partner: partner staff (needs --partner)",
     )
     add.add_argument("--password", required=True, help="at least 8 characters")
+    add.add_argument(
+        "--partner", default=None, help="a partner account's partner organisation (its code)"
+    )
     add.set_defaults(run=cmd_staff_add)
 
     jobs = sub.add_parser("jobs", help="scheduled jobs")

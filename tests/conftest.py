@@ -160,7 +160,9 @@ class Api:
         self.client = client
         self.headers: dict[str, dict[str, str]] = {}
 
-    async def staff(self, username: str, role: str, password: str = "correct-horse") -> dict:
+    async def staff(
+        self, username: str, role: str, password: str = "correct-horse", partner: str | None = None
+    ) -> dict:
         from lending.services.actors import Actor
         from lending.services.people.staff import add_staff
 
@@ -170,6 +172,7 @@ class Api:
             username=username,
             role=role,
             password=password,
+            partner=partner,
         )
         return await self.login(username=username, password=password)
 

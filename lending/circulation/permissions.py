@@ -2,8 +2,13 @@
 and the page navigation all read. Standard library only.
 
 Each action names one thing a person does; each row lists the roles allowed to do it. A new role
-(say `partner`, tied to a partner organisation) is one more `Role` member and one more name in
-the rows it gets: the guards, the navigation and the Markdown table follow.
+is one more `Role` member and one more name in the rows it gets: the guards, the navigation and
+the Markdown table follow.
+
+`partner` is partner staff (a housing authority's, a community organisation's), tied to one
+partner organisation: the table lets them check out, check in, enrol, record training and see
+participants; the services then narrow each of those to that partner's programs and service
+points (services/programs/scope.py).
 
 `system` is the server acting on its own (the `lending` command, scheduled jobs): it may do
 everything and is no column of the table.
@@ -40,6 +45,7 @@ class Role(StrEnum):
     ADMIN = "admin"  # the supervisor: everything
     DESK = "desk"  # circulation desk staff
     RESIDENT = "resident"  # a patron logged in with card number and PIN
+    PARTNER = "partner"  # partner staff: their partner's programs only
 
 
 class Action(StrEnum):
@@ -79,6 +85,12 @@ class Action(StrEnum):
     SELF_SERVICE = "self_service"
     SESSION_END = "session.end"
     NOTICE_MANAGE = "notice.manage"
+    PROGRAM_READ = "program.read"
+    PROGRAM_EDIT = "program.edit"
+    ENROL = "enrol"
+    TRAINING_RECORD = "training.record"
+    PARTICIPANT_READ = "participant.read"
+    PROGRAM_REPORT = "program.report"
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ class Permission:
     roles: frozenset[Role]
 
 
-ADMIN, DESK, RESIDENT = Role.ADMIN, Role.DESK, Role.RESIDENT
+ADMIN, DESK, RESIDENT, PARTNER = Role.ADMIN, Role.DESK, Role.RESIDENT, Role.PARTNER
 STAFF = (ADMIN, DESK)
 
 
@@ -97,9 +109,11 @@ def _row(description: str, *roles: Role) -> Permission:
 
 # fmt: off
 PERMISSIONS: Mapping[Action, Permission] = {
-    Action.CHECKOUT: _row("check a device out to a patron", *STAFF),
-    Action.CHECKIN: _row("check a device in and record its kit parts (also at a shelf audit)",
-                         *STAFF),
+    Action.CHECKOUT: _row("check a device out to a patron (partner staff: under their "
+                          "partner's programs)", *STAFF, PARTNER),
+    Action.CHECKIN: _row("check a device in and record its kit parts (also at a shelf audit; "
+                         "partner staff: devices lent under their partner's programs)",
+                         *STAFF, PARTNER),
     Action.RENEW: _row("renew a patron's loan", *STAFF),
     Action.LOAN_READ: _row("list loans and see a loan's kit checklist", *STAFF),
     Action.RECEIPT_PRINT: _row("print a checkout receipt", *STAFF),
@@ -144,7 +158,23 @@ PERMISSIONS: Mapping[Action, Permission] = {
     Action.SELF_SERVICE: _row("see and renew one's own loans and join or leave waitlists "
                               "(/api/me, /my)", RESIDENT),
     Action.NOTICE_MANAGE: _row("see the notice queue and send a notice again", ADMIN),
-    Action.SESSION_END: _row("log out: end the session or token presented", *STAFF, RESIDENT),
+    Action.PROGRAM_READ: _row("see programs, their terms, stock and training sessions (partner "
+                              "staff: their partner's)", *STAFF, PARTNER),
+    Action.PROGRAM_EDIT: _row("add and change partner organisations and programs: terms, "
+                              "requirements, service points and stock", ADMIN),
+    Action.ENROL: _row("enrol a patron in a program, record the funder's statement and capture "
+                       "a signed borrower agreement (partner staff: their partner's programs)",
+                       *STAFF, PARTNER),
+    Action.TRAINING_RECORD: _row("add training sessions, sign patrons up and record attendance "
+                                 "(partner staff: their partner's programs)", *STAFF, PARTNER),
+    Action.PARTICIPANT_READ: _row("see a program's participants, their training hours and "
+                                  "agreements (partner staff: their partner's programs)",
+                                  *STAFF, PARTNER),
+    Action.PROGRAM_REPORT: _row("see program reports and the funder's inventory export "
+                                "(partner staff: their partner's programs, small counts "
+                                "suppressed)", ADMIN, PARTNER),
+    Action.SESSION_END: _row("log out: end the session or token presented", *STAFF, RESIDENT,
+                             PARTNER),
 }
 # fmt: on
 
@@ -152,7 +182,9 @@ _WHO = {
     frozenset({ADMIN}): "administrators",
     frozenset(STAFF): "library staff",
     frozenset({RESIDENT}): "residents logged in with card number and PIN",
-    frozenset({*STAFF, RESIDENT}): "anyone logged in",
+    frozenset({*STAFF, RESIDENT, PARTNER}): "anyone logged in",
+    frozenset({*STAFF, PARTNER}): "library and partner staff",
+    frozenset({ADMIN, PARTNER}): "administrators and partner staff",
 }
 
 

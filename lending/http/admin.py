@@ -74,7 +74,12 @@ class StaffController(Controller):
     @post("/", responses=errors(400, 401, 403, 409, 422))
     async def add(self, data: JSONBody[StaffIn], actor: ActorDep, now: Now) -> StaffOut:
         return await staff.add_staff(
-            actor, now, username=data.username, role=data.role, password=data.password
+            actor,
+            now,
+            username=data.username,
+            role=data.role,
+            password=data.password,
+            partner=data.partner,
         )
 
     @patch("/{username:str}", responses=errors(400, 401, 403, 404, 409, 422))

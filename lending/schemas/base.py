@@ -185,6 +185,11 @@ class CheckoutIn(Input):
     service_point: (
         Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")] | None
     ) = None
+    # The partner program it is lent under. Absent: the program whose stock the device is in,
+    # else the patron's only program that lends the kind, else none.
+    program: (
+        Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")] | None
+    ) = None
 
 
 PartRef = Annotated[str, Meta(min_length=1, max_length=100, description="part id, name or barcode")]
@@ -218,8 +223,10 @@ class MyHoldIn(Input):
 
 class StaffIn(Input):
     username: Annotated[str, Meta(min_length=1, max_length=64)]
-    role: Literal["admin", "desk"]
+    role: Literal["admin", "desk", "partner"]
     password: Annotated[str, Meta(min_length=8, max_length=1024)]
+    # A partner account's partner organisation (its code); other roles take none.
+    partner: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
 
 
 class StaffPatch(Input):
@@ -251,7 +258,7 @@ class Page(Out, Generic[T]):
 class TokenOut(Out):
     access_token: str
     token_type: Literal["Bearer"]
-    role: Literal["admin", "desk", "resident"]
+    role: Literal["admin", "desk", "resident", "partner"]
     expires_at: datetime
 
 
@@ -290,6 +297,7 @@ class LoanOut(Out):
     status: LoanState
     returned_at: datetime | None
     service_point: str | None = None  # where it was lent, when the desk named a service point
+    program: str | None = None  # the partner program it was lent under
 
 
 class LineBriefOut(Out):
@@ -454,6 +462,7 @@ class StaffOut(Out):
     username: str
     role: str
     active: bool
+    partner: str | None = None
 
 
 class BranchList(Page[BranchOut]):

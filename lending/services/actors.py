@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 __all__ = ["Actor", "SYSTEM"]
 
-STAFF_ROLES = ("admin", "desk")
+STAFF_ROLES = ("admin", "desk", "partner")
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,9 @@ class Actor:
     role: str  # admin, desk, resident, system
     patron_id: int | None = None
     staff_id: int | None = None
+    # Partner staff: the partner organisation whose programs (and their service points) are
+    # all this account may work with (services/programs/scope.py).
+    partner_id: int | None = None
     # Set when the token behind this actor came from the per-process cache of checked tokens
     # (lending/services/access/tokens.py): the hot-path service checks it again inside its facts query.
     token_digest: str | None = None

@@ -63,7 +63,7 @@ def test_desk_does_circulation_and_patrons_but_needs_a_supervisor_for_the_rest()
 
 
 def test_unknown_roles_may_do_nothing_and_the_server_itself_everything():
-    assert not any(allows("partner", a) or allows("", a) for a in Action)
+    assert not any(allows("volunteer", a) or allows("", a) for a in Action)
     assert all(allows("system", a) for a in Action)
 
 
@@ -98,9 +98,9 @@ def test_a_patron_change_is_the_actions_it_performs(changes, blocked_now, action
 
 def test_the_markdown_table_has_a_column_per_role_and_a_row_per_action():
     lines = markdown_table().splitlines()
-    assert lines[0] == "| Action | What it allows | admin | desk | resident |"
+    assert lines[0] == "| Action | What it allows | admin | desk | resident | partner |"
     assert len(lines) == 2 + len(Action)
-    assert "| `patron.unblock` | Lift a patron's block | yes |  |  |" in lines
+    assert "| `patron.unblock` | Lift a patron's block | yes |  |  |  |" in lines
     assert all(line.count("|") == 3 + len(Role) for line in lines)
 
 

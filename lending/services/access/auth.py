@@ -225,7 +225,8 @@ async def log_in_resident(
 
 
 _TOKEN_SQL = (
-    "SELECT t.role, t.staff, t.patron, t.expires_at, s.username, s.active, p.card_number "
+    "SELECT t.role, t.staff, t.patron, t.expires_at, s.username, s.active, p.card_number, "
+    "s.partner "
     "FROM api_token t LEFT JOIN staff_user s ON s.id = t.staff "
     "LEFT JOIN patron p ON p.id = t.patron WHERE t.digest = {}"
 )
@@ -240,7 +241,7 @@ async def authenticate(token: str, now: datetime) -> Actor:
     if row["staff"] is not None:
         if not row["active"]:
             raise Unauthenticated("This staff account is disabled.")
-        return Actor(row["username"], row["role"], staff_id=row["staff"])
+        return Actor(row["username"], row["role"], staff_id=row["staff"], partner_id=row["partner"])
     return Actor("patron:" + row["card_number"], "resident", patron_id=row["patron"])
 
 

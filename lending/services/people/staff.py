@@ -1,4 +1,4 @@
-"""Staff accounts (admin, desk)."""
+"""Staff accounts (admin, desk, partner: tied to one partner organisation)."""
 
 from __future__ import annotations
 
@@ -38,12 +38,29 @@ def valid_password(password: str) -> str:
 
 
 async def add_staff(
-    actor: Actor, now: datetime, *, username: str, role: str, password: str
+    actor: Actor,
+    now: datetime,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    partner: str | None = None,
 ) -> StaffOut:
+    """Add an account. A `partner` account names its partner organisation (`partner`, a code)
+    and works only with that partner's programs; other roles take none."""
+    from ..programs.partners import partner_by_code
+
     valid_username(username)
     if role not in STAFF_ROLES:
-        raise Invalid(FieldError("role", "must be admin or desk"))
-    digest = await hash_secret_async(valid_password(password))
+        raise Invalid(FieldError("role", "must be admin, desk or partner"))
+    if (role == "partner") != (partner is not None):
+        message = "a partner account names its partner" if partner is None else "only for partner"
+        raise Invalid(FieldError("partner", message))
+    valid_password(password)
+    partner_id = None
+    if partner is not None:
+        partner_id = (await partner_by_code(partner, field="partner")).id
+    digest = await hash_secret_async(password)
     async with write_transaction():
         if await StaffUser.exists().where(StaffUser.username == username):
             raise Conflict(f"Staff user {username!r} already exists.", Code.DUPLICATE_USERNAME)
@@ -51,22 +68,40 @@ async def add_staff(
             Conflict(f"Staff user {username!r} already exists.", Code.DUPLICATE_USERNAME)
         ):
             await StaffUser.insert(
-                StaffUser(username=username, password_hash=digest, role=role, created_at=now)
+                StaffUser(
+                    username=username,
+                    password_hash=digest,
+                    role=role,
+                    created_at=now,
+                    partner=partner_id,
+                )
             )
-        await audit.record(actor, "staff_added", username, now, {"role": role})
-    return StaffOut(username=username, role=role, active=True)
+        details = {"role": role, **({"partner": partner} if partner else {})}
+        await audit.record(actor, "staff_added", username, now, details)
+    return StaffOut(username=username, role=role, active=True, partner=partner)
 
 
 async def list_staff() -> list[StaffOut]:
-    rows = await StaffUser.select(StaffUser.username, StaffUser.role, StaffUser.active).order_by(
-        StaffUser.username
-    )
-    return [StaffOut(username=r["username"], role=r["role"], active=r["active"]) for r in rows]
+    rows = await StaffUser.select(
+        StaffUser.username,
+        StaffUser.role,
+        StaffUser.active,
+        StaffUser.partner.code.as_alias("partner"),
+    ).order_by(StaffUser.username)
+    return [
+        StaffOut(username=r["username"], role=r["role"], active=r["active"], partner=r["partner"])
+        for r in rows
+    ]
 
 
 async def _staff_row(username: str) -> Row:
     row = (
-        await StaffUser.select(StaffUser.id, StaffUser.role, StaffUser.active)
+        await StaffUser.select(
+            StaffUser.id,
+            StaffUser.role,
+            StaffUser.active,
+            StaffUser.partner.code.as_alias("partner"),
+        )
         .where(StaffUser.username == username)
         .first()
     )
@@ -88,7 +123,7 @@ async def set_staff_active(actor: Actor, now: datetime, username: str, active: b
                 await revoke_all(staff_id=row["id"])
             action = "staff_reactivated" if active else "staff_deactivated"
             await audit.record(actor, action, username, now, {"role": row["role"]})
-    return StaffOut(username=username, role=row["role"], active=active)
+    return StaffOut(username=username, role=row["role"], active=active, partner=row["partner"])
 
 
 async def reset_staff_password(
@@ -104,4 +139,6 @@ async def reset_staff_password(
         await revoke_all(staff_id=row["id"], keep=token if row["id"] == actor.staff_id else None)
         await LoginAttempt.delete().where(LoginAttempt.account == "staff:" + username)
         await audit.record(actor, "staff_password_reset", username, now, {})
-    return StaffOut(username=username, role=row["role"], active=row["active"])
+    return StaffOut(
+        username=username, role=row["role"], active=row["active"], partner=row["partner"]
+    )
