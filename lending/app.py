@@ -30,6 +30,7 @@ from .http.me import MeController
 from .http.patrons import PatronController
 from .http.problems import EXCEPTION_HANDLERS
 from .http.processing import ProcessingController, ServiceStepController
+from .http.programs import PartnerController, ProgramController
 from .http.reports import ReportController
 from .http.security import provide_actor, provide_now
 from .http.service_points import ServicePointController, TransferController
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             BranchController,
             ServicePointController,
             TransferController,
+            PartnerController,
+            ProgramController,
             DeviceController,
             PatronController,
             PolicyController,

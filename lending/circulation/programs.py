@@ -30,6 +30,7 @@ __all__ = [
     "can_lend_under",
     "choose_program",
     "program_policy",
+    "standing",
     "suppressed",
 ]
 
@@ -127,15 +128,17 @@ def can_lend_under(
             f"Program {code} does not lend at {point}.",
             {"points": list(program.points)},
         )
-    refusal = _standing(program, enrolment, today)
+    refusal = standing(program, enrolment, today)
     if refusal is not None:
         return refusal
     return _limits(program, kind)
 
 
-def _standing(
+def standing(
     program: ProgramFacts, enrolment: EnrolmentFacts | None, today: date
 ) -> Refusal | None:
+    """Why the patron's standing in the program keeps them from borrowing under it, or None:
+    enrolment, the funder's statement, training hours, the borrower agreement."""
     code = program.code
     if enrolment is None:
         return Refusal(Code.NOT_ENROLLED, f"The patron is not enrolled in program {code}.")

@@ -40,6 +40,7 @@ class CirculationController(Controller):
             card_number=code(data.patron, "patron"),
             barcode=code(data.device, "device"),
             service_point=data.service_point,
+            program=data.program,
         )
 
     @post(

@@ -13,8 +13,8 @@ import pytest
 
 from lending.circulation.permissions import Role, roles_for
 
-PUBLIC, RESIDENT, DESK, ADMIN = "public", "resident", "desk", "admin"
-ROLES = (RESIDENT, DESK, ADMIN)
+PUBLIC, RESIDENT, DESK, ADMIN, PARTNER = "public", "resident", "desk", "admin", "partner"
+ROLES = (RESIDENT, DESK, ADMIN, PARTNER)
 
 # Routes anyone may use: logging in and out, the language switch, the start page, the health
 # check, the OpenAPI document and the static files. Every other route names its action.
@@ -64,6 +64,15 @@ MATRIX: list[tuple[str, str, Any]] = [
     ("POST", "/api/me/holds", {"kind": "tablet", "branch": "MAIN"}),
     ("DELETE", "/api/me/holds/{my_hold}", None),
     ("GET", "/api/events", None),
+    ("POST", "/api/partners", {"code": "YMCA", "name": "YMCA"}),
+    ("GET", "/api/partners", None),
+    ("POST", "/api/programs", {"code": "HA2", "name": "Homes online", "starts_on": "2026-01-01",
+                               "kinds": ["hotspot"], "partners": ["HA"]}),
+    ("GET", "/api/programs", None),
+    ("GET", "/api/programs/HA1", None),
+    ("GET", "/api/programs/HA1/enrolments", None),
+    ("GET", "/api/programs/HA1/sessions", None),
+    ("GET", "/api/programs/HA1/report?month=2026-12", None),
     ("GET", "/api/staff", None),
     ("POST", "/api/staff", {"username": "desk2", "role": "desk", "password": "long-enough"}),
     # Last: it ends the session it is sent with.
@@ -100,9 +109,10 @@ def as_template(path: str) -> str:
     for value, name in [("{loan}", "{loan_id}"), ("{hold}", "{hold_id}"),
                         ("{my_hold}", "{hold_id}"), ("/MAIN/", "/{branch_code}/"),
                         ("DEV001", "{barcode}"), ("DEV005", "{barcode}"),
-                        ("P001", "{card_number}"), ("/tablet", "/{kind}")]:  # fmt: skip
+                        ("P001", "{card_number}"), ("/tablet", "/{kind}"),
+                        ("/HA1", "/{program}")]:  # fmt: skip
         path = path.replace(value, name)
-    return path
+    return path.split("?")[0]
 
 
 def expected_roles(app, method: str, path: str) -> set[str]:
@@ -131,6 +141,14 @@ async def world(api, library) -> dict[str, Any]:
     assert r.status_code == 201, r.text
     other_hold = r.json()["id"]
     resident = await api.login(card_number="P001", pin="1234")
+    r = await api.client.post("/api/partners", json={"code": "HA", "name": "Housing Authority"},
+                              headers=api.headers["admin"])  # fmt: skip
+    assert r.status_code == 201, r.text
+    api.headers[PARTNER] = await api.staff(PARTNER, PARTNER, partner="HA")
+    r = await api.client.post("/api/programs", headers=api.headers["admin"], json={
+        "code": "HA1", "name": "Homes online", "starts_on": "2026-01-01", "kinds": ["hotspot"],
+        "partners": ["HA"]})  # fmt: skip
+    assert r.status_code == 201, r.text
     return {"loan": loan, "hold": other_hold, "my_hold": hold, "resident": resident}
 
 
@@ -178,7 +196,7 @@ async def test_every_api_operation_answers_each_role_as_the_permission_table_say
     guard (whatever the service then says about the placeholder ids and empty bodies)."""
     wrong = []
     callers = {PUBLIC: {}, RESIDENT: world["resident"], DESK: api.headers["desk"],
-               ADMIN: api.headers["admin"]}  # fmt: skip
+               ADMIN: api.headers["admin"], PARTNER: api.headers[PARTNER]}  # fmt: skip
     # Logging out ends the tokens it is sent with, so it goes last.
     last = ("POST", "/api/auth/logout")
     for (method, template), guards in sorted(
@@ -229,7 +247,7 @@ async def test_every_page_answers_each_role_as_the_permission_table_says(app, ap
         if not key[1].startswith("/api/") and not is_public(*key)
     }
     assert len(pages) > 50
-    for who in (PUBLIC, RESIDENT, DESK, ADMIN):
+    for who in (PUBLIC, RESIDENT, DESK, ADMIN, PARTNER):
         client = await page_client(app, None if who == PUBLIC else who)
         try:
             for (method, template), guards in pages.items():

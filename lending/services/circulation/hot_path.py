@@ -6,7 +6,8 @@ Raw SQL (services/circulation/hot_sql.py) on the transaction's asyncpg connectio
 tables and migrations, but building its queries costs several times the statement itself here.
 Each function runs inside the caller's `write_transaction()` and returns `(actor, reply)`;
 `reply` is None when the case is one of the rarer ones (kit parts, holds to fulfil or fill, a
-service line, return to service, a refusal to explain, facts changed while waiting for a lock):
+service line, return to service, a partner program, a refusal to explain, facts changed while
+waiting for a lock):
 nothing has been written then and the caller goes on with the general path
 (services/circulation/transactions.py) in the same transaction, which holds the same locks.
 
@@ -94,8 +95,9 @@ async def check_out(
         raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
     if f["patron_id"] is None:
         raise NotFound(f"No patron with card number {card_number!r}.", Code.PATRON_NOT_FOUND)
-    if f["own_holds"] or f["parts"]:
-        return actor, None  # a hold to fulfil or a kit to send out: the general path
+    if f["own_holds"] or f["parts"] or f["device_program"] or f["enrolled"]:
+        # A hold to fulfil, a kit to send out, a program's device or patron: the general path.
+        return actor, None
     kind, household = f["kind"], f["household"]
     policy = _policy(kind, f["policy"])
     scope = policy.overdue_blocks_checkout
@@ -170,7 +172,7 @@ async def check_in(actor: Actor, now: datetime, barcode: str) -> tuple[Actor, Ch
     actor = checked_again(actor, f["token"], now, Action.CHECKIN)
     if f["id"] is None:
         raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
-    if f["loan_id"] is None or f["loan_status"] == LoanStatus.LOST:
+    if f["loan_id"] is None or f["loan_status"] == LoanStatus.LOST or f["loan_program"]:
         return actor, None
     if f["has_line"] or f["has_parts"] or f["has_steps"] or f["hold_waiting"]:
         return actor, None
@@ -222,6 +224,8 @@ async def renew(
     actor = checked_again(actor, f["token"], now, Action.RENEW)
     if f["id"] is None:
         raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
+    if f["program"] is not None:
+        return actor, None  # the program's terms: the general path
     policy = _policy(f["kind"], f["policy"])
     facts = LoanFacts(
         status=f["status"],

@@ -39,13 +39,15 @@ WITH p AS MATERIALIZED (
       AND hold.status IN {_OPEN_HOLDS} AND (SELECT count(*) FROM hh) >= 0
     FOR UPDATE OF hold
 ), d AS MATERIALIZED (
-    SELECT id, kind, status, branch FROM device
+    SELECT id, kind, status, branch, program FROM device
     WHERE barcode = $2 AND (SELECT count(*) FROM h) >= 0
     FOR UPDATE
 )
 SELECT d.id AS device_id, d.kind, d.status, b.id AS branch_id, b.code AS branch_code,
     b.timezone, p.id AS patron_id, p.blocked, p.block_reason, p.expires_on, p.household,
     (SELECT count(*) FROM h) AS own_holds,
+    d.program AS device_program,
+    EXISTS (SELECT 1 FROM enrolment e WHERE e.patron = p.id) AS enrolled,
     (SELECT count(*) FROM kit_part k WHERE k.device = d.id AND k.status = '{PartStatus.PRESENT}') AS parts,
     (SELECT x.patron FROM hold x WHERE x.device = d.id AND x.status = '{HoldStatus.READY}' LIMIT 1)
         AS held_for,
@@ -101,6 +103,7 @@ CHECKIN_FACTS = f"""
 WITH d AS MATERIALIZED (SELECT * FROM device WHERE barcode = $1 FOR UPDATE)
 SELECT d.*, b.code AS branch_code, b.timezone AS branch_timezone,
     l.id AS loan_id, l.status AS loan_status, l.kind AS loan_kind, l.checked_out_at,
+    l.program AS loan_program,
     l.due_at, l.renewals, lb.code AS loan_branch_code, lb.timezone AS loan_branch_timezone,
     lp.card_number AS patron_card,
     EXISTS (SELECT 1 FROM service_line s WHERE s.device = d.id) AS has_line,

@@ -31,6 +31,7 @@ LOAN_COLUMNS = (
     Loan.branch.code.as_alias("branch_code"),
     Loan.branch.timezone.as_alias("branch_timezone"),
     Loan.service_point.code.as_alias("service_point_code"),
+    Loan.program.code.as_alias("program_code"),
 )
 
 
@@ -76,6 +77,7 @@ def loan_view(row: Row, now: datetime) -> LoanOut:
         status=loan_status(row, now),
         returned_at=local_time(row["returned_at"], tz),
         service_point=row.get("service_point_code"),
+        program=row.get("program_code"),
     )
 
 

@@ -33,6 +33,7 @@ from ...circulation import (
     vehicle_due_at,
 )
 from ...circulation.codes import Code
+from ...circulation.programs import program_policy
 from ...circulation.schedules import VEHICLE_TYPES
 from ...database import is_postgres, retry_on_conflict, write_transaction
 from ...schemas.base import CheckinReply, LoanReply
@@ -53,6 +54,8 @@ from ..library.service_points import (
 )
 from ..lines.carrier_actions import queue_restore
 from ..lines.service_lines import line_after_checkin
+from ..programs.lending import program_for_checkout, program_terms
+from ..programs.scope import require_point, require_program
 from . import hot_path
 from .holds import hold_view, pass_on_shelf_device
 from .lifecycle import move_on
@@ -109,20 +112,25 @@ async def check_out(
     card_number: str,
     barcode: str,
     service_point: str | None = None,
+    program: str | None = None,
 ) -> LoanReply:
     """Lend the device to the patron. `service_point`: where the desk is; the loan records it,
-    and a loan from a vehicle is due on a day the vehicle is back at the stop."""
+    and a loan from a vehicle is due on a day the vehicle is back at the stop. `program`: the
+    program it is lent under (else the device's program, or the patron's only one); its
+    requirements and terms apply."""
     async with write_transaction():
         point = None
         if service_point is not None:
             point = await point_by_code(service_point, field="service_point")
             if not point.active:
                 raise Invalid(FieldError("service_point", f"{point.code} is not active"))
-        elif is_postgres():  # four round trips when nothing rare is involved
+            await require_point(actor, point.id, "lend")
+        elif is_postgres() and program is None and actor.partner_id is None:
+            # Four round trips when nothing rare is involved.
             actor, reply = await hot_path.check_out(actor, now, card_number, barcode)
             if reply is not None:
                 return reply
-        return await _check_out(actor, now, card_number, barcode, point)
+        return await _check_out(actor, now, card_number, barcode, point, program)
 
 
 async def _vehicle_due_at(
@@ -143,6 +151,7 @@ async def _check_out(
     card_number: str,
     barcode: str,
     point: PointRecord | None = None,
+    program: str | None = None,
 ) -> LoanReply:
     """Checkout in general (every case), inside the caller's transaction."""
     # Lock order (PostgreSQL): the patron, their household, their open holds, then devices
@@ -168,9 +177,9 @@ async def _check_out(
             )
         )
     device = await _locked(
-        Device.select(Device.id, Device.barcode, Device.kind, Device.status, Device.branch).where(
-            Device.barcode == barcode
-        )
+        Device.select(
+            Device.id, Device.barcode, Device.kind, Device.status, Device.branch, Device.program
+        ).where(Device.barcode == barcode)
     ).first()
     if device is None:
         raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
@@ -198,6 +207,24 @@ async def _check_out(
             (Loan.patron.household == household) & (Loan.kind == kind) & Loan.returned_at.is_null()
         )
     policy = await get_policy(kind)
+    today = now.astimezone(zone(point.timezone if point else branch["timezone"])).date()
+    under = await program_for_checkout(
+        actor,
+        chosen=program,
+        patron_id=patron["id"],
+        household=household,
+        device_id=device["id"],
+        device_program=device["program"],
+        kind=kind,
+        point=point.code if point else None,
+        today=today,
+    )
+    if under is not None:
+        policy = program_policy(policy, under.terms)
+        if under.terms.household_limit is not None:
+            household_loans = None  # the program's own household limit replaces the kind's
+        if point is None and under.only_point is not None:
+            point = await point_by_code(under.only_point)
     facts = PatronFacts(
         id=patron["id"],
         blocked=patron["blocked"],
@@ -207,7 +234,6 @@ async def _check_out(
         household_active_loans_of_kind=household_loans,
         overdue_loans=await _overdue_loans(patron["id"], household, policy, now),
     )
-    today = now.astimezone(zone(branch["timezone"])).date()
     refusal = can_check_out(
         DeviceFacts(device["barcode"], device["status"], held_for),
         facts,
@@ -241,6 +267,7 @@ async def _check_out(
                 status=LoanStatus.ACTIVE,
                 checked_out_by=actor.name,
                 service_point=point.id if point else None,
+                program=under.program.id if under else None,
             )
         ).returning(Loan.id)
     except Exception as exc:
@@ -256,6 +283,8 @@ async def _check_out(
     details = {"loan": loan_id, "kind": kind, "due_at": due_at.isoformat()}
     if point is not None:
         details["service_point"] = point.code
+    if under is not None:
+        details["program"] = under.program.code
     parts_out = await send_out_parts(loan_id, device["id"])  # the kit goes with it
     if parts_out:
         details["parts_out"] = parts_out
@@ -286,6 +315,7 @@ async def _check_out(
         "status": LoanStatus.ACTIVE,
         "returned_at": None,
         "service_point_code": point.code if point else None,
+        "program_code": under.program.code if under else None,
     }
     return LoanReply(loan=loan_view(loan_row, now), kit=kit)
 
@@ -304,7 +334,8 @@ async def check_in(
     (charged to the loan, noted on the device); `damage` sends it to repair; a kind with
     return-to-service steps goes to processing when no hold waits."""
     async with write_transaction():
-        if is_postgres() and not (missing_parts or damaged_parts or damage):
+        simple = not (missing_parts or damaged_parts or damage or actor.partner_id)
+        if is_postgres() and simple:
             actor, reply = await hot_path.check_in(actor, now, barcode)
             if reply is not None:
                 return reply
@@ -331,6 +362,7 @@ async def _check_in(
             Loan.id,
             Loan.status,
             Loan.patron,
+            Loan.program,
             Loan.patron.card_number.as_alias("patron_card"),
         )
         .where((Loan.device == device["id"]) & Loan.returned_at.is_null())
@@ -338,6 +370,7 @@ async def _check_in(
     )
     if loan is None:
         raise Conflict(f"Device {barcode} was not on loan.", Code.NOT_ON_LOAN)
+    await require_program(actor, loan["program"], "check in devices lent")
     await Loan.update({Loan.returned_at: now, Loan.status: LoanStatus.RETURNED}).where(
         Loan.id == loan["id"]
     )
@@ -435,6 +468,8 @@ async def _renew(actor: Actor, now: datetime, loan_id: int, patron_id: int | Non
     if loan is None:
         raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
     policy = await get_policy(loan["kind"])
+    if loan["program"] is not None:
+        policy = program_policy(policy, await program_terms(loan["program"], loan["kind"]))
     others_waiting = await Hold.exists().where(
         (Hold.kind == loan["kind"])
         & (Hold.branch == loan["branch"])
