@@ -1,6 +1,6 @@
 """Circulation guarantees under truly concurrent requests, through HTTP, against a real server
 (two worker processes) on SQLite and on PostgreSQL: a device never has two active loans, patron and
-household limits hold, a device is checked in once, racing hold-shelf operations do not deadlock,
+household limits and a program's stock and quota hold, a device is checked in once, racing hold-shelf operations do not deadlock,
 and no race ever ends in a 5xx. The database's own guard is checked with raw SQL."""
 
 from __future__ import annotations
@@ -395,3 +395,84 @@ async def test_cancelling_a_ready_hold_while_its_device_is_checked_out_to_the_pa
         }, cancel.text
         loans = await active_loans(api, live_server, device=shelf)
         assert [loan["patron"] for loan in loans] == [patron]
+
+
+async def add_program(
+    c: httpx.AsyncClient, server: LiveServer, patrons: list[str], **program: Any
+) -> str:
+    """A running program lending hotspots, with every one of `patrons` enrolled in it."""
+    code = unique("PG")
+    await ok(
+        await c.post(
+            "/api/programs",
+            headers=server.admin,
+            json={"code": code, "name": f"Program {code}", "starts_on": "2026-01-01",
+                  "kinds": ["hotspot"], **program},
+        )
+    )  # fmt: skip
+    for card in patrons:
+        await ok(
+            await c.post(
+                f"/api/programs/{code}/enrolments",
+                headers=server.admin,
+                json={"patron": card, "method": "housing_lease", "attested": True},
+            )
+        )
+    return code
+
+
+async def test_twenty_enrolled_patrons_racing_for_a_programs_last_device_get_one_loan(
+    live_server, api
+):
+    stock = await add_devices(api, live_server, 2, "hotspot")
+    patrons = await add_patrons(api, live_server, 21)
+    program = await add_program(api, live_server, patrons)
+    await ok(
+        await api.post(
+            f"/api/programs/{program}/stock", headers=live_server.admin, json={"devices": stock}
+        )
+    )
+    first, last = stock
+    await ok(
+        await api.post(
+            "/api/checkout", headers=live_server.admin, json={"patron": patrons[0], "device": first}
+        )
+    )
+
+    responses = await race(
+        live_server,
+        "/api/checkout",
+        [{"patron": p, "device": last, "program": program} for p in patrons[1:]],
+    )
+
+    assert outcomes(responses) == {(201, None): 1, (409, "device_unavailable"): 19}
+    loans = await active_loans(api, live_server, device=last)
+    assert len(loans) == 1 and loans[0]["program"] == program
+
+
+async def test_twenty_checkouts_racing_for_a_programs_last_quota_place_get_one_loan(
+    live_server, api
+):
+    devices = await add_devices(api, live_server, 21, "hotspot")
+    patrons = await add_patrons(api, live_server, 21)
+    program = await add_program(api, live_server, patrons, terms={"hotspot": {"quota": 2}})
+    await ok(
+        await api.post(
+            "/api/checkout",
+            headers=live_server.admin,
+            json={"patron": patrons[0], "device": devices[0], "program": program},
+        )
+    )
+
+    responses = await race(
+        live_server,
+        "/api/checkout",
+        [
+            {"patron": p, "device": d, "program": program}
+            for p, d in zip(patrons[1:], devices[1:], strict=True)
+        ],
+    )
+
+    assert outcomes(responses) == {(201, None): 1, (409, "program_stock_exhausted"): 19}
+    lent = [loan for p in patrons for loan in await active_loans(api, live_server, patron=p)]
+    assert len(lent) == 2 and {loan["program"] for loan in lent} == {program}
