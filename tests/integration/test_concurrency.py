@@ -1,7 +1,8 @@
 """Circulation guarantees under truly concurrent requests, through HTTP, against a real server
-(two worker processes) on SQLite and on PostgreSQL: a device never has two active loans, patron and
-household limits and a program's stock and quota hold, a device is checked in once, racing hold-shelf operations do not deadlock,
-and no race ever ends in a 5xx. The database's own guard is checked with raw SQL."""
+(two worker processes) on SQLite and on PostgreSQL: a device never has two active loans, patron,
+household and program limits (stock, quota) hold, a device is checked in once, racing hold-shelf
+operations do not deadlock, and no race ever ends in a 5xx. The database's own guard is checked
+with raw SQL."""
 
 from __future__ import annotations
 
