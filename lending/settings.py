@@ -147,6 +147,9 @@ class Settings:
     verify_log: str = ""
     run_jobs: bool = True
     anonymize_after_days: int = 90
+    # Enrolments, agreements and attendance of a program lose their patrons this many days after
+    # the program ends (a funder that wants the records kept longer: set it longer).
+    program_anonymize_after_days: int = 90
     # Patron notices: email over SMTP, SMS through a webhook gateway (lending.notify).
     smtp_host: str = ""
     smtp_port: int = 587
@@ -210,6 +213,9 @@ class Settings:
             },
             anonymize_after_days=_int(
                 env, "LENDING_ANONYMIZE_AFTER_DAYS", cls.anonymize_after_days
+            ),
+            program_anonymize_after_days=_int(
+                env, "LENDING_PROGRAM_ANONYMIZE_AFTER_DAYS", cls.program_anonymize_after_days
             ),
             smtp_host=env.get("LENDING_SMTP_HOST", "").strip(),
             smtp_port=_port(env, "LENDING_SMTP_PORT", cls.smtp_port),

@@ -7,6 +7,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -61,7 +62,13 @@ async def mark_lost(now: datetime, settings: Settings) -> Summary:
 async def anonymize(now: datetime, settings: Settings) -> Summary:
     summary = await privacy.anonymize_loans(now, settings.anonymize_after_days)
     purged = await privacy.purge_login_attempts(now, settings.login_window_minutes)
-    return {**msgspec.to_builtins(summary), "login_attempts_purged": purged}
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    programs = await privacy.anonymize_programs(now, today, settings.program_anonymize_after_days)
+    return {
+        **msgspec.to_builtins(summary),
+        **msgspec.to_builtins(programs),
+        "login_attempts_purged": purged,
+    }
 
 
 async def deliver_notices(now: datetime, settings: Settings) -> Summary:

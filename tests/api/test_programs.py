@@ -305,3 +305,41 @@ async def test_a_full_session_refuses_another_sign_up(api, library, problem_code
     )
     sessions = await ok(await api.as_(desk, "GET", "/api/programs/CH-HA/sessions"))
     assert sessions["items"][0]["signed_up"] == 1 and sessions["items"][0]["attended"] == 0
+
+
+async def test_after_a_program_ends_its_enrolments_agreements_and_attendance_lose_their_patrons(
+    api, library, clock
+):
+    from lending.jobs import run_job
+    from lending.settings import Settings
+    from lending.tables import Agreement, Attendance, Enrolment, Event
+
+    settings = Settings(timezone="America/Chicago", program_anonymize_after_days=30)
+    await housing_authority(api, ends_on="2026-12-31")
+    await ready(api, api.headers["admin"], "P001")
+    counts = {"anonymized_enrolments": 0, "anonymized_agreements": 0, "anonymized_attendance": 0}
+
+    summary = (await run_job("anonymize", clock.now, settings)).summary
+    assert {k: summary[k] for k in counts} == counts  # the program is still running
+    clock.advance(days=30 + 30)  # 2027-01-30: ended 30 days ago, not more
+    summary = (await run_job("anonymize", clock.now, settings)).summary
+    assert summary["anonymized_enrolments"] == 0
+    clock.advance(days=2)
+    summary = (await run_job("anonymize", clock.now, settings)).summary
+    assert {k: summary[k] for k in counts} == dict.fromkeys(counts, 1)
+
+    [enrolment] = await Enrolment.select()
+    assert enrolment["patron"] is None and enrolment["household"] is None
+    assert enrolment["method"] == "housing_lease" and enrolment["attested"] is True
+    [agreement] = await Agreement.select()
+    assert agreement["patron"] is None and agreement["signature"] == ""
+    assert agreement["version"] == "2026-1"
+    assert [a["patron"] for a in await Attendance.select()] == [None]
+    program_events = await Event.select().where(
+        Event.action.is_in(["enrolled", "agreement_signed", "training_attended"])
+    )
+    assert len(program_events) == 3
+    assert all(e["patron_card"] is None and e["subject"] != "P001" for e in program_events)
+    # Nothing left to do: a second run changes nothing.
+    summary = (await run_job("anonymize", clock.now, settings)).summary
+    assert {k: summary[k] for k in counts} == counts

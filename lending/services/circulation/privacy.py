@@ -1,11 +1,13 @@
 """Privacy: returned loans older than the retention period lose their link to the patron.
 Device, dates and branch stay for statistics. Loans with an open charge keep the patron until
 the charge is settled. Set-based, in id-range batches. Failed logins older than the lockout
-window (they name a client address) are deleted."""
+window (they name a client address) are deleted. Programs that ended longer ago than their
+retention period lose the patrons of their enrolments, agreements and attendance (and of the
+audit events about them); the rows stay, so the counts a funder asks for still add up."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from msgspec import Struct
 
@@ -13,7 +15,13 @@ from ...circulation import ChargeStatus
 from ...database import write_transaction
 from .._common.sql import execute, fetch
 
-__all__ = ["Anonymized", "anonymize_loans", "purge_login_attempts"]
+__all__ = [
+    "Anonymized",
+    "ProgramsAnonymized",
+    "anonymize_loans",
+    "anonymize_programs",
+    "purge_login_attempts",
+]
 
 RANGE = 100_000
 
@@ -80,3 +88,76 @@ async def purge_login_attempts(now: datetime, window_minutes: int) -> int:
         return await execute(
             "DELETE FROM login_attempt WHERE at < {}", now - timedelta(minutes=window_minutes)
         )
+
+
+class ProgramsAnonymized(Struct, kw_only=True):
+    anonymized_enrolments: int
+    anonymized_agreements: int
+    anonymized_attendance: int
+
+
+# The audit events about a patron in a program (their details name the program).
+PROGRAM_EVENTS = (
+    "enrolled",
+    "enrolment_changed",
+    "agreement_signed",
+    "training_signed_up",
+    "training_attended",
+)
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def anonymize_programs(now: datetime, today: date, retain_days: int) -> ProgramsAnonymized:
+    """Programs that ended more than `retain_days` before `today` (the library's date): their
+    enrolments lose patron and household, agreements their patron and signature, attendance
+    its patron, and the audit events about them the card. Method, dates, the attestation,
+    the agreement's version and the hours stay."""
+    ended = "SELECT id FROM program WHERE ends_on IS NOT NULL AND ends_on < {}"
+    cutoff = today - timedelta(days=retain_days)
+    async with write_transaction():
+        codes = [r["code"] for r in await fetch(
+            "SELECT code FROM program WHERE ends_on IS NOT NULL AND ends_on < {} AND EXISTS "
+            "(SELECT 1 FROM enrolment e WHERE e.program = program.id AND e.patron IS NOT NULL)",
+            cutoff,
+        )]  # fmt: skip
+        enrolments = await execute(
+            "UPDATE enrolment SET patron = NULL, household = NULL, anonymized_at = {} "
+            f"WHERE patron IS NOT NULL AND program IN ({ended})",
+            now,
+            cutoff,
+        )
+        agreements = await execute(
+            "UPDATE agreement SET patron = NULL, signature = '' "
+            f"WHERE patron IS NOT NULL AND program IN ({ended})",
+            cutoff,
+        )
+        attendance = await execute(
+            "UPDATE attendance SET patron = NULL WHERE patron IS NOT NULL AND session IN "
+            f"(SELECT id FROM training_session WHERE program IN ({ended}))",
+            cutoff,
+        )
+        actions = ", ".join(f"'{a}'" for a in PROGRAM_EVENTS)
+        for code in codes:
+            patterns = [f'%"program": "{_like(code)}"%', f'%"program":"{_like(code)}"%']
+            await execute(
+                "UPDATE event SET patron_card = NULL, subject = 'anonymized' "
+                f"WHERE action IN ({actions}) AND patron_card IS NOT NULL AND "
+                "(CAST(details AS TEXT) LIKE {} ESCAPE '\\' "
+                "OR CAST(details AS TEXT) LIKE {} ESCAPE '\\')",
+                *patterns,
+            )
+        if enrolments or agreements or attendance:
+            await execute(
+                "INSERT INTO event (at, actor, action, subject, details, patron_card, loan) "
+                "VALUES ({}, 'job:anonymize', 'programs_anonymized', 'programs', {}, NULL, NULL)",
+                now,
+                f'{{"programs": {len(codes)}, "enrolments": {enrolments}}}',
+            )
+    return ProgramsAnonymized(
+        anonymized_enrolments=enrolments,
+        anonymized_agreements=agreements,
+        anonymized_attendance=attendance,
+    )
