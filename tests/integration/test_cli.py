@@ -387,6 +387,37 @@ async def test_staff_add_creates_accounts_that_can_log_in(staff_url, tmp_path):
     assert (admin_token["role"], desk_token["role"]) == ("admin", "desk")
 
 
+async def test_staff_add_ties_a_partner_account_to_its_partner_organisation(staff_url, tmp_path):
+    username, code = unique("ana"), unique("HA")
+    add = ("staff", "add", username, "--role", "partner", "--password", "long-enough-pw")
+    # No such partner yet; a partner account without one; a desk account with one.
+    assert f"partner: no partner organisation with code '{code}'" in refused(
+        lending(*add, "--partner", code, url=staff_url, cwd=tmp_path)
+    )
+    assert "partner: a partner account names its partner" in refused(
+        lending(*add, url=staff_url, cwd=tmp_path)
+    )
+    desk = ("staff", "add", username, "--role", "desk", "--password", "long-enough-pw")
+    assert "partner: only for partner" in refused(
+        lending(*desk, "--partner", code, url=staff_url, cwd=tmp_path)
+    )
+    assert staff_named(staff_url, username) == 0
+    sql(staff_url, f"INSERT INTO partner (code, name, created_at) VALUES ('{code}', 'HA', "
+                   "CURRENT_TIMESTAMP)")  # fmt: skip
+
+    output = succeeded(lending(*add, "--partner", code, url=staff_url, cwd=tmp_path))
+
+    assert f"Added partner account '{username}' of partner {code}." in output
+    async with app_client(staff_url) as client:
+        token = await token_for(client, username=username, password="long-enough-pw")
+        assert token["role"] == "partner"
+        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        # Partner staff see their partner's programs only (none yet), and no patron list.
+        r = await client.get("/api/programs", headers=bearer)
+        assert r.status_code == 200 and r.json()["items"] == []
+        assert (await client.get("/api/patrons", headers=bearer)).status_code == 403
+
+
 def test_staff_add_refuses_a_username_already_taken(staff_url, tmp_path):
     username = unique("maria")
     add = ("staff", "add", username, "--role", "desk", "--password")
