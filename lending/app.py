@@ -27,6 +27,7 @@ from .http.kits import KitController, LoanKitController
 from .http.labels import LabelController, ReceiptController
 from .http.lines import LineController, PlanController
 from .http.me import MeController
+from .http.offline import OfflineController
 from .http.patrons import PatronController
 from .http.problems import EXCEPTION_HANDLERS
 from .http.processing import ProcessingController, ServiceStepController
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             TransferController,
             PartnerController,
             ProgramController,
+            OfflineController,
             DeviceController,
             PatronController,
             PolicyController,

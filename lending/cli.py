@@ -485,6 +485,9 @@ def _parser() -> argparse.ArgumentParser:
     from .cli_data import add_data_commands  # import, export
 
     add_data_commands(sub)
+    from .cli_offline import add_offline_commands
+
+    add_offline_commands(sub)
     return parser
 
 

@@ -554,6 +554,45 @@ class Agreement(Table):
     recorded_by = Varchar(length=100)
 
 
+class OfflineSession(Table, tablename="offline_session"):
+    """A desk's queue of work done without a connection, uploaded (or imported from its
+    exported file) and replayed. `uid` is the desk's own id for it: uploading it again is a
+    no-op."""
+
+    uid = Varchar(length=64, unique=True)
+    service_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict, null=True, default=None)
+    source = Varchar(length=8)  # desk (the page uploaded it) or file (an admin imported it)
+    uploaded_by = Varchar(length=100)
+    uploaded_at = Timestamptz()
+    transactions = Integer(default=0)
+    applied = Integer(default=0)
+    exceptions = Integer(default=0)
+
+
+class OfflineTransaction(Table, tablename="offline_transaction"):
+    """One queued checkout, checkin or renewal and what its replay did: `applied` (with its
+    loan), `exception` (with the refusal's code, for staff to resolve), then `resolved` (applied
+    later by a person, named) or `discarded` (with a reason). `uid` is the desk's id for it."""
+
+    session = ForeignKey(OfflineSession, on_delete=OnDelete.cascade, index=True)
+    uid = Varchar(length=80, unique=True)  # a repeat seen in a later session: "<uid>@<session>"
+    seq = Integer()  # its place in the desk's queue
+    action = Varchar(length=8)  # checkout, checkin, renew
+    device = Varchar(length=64)
+    patron = Varchar(length=64, null=True, default=None)
+    at = Timestamptz()  # the desk's clock when it was scanned
+    clerk = Varchar(length=100)
+    provisional_due_at = Timestamptz(null=True, default=None)
+    status = Varchar(length=10, index=True)
+    code = Varchar(length=64, null=True, default=None)
+    detail = Text(default="")
+    loan = BigInt(null=True, default=None)
+    due_at = Timestamptz(null=True, default=None)
+    resolved_by = Varchar(length=100, null=True, default=None)
+    resolved_at = Timestamptz(null=True, default=None)
+    reason = Text(default="")
+
+
 TABLES = [
     Branch,
     Closure,
@@ -594,4 +633,6 @@ TABLES = [
     TrainingSession,
     Attendance,
     Agreement,
+    OfflineSession,
+    OfflineTransaction,
 ]

@@ -43,6 +43,8 @@ class Code(StrEnum):
     LOAN_NOT_FOUND = "loan_not_found"
     MAINTENANCE_NOT_FOUND = "maintenance_not_found"
     NOTICE_NOT_FOUND = "notice_not_found"
+    OFFLINE_SESSION_NOT_FOUND = "offline_session_not_found"
+    OFFLINE_EXCEPTION_NOT_FOUND = "offline_exception_not_found"
     PART_NOT_FOUND = "part_not_found"
     PARTNER_NOT_FOUND = "partner_not_found"
     PATRON_NOT_FOUND = "patron_not_found"
@@ -86,6 +88,9 @@ class Code(StrEnum):
     DUPLICATE_PROGRAM = "duplicate_program"
     DUPLICATE_PARTNER = "duplicate_partner"
     SESSION_FULL = "session_full"
+    # Offline circulation
+    OFFLINE_OUT_OF_ORDER = "offline_out_of_order"
+    OFFLINE_EXCEPTION_RESOLVED = "offline_exception_resolved"
     # Inventory
     DUPLICATE_BARCODE = "duplicate_barcode"
     DEVICE_ON_LOAN = "device_on_loan"
@@ -156,6 +161,8 @@ _NOT_FOUND = {
     Code.LINE_NOT_FOUND: "No service line with that ICCID.",
     Code.LOAN_NOT_FOUND: "No loan with that id (or not the resident's own).",
     Code.MAINTENANCE_NOT_FOUND: "No repair record with that id.",
+    Code.OFFLINE_SESSION_NOT_FOUND: "No offline session with that id.",
+    Code.OFFLINE_EXCEPTION_NOT_FOUND: "No offline transaction with that id on the exceptions list.",
     Code.NOTICE_NOT_FOUND: "No notice with that id.",
     Code.PART_NOT_FOUND: "The device's kit has no part with that id.",
     Code.PARTNER_NOT_FOUND: "No partner organisation with that code.",
@@ -207,6 +214,9 @@ _REFUSED = {
     Code.DUPLICATE_PROGRAM: "Another program has that code.",
     Code.DUPLICATE_PARTNER: "Another partner organisation has that code.",
     Code.SESSION_FULL: "The training session is full.",
+    Code.OFFLINE_OUT_OF_ORDER: "An offline transaction would go before what the device's record "
+    "already shows after it (lent or returned later): staff decide.",
+    Code.OFFLINE_EXCEPTION_RESOLVED: "The offline exception was already applied or discarded.",
     Code.DUPLICATE_BARCODE: "Another device has that barcode.",
     Code.DEVICE_ON_LOAN: "The device is on loan: check it in first.",
     Code.DEVICE_NOT_REPAIRABLE: "The device cannot go to repair from where it is.",

@@ -91,6 +91,8 @@ class Action(StrEnum):
     TRAINING_RECORD = "training.record"
     PARTICIPANT_READ = "participant.read"
     PROGRAM_REPORT = "program.report"
+    OFFLINE_UPLOAD = "offline.upload"
+    OFFLINE_RESOLVE = "offline.resolve"
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,12 @@ PERMISSIONS: Mapping[Action, Permission] = {
     Action.PROGRAM_REPORT: _row("see program reports and the funder's inventory export "
                                 "(partner staff: their partner's programs, small counts "
                                 "suppressed)", ADMIN, PARTNER),
+    Action.OFFLINE_UPLOAD: _row("upload a desk's offline work (queued checkouts, checkins and "
+                                "renewals) to be replayed, and see how each came out",
+                                *STAFF, PARTNER),
+    Action.OFFLINE_RESOLVE: _row("resolve offline exceptions: apply one now under their own "
+                                 "name, or discard it with a reason; import an exported queue",
+                                 *STAFF),
     Action.SESSION_END: _row("log out: end the session or token presented", *STAFF, RESIDENT,
                              PARTNER),
 }

@@ -7,6 +7,7 @@ Failures must read as plain sentences on stderr with a non-zero exit, never as a
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import sqlite3
@@ -521,3 +522,73 @@ def test_invalid_timezone_is_a_configuration_error(tmp_path):
     assert result.returncode == 2
     assert "LENDING_TIMEZONE 'Mars/Olympus_Mons' is not an IANA time zone" in refused(result)
     assert not (tmp_path / "lending.sqlite3").exists()
+
+
+# -- offline import --------------------------------------------------------------------------
+
+
+def test_offline_import_replays_an_exported_queue_once(seeded, tmp_path):
+    [(desk, _), *_] = [s for s in demo_logins(seeded.output)[0] if "desk" in s[0]]
+    [(device,)] = sql(seeded.url, "SELECT barcode FROM device WHERE status = 'available' "
+                                  "AND kind = 'hotspot' AND program IS NULL ORDER BY id LIMIT 1")  # fmt: skip
+    [(card,)] = sql(seeded.url, "SELECT card_number FROM patron p WHERE blocked = false AND "
+                                "expires_on > CURRENT_DATE AND NOT EXISTS (SELECT 1 FROM loan l "
+                                "JOIN patron o ON o.id = l.patron WHERE o.id = p.id OR "
+                                "o.household = p.household) ORDER BY id LIMIT 1")  # fmt: skip
+    at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    queue = {"id": unique("bm1"), "transactions": [
+        {"id": unique("t"), "type": "checkout", "device": device, "patron": card, "at": at,
+         "clerk": desk},
+        {"id": unique("t"), "type": "checkin", "device": "NO-SUCH-DEVICE", "at": at, "clerk": desk},
+    ]}  # fmt: skip
+    file = tmp_path / "queue.json"
+    file.write_text(json.dumps(queue))
+
+    output = succeeded(lending("offline", "import", str(file), url=seeded.url, cwd=tmp_path))
+
+    assert "2 transactions, 1 applied, 1 on the exceptions list" in output
+    assert "exception: checkin NO-SUCH-DEVICE" in output and "device_not_found" in output
+    lent = sql(seeded.url, "SELECT count(*) FROM loan l JOIN device d ON d.id = l.device "
+                           f"WHERE d.barcode = '{device}' AND l.returned_at IS NULL")  # fmt: skip
+    assert lent == [(1,)]
+    again = succeeded(lending("offline", "import", str(file), url=seeded.url, cwd=tmp_path))
+    assert "was already replayed" in again and "nothing changed" in again
+    assert sql(seeded.url, "SELECT count(*) FROM loan l JOIN device d ON d.id = l.device "
+                           f"WHERE d.barcode = '{device}'") == [(1,)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"{not json", "not JSON"),
+        (b'{"id": "x", "transactions": "lots"}', "not an offline session"),
+        (b" " * (5 * 1024 * 1024), "larger than 4 MB"),
+        (None, "is not a file"),
+    ],
+    ids=["not-json", "wrong-shape", "50-mb", "missing"],
+)
+def test_offline_import_refuses_a_bad_file_and_replays_nothing(
+    staff_url, tmp_path, content, message
+):
+    file = tmp_path / "queue.json"
+    if content is not None:
+        file.write_bytes(content)
+    before = sql(staff_url, "SELECT count(*) FROM offline_session")
+
+    result = lending("offline", "import", str(file), url=staff_url, cwd=tmp_path)
+
+    assert result.returncode == 2 and message in refused(result)
+    assert sql(staff_url, "SELECT count(*) FROM offline_session") == before
+
+
+def test_offline_import_refuses_a_forged_clerk(staff_url, tmp_path):
+    at = datetime.now(UTC).isoformat()
+    file = tmp_path / "queue.json"
+    file.write_text(json.dumps({"id": unique("s"), "transactions": [
+        {"id": "t1", "type": "checkin", "device": "D1", "at": at, "clerk": "nobody-here"}]}))  # fmt: skip
+
+    result = lending("offline", "import", str(file), url=staff_url, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "transactions[0].clerk: no active staff account 'nobody-here'" in refused(result)
+    assert sql(staff_url, "SELECT count(*) FROM offline_session") == [(0,)]
