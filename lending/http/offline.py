@@ -3,26 +3,29 @@ how each transaction came out and resolve the exceptions."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, get, post
+from litestar.params import Parameter
 
 from ..circulation.permissions import Action
 from ..schemas.offline import (
     DiscardIn,
     OfflineExceptionList,
+    OfflineKitOut,
     OfflineResultOut,
     OfflineSessionIn,
     OfflineSessionList,
     OfflineSessionOut,
     Uid,
 )
-from ..services.offline import exceptions, replay
+from ..services.offline import exceptions, kit, replay
 from .common import ActorDep, Id, JSONBody, Limit, Now, Offset, SettingsDep, errors
 from .security import requires
 
 __all__ = ["OfflineController"]
 
+Point = Annotated[str, Parameter(min_length=1, max_length=32, description="service point code")]
 # 5,000 transactions of a few hundred bytes each.
 MAX_SESSION_BYTES = 4 * 1024 * 1024
 
@@ -49,6 +52,13 @@ class OfflineController(Controller):
         future, an unknown clerk, or another clerk's work for a non-admin) is a 422 and
         nothing is replayed."""
         return await replay.replay_session(actor, now, data, settings.timezone)
+
+    @get("/kit", guards=[requires(Action.OFFLINE_UPLOAD)], responses=errors(401, 403, 422))
+    async def offline_kit(self, service_point: Point, now: Now) -> OfflineKitOut:
+        """What the desk at `service_point` caches to keep lending offline: each kind's due
+        date for a checkout on each of the next 7 days (by the online rule: closed days, a
+        vehicle's stops), its renewals, and the cards that are blocked or expire soon."""
+        return await kit.offline_kit(service_point, now)
 
     @get("/sessions", guards=[requires(Action.OFFLINE_UPLOAD)], responses=errors(401, 403, 422))
     async def sessions(

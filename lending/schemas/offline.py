@@ -94,3 +94,32 @@ class OfflineExceptionList(Page[OfflineResultOut]):
 
 class DiscardIn(Input):
     reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class KindKit(Out):
+    kind: str
+    loan_days: int
+    max_renewals: int
+    renewal_days: int
+    # The due date of a checkout made on each of the coming days (the library's dates), by
+    # the same rule as online: closed days, a vehicle's stops.
+    due_by_day: dict[str, datetime]
+
+
+class CardKit(Out):
+    card: str
+    blocked: bool
+    expires_on: str | None
+
+
+class OfflineKitOut(Out):
+    """What a desk keeps to work without a connection, refreshed while online."""
+
+    generated_at: datetime
+    valid_until: datetime  # refresh before this; after it the desk says its data is old
+    service_point: str
+    service_point_type: str
+    timezone: str
+    kinds: list[KindKit]
+    # Cards the desk must not lend to: blocked, expired, or expiring within the kit's days.
+    cards: list[CardKit]

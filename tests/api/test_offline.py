@@ -215,3 +215,30 @@ async def test_an_admin_uploads_a_clerks_exported_queue_and_residents_may_not(
     assert len(one["results"]) == 6
     r = await api.as_(api.headers["desk"], "GET", "/api/offline/sessions/nope")
     assert problem_code(r, 404) == "offline_session_not_found"
+
+
+async def test_the_offline_kit_carries_the_rules_due_dates_and_the_cards_not_to_lend_to(
+    api, library
+):
+    admin, desk = api.headers["admin"], api.headers["desk"]
+    await ok(await api.as_(admin, "POST", "/api/branches/MAIN/closures",
+                           json={"date": "2026-12-22", "reason": "Staff day"}), 201)  # fmt: skip
+    await ok(
+        await api.as_(
+            admin, "PATCH", "/api/patrons/P002", json={"blocked": True, "block_reason": "Lost"}
+        )
+    )
+
+    kit = await ok(await api.as_(desk, "GET", "/api/offline/kit?service_point=MAIN"))
+
+    assert kit["timezone"] == "America/Chicago" and kit["service_point"] == "MAIN"
+    hotspot = next(k for k in kit["kinds"] if k["kind"] == "hotspot")
+    assert len(hotspot["due_by_day"]) == 7
+    # Lent today (Tue 1 Dec) for 21 days: due Tue 22 Dec, a closed day, so Wed 23 Dec; the
+    # same as a checkout online says.
+    assert hotspot["due_by_day"]["2026-12-01"] == "2026-12-23T23:59:59-06:00"
+    r = await api.as_(desk, "POST", "/api/checkout", json={"patron": "P003", "device": "DEV001"})
+    assert (await ok(r, 201))["loan"]["due_at"] == hotspot["due_by_day"]["2026-12-01"]
+    assert [c["card"] for c in kit["cards"] if c["blocked"]] == ["P002"]
+    r = await api.as_(desk, "GET", "/api/offline/kit?service_point=NOWHERE")
+    assert r.status_code == 422
