@@ -29,6 +29,7 @@ from .admin.notices import AdminNoticeController
 from .admin.patrons import AdminPatronController
 from .admin.policies import AdminPolicyController
 from .admin.processing import AdminProcessingController, DeskProcessingController
+from .admin.programs import AdminProgramController
 from .admin.reports import AdminReportController
 from .admin.service_points import AdminServicePointController
 from .admin.staff import AdminStaffController
@@ -72,6 +73,7 @@ PAGE_CONTROLLERS: list[Any] = [
     AdminPolicyController,
     AdminBranchController,
     AdminServicePointController,
+    AdminProgramController,
     AdminStaffController,
     AdminTaskController,
     AdminNoticeController,

@@ -39,7 +39,12 @@ def _refused(response: Template, retry_after: int | None) -> Template:
 
 
 def _home_for(role: str) -> str:
-    return {"admin": "/admin", "desk": "/desk", "resident": "/my"}.get(role, "/")
+    return {
+        "admin": "/admin",
+        "desk": "/desk",
+        "partner": "/admin/programs",
+        "resident": "/my",
+    }.get(role, "/")
 
 
 class PageAuthController(Controller):

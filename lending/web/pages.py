@@ -133,6 +133,8 @@ async def _page_actor_or_login(connection: ASGIConnection, login: str) -> Actor:
 _FOR_WHOM = {
     frozenset({Role.ADMIN}): "This page is for administrators.",
     frozenset({Role.ADMIN, Role.DESK}): "This page is for library staff.",
+    frozenset({Role.ADMIN, Role.DESK, Role.PARTNER}): "This page is for library staff and "
+    "partner staff.",
     frozenset({Role.RESIDENT}): (
         "This page is for residents: log in with your card number and PIN."
     ),

@@ -19,10 +19,12 @@ from ...circulation.codes import Code
 from ...circulation.permissions import Action, require
 from ...schemas.base import MAX_ID
 from ...services._common.render import local_time, zone
+from ...services.actors import Actor
 from ...services.circulation.holds import hold_rows
 from ...services.circulation.receipts import loan_receipt
 from ...services.circulation.transactions import overdue_loans
 from ...services.people.patrons import get_patron, patron_by_card
+from ...services.programs.catalog import list_programs
 from ..dates import format_date
 from ..pages import read_form, render, requires_page
 from ..sessions import page_actor
@@ -44,10 +46,39 @@ __all__ = ["DeskController"]
 
 FRAGMENT_HEADER = "x-desk-fragment"  # sent by desk.js: answer with the fragment, not the page
 MAX_RECEIPT_LOANS = 20
+PROGRAM_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")  # as the API's program codes
+MAX_PROGRAMS = 100
 
 
 def _mode(value: str | None) -> str:
     return value if value in MODES else "checkout"
+
+
+async def _programs(actor: Actor | None, now: datetime, timezone: str) -> list[tuple[str, str]]:
+    """The programs running today that the actor may lend under (partner staff: their
+    partner's), for the desk's Program list: (code, "Name (CODE)")."""
+    if actor is None:
+        return []
+    today = now.astimezone(zone(timezone)).date()
+    found = await list_programs(actor, limit=MAX_PROGRAMS)
+    return [
+        (p.code, f"{p.name} ({p.code})")
+        for p in found.items
+        if p.starts_on <= today and (p.ends_on is None or p.ends_on >= today)
+    ]
+
+
+def _program(raw: str | None) -> tuple[str | None, Result | None]:
+    """The program chosen at the desk (None: none chosen), or a red result for a value the
+    list never offers."""
+    value = (raw or "").strip()
+    if not value:
+        return None, None
+    if not PROGRAM_CODE.match(value):
+        return None, Result(
+            "bad", "Choose a program from the list", ["Then scan the device again."], "", "invalid"
+        )
+    return value, None
 
 
 async def _selected(raw: str | None) -> dict[str, Any] | None:
@@ -117,13 +148,26 @@ async def _panel(patron: dict[str, Any] | None, now: datetime, timezone: str) ->
 
 
 async def _answer(
-    request: Request, mode: str, result: Result, patron: dict[str, Any] | None
+    request: Request,
+    mode: str,
+    result: Result,
+    patron: dict[str, Any] | None,
+    program: str | None = None,
 ) -> Template:
     now = request.app.state.clock()
-    panel = await _panel(patron, now, request.app.state.settings.timezone)
-    template = "desk/_scan.html" if request.headers.get(FRAGMENT_HEADER) else "desk/index.html"
+    timezone = request.app.state.settings.timezone
+    panel = await _panel(patron, now, timezone)
+    fragment = bool(request.headers.get(FRAGMENT_HEADER))
+    programs = [] if fragment else await _programs(await page_actor(request), now, timezone)
     return render(
-        request, template, mode=mode, result=result, panel=panel, todo_labels=ACTION_LABELS
+        request,
+        "desk/_scan.html" if fragment else "desk/index.html",
+        mode=mode,
+        result=result,
+        panel=panel,
+        todo_labels=ACTION_LABELS,
+        programs=programs,
+        program=program or "",
     )
 
 
@@ -158,10 +202,9 @@ class DeskController(Controller):
         """The desk; `?patron=CARD` (from the patron search or a new registration) selects
         that patron, as scanning their card would."""
         selected = await _selected(patron) if patron else None
-        panel = None
-        if selected is not None:
-            now = request.app.state.clock()
-            panel = await _panel(selected, now, request.app.state.settings.timezone)
+        now = request.app.state.clock()
+        timezone = request.app.state.settings.timezone
+        panel = await _panel(selected, now, timezone) if selected is not None else None
         return render(
             request,
             "desk/index.html",
@@ -169,6 +212,8 @@ class DeskController(Controller):
             result=None,
             panel=panel,
             todo_labels=ACTION_LABELS,
+            programs=await _programs(await page_actor(request), now, timezone),
+            program="",
         )
 
     @post("/scan", status_code=200, guards=[requires_page(Action.CHECKOUT, Action.CHECKIN)])
@@ -181,13 +226,18 @@ class DeskController(Controller):
         now = request.app.state.clock()
         patron = await _selected(form.get("patron"))
         code, result = clean_code(form.get("code", ""))
+        program, refused = _program(form.get("program"))
         settings = request.app.state.settings
         if result is None:
             if mode == "checkout":
-                result, patron = await checkout_scan(actor, now, code, patron, settings.timezone)
+                result = refused
+                if result is None:
+                    result, patron = await checkout_scan(
+                        actor, now, code, patron, settings.timezone, program
+                    )
             else:
                 result = await checkin_scan(actor, now, code, settings.hold_slip_name)
-        return await _answer(request, mode, result, patron)
+        return await _answer(request, mode, result, patron, program)
 
     @post("/renew", status_code=200, guards=[requires_page(Action.RENEW)])
     async def renew(self, request: Request) -> Template:

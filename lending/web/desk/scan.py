@@ -37,6 +37,7 @@ from ...services.inventory.devices import device_by_barcode
 from ...services.inventory.transfers import receive_device
 from ...services.people.patrons import patron_by_card
 from ..dates import format_date, format_when
+from ..program_words import program_refusal
 
 __all__ = [
     "MAX_CODE",
@@ -150,9 +151,16 @@ async def _patron_or_none(card: str | None) -> dict[str, Any] | None:
 
 
 async def _refusal(
-    exc: LendingError, title: str, code: str, patron: dict[str, Any] | None = None
+    exc: LendingError,
+    title: str,
+    code: str,
+    patron: dict[str, Any] | None = None,
+    program: str | None = None,
 ) -> Result:
-    if exc.code == Code.PATRON_BLOCKED:
+    program_lines = program_refusal(exc.code, exc.facts, program, exc.detail)
+    if program_lines is not None:
+        lines = program_lines
+    elif exc.code == Code.PATRON_BLOCKED:
         reason = exc.facts.get("block_reason") or (patron or {}).get("block_reason")
         reason = reason or "no reason recorded"
         lines = [f"Blocked: {reason}. Ask the patron to see a librarian."]
@@ -218,10 +226,15 @@ async def card_warnings(patron: dict[str, Any], now: datetime, timezone: str) ->
 
 
 async def checkout_scan(
-    actor: Actor, now: datetime, code: str, patron: dict[str, Any] | None, timezone: str = "UTC"
+    actor: Actor,
+    now: datetime,
+    code: str,
+    patron: dict[str, Any] | None,
+    timezone: str = "UTC",
+    program: str | None = None,
 ) -> tuple[Result, dict[str, Any] | None]:
-    """A checkout-mode scan: a card selects its patron; a device is lent to `patron`.
-    Returns the result and the patron selected afterwards."""
+    """A checkout-mode scan: a card selects its patron; a device is lent to `patron` (under
+    `program` when the desk chose one). Returns the result and the patron selected afterwards."""
     scanned = await _patron_or_none(code)
     if scanned is not None:
         warnings = await card_warnings(scanned, now, timezone)
@@ -242,14 +255,18 @@ async def checkout_scan(
         ), None
     name = patron["name"]
     try:
-        reply = await check_out(actor, now, card_number=patron["card_number"], barcode=code)
+        reply = await check_out(
+            actor, now, card_number=patron["card_number"], barcode=code, program=program
+        )
     except LendingError as exc:
         if exc.code == Code.DEVICE_NOT_FOUND:
             return _unknown(code, "No library card or device has this code"), patron
         title = f"Not checked out: {code} to {name}"
-        return await _refusal(exc, title, code, patron), patron
+        return await _refusal(exc, title, code, patron, program), patron
     loan = reply.loan
     lines = [f"Due {when(loan.due_at)}."]
+    if loan.program:
+        lines.append(f"Lent under program {loan.program}.")
     parts = [item.name or "" for item in reply.kit or []]
     if parts:
         lines.append(f"Give with it: {', '.join(p for p in parts if p)}.")

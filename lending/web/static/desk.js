@@ -34,6 +34,12 @@
     return document.getElementById("patron-card").value;
   }
 
+  // The program chosen for checkouts (the desk shows the list when the actor has programs).
+  function program() {
+    var select = document.getElementById("program");
+    return select ? select.value : "";
+  }
+
   function refocus() {
     if (document.activeElement !== field) {
       field.focus();
@@ -76,6 +82,7 @@
     form.setAttribute("aria-busy", "true");
     var body = new URLSearchParams(item.data);
     if (!body.has("patron")) body.set("patron", patronCard());
+    if (item.url === "/desk/scan" && !body.has("program")) body.set("program", program());
     var response;
     try {
       response = await fetch(item.url, {
@@ -203,6 +210,10 @@
   });
 
   form.addEventListener("change", function (event) {
+    if (event.target.name === "program") {
+      refocus();
+      return;
+    }
     if (event.target.name !== "mode") return;
     form.setAttribute("data-mode", mode());
     label.textContent = LABELS[mode()];
