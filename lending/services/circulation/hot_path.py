@@ -52,6 +52,7 @@ from ..access.tokens import checked_again
 from ..actors import Actor
 from ..inventory.devices import device_view
 from ..library.policies import policy_of
+from ..library.service_points import PointRecord
 from .hot_sql import (
     CHECKIN_FACTS,
     CHECKIN_WRITE,
@@ -84,8 +85,10 @@ def _calendar(timezone: str, closed: Any) -> BranchCalendar:
 
 
 async def check_out(
-    actor: Actor, now: datetime, card_number: str, barcode: str
+    actor: Actor, now: datetime, card_number: str, barcode: str, point: PointRecord | None = None
 ) -> tuple[Actor, LoanReply | None]:
+    """A plain checkout, at no service point or at one that is not a vehicle (the loan
+    records it; the due date is the device's branch's, as on the general path)."""
     conn = _connection()
     f = await conn.fetchrow(
         CHECKOUT_FACTS, card_number, barcode, _since(now), actor.token_digest, now
@@ -140,6 +143,8 @@ async def check_out(
             f["own_loans"],
             f["household_loans"] if household else None,
             f["held_for"],
+            point.id if point else None,
+            point.code if point else None,
         )
     except Exception as exc:
         if unique_violation(exc):
@@ -161,6 +166,7 @@ async def check_out(
         "renewals": 0,
         "status": LoanStatus.ACTIVE,
         "returned_at": None,
+        "service_point_code": point.code if point else None,
     }
     return actor, LoanReply(loan=loan_view(loan_row, now), kit=[])
 

@@ -84,8 +84,8 @@ WITH still AS (
             IS NOT DISTINCT FROM $14::bigint
 ), loan_in AS (
     INSERT INTO loan (device, patron, branch, kind, household, checked_out_at, due_at,
-        renewals, status, returned_at, checked_out_by)
-    SELECT $1, $2, $3, $4, $5, $6, $7, 0, '{LoanStatus.ACTIVE}', NULL, $8 FROM still
+        renewals, status, returned_at, checked_out_by, service_point)
+    SELECT $1, $2, $3, $4, $5, $6, $7, 0, '{LoanStatus.ACTIVE}', NULL, $8, $15::bigint FROM still
     RETURNING id
 ), device_out AS (
     UPDATE device SET status = '{DeviceStatus.ON_LOAN}', updated_at = $6
@@ -93,7 +93,8 @@ WITH still AS (
 ), event_in AS (
     INSERT INTO event (at, actor, action, subject, details, patron_card, loan)
     SELECT $6, $8, 'checkout', $9,
-        json_build_object('loan', id, 'kind', $4::text, 'due_at', $10::text), $11, id
+        json_strip_nulls(json_build_object('loan', id, 'kind', $4::text, 'due_at', $10::text,
+            'service_point', $16::text)), $11, id
     FROM loan_in RETURNING id
 )
 SELECT id FROM loan_in

@@ -111,7 +111,7 @@ async def check_out(
     *,
     card_number: str,
     barcode: str,
-    service_point: str | None = None,
+    service_point: str | PointRecord | None = None,
     program: str | None = None,
 ) -> LoanReply:
     """Lend the device to the patron. `service_point`: where the desk is; the loan records it,
@@ -120,14 +120,19 @@ async def check_out(
     requirements and terms apply."""
     async with write_transaction():
         point = None
-        if service_point is not None:
+        if isinstance(service_point, PointRecord):  # already looked up (an offline replay)
+            point = service_point
+        elif service_point is not None:
             point = await point_by_code(service_point, field="service_point")
+        if point is not None:
             if not point.active:
                 raise Invalid(FieldError("service_point", f"{point.code} is not active"))
             await require_point(actor, point.id, "lend")
-        elif is_postgres() and program is None and actor.partner_id is None:
-            # Four round trips when nothing rare is involved.
-            actor, reply = await hot_path.check_out(actor, now, card_number, barcode)
+        # Only a vehicle's due date depends on the service point (its stops).
+        plain_point = point is None or point.type not in VEHICLE_TYPES
+        if is_postgres() and program is None and actor.partner_id is None and plain_point:
+            # Four round trips when nothing rare is involved (five with a service point).
+            actor, reply = await hot_path.check_out(actor, now, card_number, barcode, point)
             if reply is not None:
                 return reply
         return await _check_out(actor, now, card_number, barcode, point, program)
