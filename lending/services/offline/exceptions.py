@@ -21,6 +21,7 @@ from ...tables import OfflineSession, OfflineTransaction
 from .._common import audit
 from .._common.render import local_time
 from ..actors import Actor
+from ..library.service_points import point_by_code
 from .replay import result_view, run_one, session_view, stored_session
 
 __all__ = [
@@ -133,9 +134,8 @@ async def apply_exception(
     refusal, and the exception stays on the list."""
     async with write_transaction():
         row = await _open(exception_id)
-        loan, due = await run_one(
-            actor, now, row["action"], row["device"], row["patron"], row["point"]
-        )
+        point = await point_by_code(row["point"]) if row["point"] else None
+        loan, due = await run_one(actor, now, row["action"], row["device"], row["patron"], point)
         closed = await _close(
             exception_id,
             status="resolved",

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from piccolo.query.methods.select import Count
+
 from ...circulation import Conflict, FieldError, Invalid, NotFound
 from ...circulation.codes import Code
 from ...circulation.permissions import SYSTEM_ROLE, Role
@@ -32,7 +34,7 @@ from .._common.guards import unique_violation
 from .._common.render import local_time
 from ..actors import Actor
 from ..circulation import transactions
-from ..library.service_points import point_by_code
+from ..library.service_points import PointRecord, point_by_code
 
 __all__ = [
     "CLOCK_DRIFT",
@@ -46,6 +48,9 @@ __all__ = [
 
 CLOCK_DRIFT = timedelta(minutes=5)  # a desk's clock may run this far ahead
 REPLAY_WINDOW = timedelta(days=60)  # older work is refused: too late to lend or return as of then
+# Queued transactions per database transaction (each in its own savepoint): fewer commits,
+# and locks held for a fraction of a second at most.
+BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,19 +180,23 @@ def session_view(
     )
 
 
-async def _out_of_order(device: str, at: datetime) -> Conflict | None:
+async def last_change(devices: list[str]) -> dict[str, datetime]:
+    """When each device's record last changed: its latest loan's return, or its checkout
+    when it is still out."""
+    rows = (
+        await Loan.select(
+            Loan.device.barcode.as_alias("barcode"), Loan.checked_out_at, Loan.returned_at
+        )
+        .where(Loan.device.barcode.is_in(devices))
+        .order_by(Loan.checked_out_at)
+    )
+    return {r["barcode"]: r["returned_at"] or r["checked_out_at"] for r in rows}
+
+
+def _out_of_order(after: datetime | None, at: datetime) -> Conflict | None:
     """The device's record already has something after `at`: lent later (its open loan began
     after it) or returned later (its last loan came back after it)."""
-    latest = (
-        await Loan.select(Loan.checked_out_at, Loan.returned_at)
-        .where(Loan.device.barcode == device)
-        .order_by(Loan.checked_out_at, ascending=False)
-        .first()
-    )
-    if latest is None:
-        return None
-    after = latest["returned_at"] or latest["checked_out_at"]
-    if after > at:
+    if after is not None and after > at:
         return Conflict(
             f"The device's record shows it lent or returned at {after.isoformat()}, after this "
             "offline transaction.",
@@ -198,11 +207,19 @@ async def _out_of_order(device: str, at: datetime) -> Conflict | None:
 
 
 async def run_one(
-    actor: Actor, now: datetime, action: str, device: str, patron: str | None, point: str | None
+    actor: Actor,
+    now: datetime,
+    action: str,
+    device: str,
+    patron: str | None,
+    point: PointRecord | None,
+    changed: dict[str, datetime] | None = None,
 ) -> tuple[int, datetime]:
     """Apply one transaction as of `now` through the circulation services, inside the
     caller's transaction. Returns (loan id, due date or return time)."""
-    refusal = await _out_of_order(device, now)
+    if changed is None:
+        changed = await last_change([device])
+    refusal = _out_of_order(changed.get(device), now)
     if refusal is not None:
         raise refusal
     if action == "checkout":
@@ -240,72 +257,114 @@ def _row(session_id: int, q: Queued, **result: Any) -> OfflineTransaction:
     )
 
 
-async def replay_session(
-    actor: Actor, now: datetime, data: OfflineSessionIn, timezone: str, *, source: str = "desk"
-) -> OfflineSessionOut:
-    """Replay the session (once). `actor` uploads it; each transaction runs as its clerk."""
+async def _session_id(
+    actor: Actor,
+    now: datetime,
+    data: OfflineSessionIn,
+    source: str,
+    count: int,
+    point: PointRecord | None,
+) -> tuple[int | None, bool]:
+    """The session's row: (id, False) for a new one; (id, True) for one whose replay stopped
+    part way (a server fault, a lost connection), to go on with; (None, True) when it was
+    replayed in full (or is being replayed from elsewhere right now)."""
     stored = await stored_session(data.id)
     if stored is not None:
-        return session_view(*stored, repeat=True, timezone=timezone)
-    queued = _checked(actor, now, data)
-    clerks = await _clerks(actor, data)
-    point_id = None
-    if data.service_point is not None:
-        point_id = (await point_by_code(data.service_point, field="service_point")).id
-    async with write_transaction():
-        try:
+        session, rows = stored
+        return (session["id"], True) if len(rows) < session["transactions"] else (None, True)
+    try:
+        async with write_transaction():
             [session] = await OfflineSession.insert(
                 OfflineSession(
                     uid=data.id,
-                    service_point=point_id,
+                    service_point=point.id if point else None,
                     source=source,
                     uploaded_by=actor.name,
                     uploaded_at=now,
-                    transactions=len(queued),
+                    transactions=count,
                 )
             ).returning(OfflineSession.id)
-        except Exception as exc:
-            if not unique_violation(exc):
-                raise
-            session = None
-    if session is None:  # the same session, uploaded at the same moment from elsewhere
+    except Exception as exc:
+        if not unique_violation(exc):
+            raise
+        return None, True  # the same session, uploaded at the same moment from elsewhere
+    return session["id"], False
+
+
+async def _replay_batch(
+    tx: Any, session_id: int, batch: list[Queued], point: PointRecord | None, clerks, seen
+) -> None:
+    """One database transaction for a batch of the queue; each queued transaction inside
+    its own savepoint, so a refusal undoes only its own work. Their outcomes are written
+    together at the end of the batch."""
+    rows: list[OfflineTransaction] = []
+    changed = await last_change(sorted({q.device for q in batch}))
+    for q in batch:
+        if q.item.id in seen.get(session_id, set()):
+            continue  # recorded by the part of this replay that got through before
+        if any(q.item.id in uids for sid, uids in seen.items() if sid != session_id):
+            rows.append(
+                _row(session_id, q, uid=f"{q.item.id}@{session_id}", status="duplicate",
+                     detail="Already replayed in an earlier session.")
+            )  # fmt: skip
+            continue
+        savepoint = await tx.savepoint()
+        try:
+            loan, due = await run_one(
+                clerks[q.item.clerk], q.item.at, q.item.type, q.device, q.patron, point, changed
+            )
+            if q.item.type != "renew":
+                changed[q.device] = q.item.at
+            rows.append(
+                _row(session_id, q, status="applied", loan=loan,
+                     due_at=due if q.item.type != "checkin" else None)
+            )  # fmt: skip
+        except (Conflict, NotFound, Invalid) as refused:
+            await savepoint.rollback_to()
+            rows.append(
+                _row(session_id, q, status="exception", code=refused.code.value,
+                     detail=refused.detail)
+            )  # fmt: skip
+    if rows:
+        await OfflineTransaction.insert(*rows)
+
+
+async def replay_session(
+    actor: Actor, now: datetime, data: OfflineSessionIn, timezone: str, *, source: str = "desk"
+) -> OfflineSessionOut:
+    """Replay the session (once). `actor` uploads it; each transaction runs as its clerk.
+    Work is committed in batches of BATCH; a replay cut short by a fault goes on from where
+    it stopped when the session is uploaded again."""
+    stored = await stored_session(data.id)
+    if stored is not None and len(stored[1]) >= stored[0]["transactions"]:
+        return session_view(*stored, repeat=True, timezone=timezone)  # replayed in full before
+    queued = _checked(actor, now, data)
+    clerks = await _clerks(actor, data)
+    point = None
+    if data.service_point is not None:
+        point = await point_by_code(data.service_point, field="service_point")
+    session_id, repeat = await _session_id(actor, now, data, source, len(queued), point)
+    if session_id is None:
         stored = await stored_session(data.id)
         assert stored is not None
         return session_view(*stored, repeat=True, timezone=timezone)
-    session_id = session["id"]
-    known = {
-        r["uid"]
-        for r in await OfflineTransaction.select(OfflineTransaction.uid).where(
-            OfflineTransaction.uid.is_in([q.item.id for q in queued])
+    seen: dict[int, set[str]] = {}
+    for r in await OfflineTransaction.select(
+        OfflineTransaction.session, OfflineTransaction.uid
+    ).where(OfflineTransaction.uid.is_in([q.item.id for q in queued])):
+        seen.setdefault(r["session"], set()).add(r["uid"])
+    for start in range(0, len(queued), BATCH):
+        async with write_transaction() as tx:
+            await _replay_batch(tx, session_id, queued[start : start + BATCH], point, clerks, seen)
+    counts = {
+        r["status"]: r["n"]
+        for r in await OfflineTransaction.select(
+            OfflineTransaction.status, Count(OfflineTransaction.id, alias="n")
         )
+        .where(OfflineTransaction.session == session_id)
+        .group_by(OfflineTransaction.status)
     }
-    applied = exceptions = 0
-    for q in queued:
-        if q.item.id in known:  # replayed before, in another session: not again
-            async with write_transaction():
-                await OfflineTransaction.insert(
-                    _row(session_id, q, uid=f"{q.item.id}@{session_id}", status="duplicate",
-                         detail="Already replayed in an earlier session.")
-                )  # fmt: skip
-            continue
-        clerk = clerks[q.item.clerk]
-        try:
-            async with write_transaction():
-                loan, due = await run_one(
-                    clerk, q.item.at, q.item.type, q.device, q.patron, data.service_point
-                )
-                await OfflineTransaction.insert(
-                    _row(session_id, q, status="applied", loan=loan,
-                         due_at=due if q.item.type != "checkin" else None)
-                )  # fmt: skip
-            applied += 1
-        except (Conflict, NotFound, Invalid) as refused:
-            async with write_transaction():
-                await OfflineTransaction.insert(
-                    _row(session_id, q, status="exception", code=refused.code.value,
-                         detail=refused.detail)
-                )  # fmt: skip
-            exceptions += 1
+    applied, exceptions = counts.get("applied", 0), counts.get("exception", 0)
     async with write_transaction():
         await OfflineSession.update(
             {OfflineSession.applied: applied, OfflineSession.exceptions: exceptions}
@@ -316,7 +375,8 @@ async def replay_session(
             data.id,
             now,
             {"source": source, "transactions": len(queued), "applied": applied,
-             "exceptions": exceptions, "service_point": data.service_point},
+             "exceptions": exceptions, "service_point": data.service_point,
+             "resumed": repeat},
         )  # fmt: skip
     stored = await stored_session(data.id)
     assert stored is not None
