@@ -36,6 +36,7 @@ from .admin.staff import AdminStaffController
 from .admin.tasks import AdminTaskController
 from .auth import PageAuthController
 from .desk.circulation import DeskController
+from .desk.offline import DeskOfflineController
 from .desk.patrons import DeskPatronController
 from .errors import is_page_path, with_page_errors
 from .form_input import refuse_hostile_form
@@ -63,6 +64,7 @@ PAGE_CONTROLLERS: list[Any] = [
     PageAuthController,
     DeskController,
     DeskPatronController,
+    DeskOfflineController,
     ResidentController,
     AdminDashboardController,
     AdminDeviceController,

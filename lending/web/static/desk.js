@@ -80,6 +80,9 @@
 
   async function send(item) {
     form.setAttribute("aria-busy", "true");
+    // Offline (static/offline.js): the scan is queued on this computer instead.
+    var offline = window.lendingOffline;
+    if (offline && await offline.take(item)) return;
     var body = new URLSearchParams(item.data);
     if (!body.has("patron")) body.set("patron", patronCard());
     if (item.url === "/desk/scan" && !body.has("program")) body.set("program", program());
@@ -92,6 +95,7 @@
         headers: { "x-csrftoken": token, "x-desk-fragment": "1" },
       });
     } catch (err) {
+      if (offline && await offline.failed(item)) return;
       showLocal("Not done: the server could not be reached", "Scan " + (item.code || "it") + " again.");
       return;
     }
@@ -281,6 +285,7 @@
     field.value += event.key;
   });
 
+  window.lendingDesk = { show: show, refocus: refocus, patronCard: patronCard };  // offline.js
   restoreTodo();
   var first = resultArea.querySelector("template.todo-entry");
   if (first) first.remove();  // the full page (no JS answer) already listed it
