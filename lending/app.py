@@ -33,6 +33,7 @@ from .http.problems import EXCEPTION_HANDLERS
 from .http.processing import ProcessingController, ServiceStepController
 from .http.programs import PartnerController, ProgramController
 from .http.reports import ReportController
+from .http.reservations import ReservationController, ReservationRuleController
 from .http.security import provide_actor, provide_now
 from .http.service_points import ServicePointController, TransferController
 from .http.strict import strict_request
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             PartnerController,
             ProgramController,
             OfflineController,
+            ReservationController,
+            ReservationRuleController,
             DeviceController,
             PatronController,
             PolicyController,

@@ -58,6 +58,9 @@ __all__ = [
     "TrainingSession",
     "Attendance",
     "Agreement",
+    "Reservation",
+    "ReservationRule",
+    "ReservationUnit",
 ]
 
 
@@ -218,6 +221,44 @@ class Policy(Table):
     resident_may_renew_overdue = Boolean(default=False)
 
 
+class ReservationRule(Table, tablename="reservation_rule"):
+    """A kind's reservation rules (circulation/reservations.py has the defaults)."""
+
+    kind = Varchar(length=32, unique=True)
+    lead_time_hours = Integer(default=24)
+    max_length_hours = Integer(default=72)
+    buffer_minutes = Integer(default=60)
+    set_aside_hours = Integer(default=24)
+    auto_cancel_minutes = Integer(default=30)
+
+
+class Reservation(Table):
+    """Devices booked for a time window at a service point, for an event (services/reservations).
+    `free_at`, `set_aside_at` and `no_show_at` are the kind's rules applied when it was made:
+    the end plus the buffer, when its devices are pulled, when it is a no-show."""
+
+    service_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict, index=True)
+    branch = ForeignKey(Branch, on_delete=OnDelete.restrict)
+    kind = Varchar(length=32)
+    quantity = Integer()
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    free_at = Timestamptz()
+    set_aside_at = Timestamptz()
+    no_show_at = Timestamptz()
+    event = Varchar(length=200)
+    responsible = Varchar(length=200)  # who answers for the devices, as named
+    patron = ForeignKey(Patron, on_delete=OnDelete.restrict, null=True, default=None)
+    partner = ForeignKey(Partner, on_delete=OnDelete.restrict, null=True, default=None)
+    status = Varchar(length=20)
+    made_by = Varchar(length=100)
+    notes = Text(default="")
+    short = Integer(default=0)  # units with no device to set aside at the last try
+    created_at = Timestamptz()
+    closed_at = Timestamptz(null=True, default=None)
+    close_reason = Varchar(length=200, default="")
+
+
 class Loan(Table):
     """A loan. `returned_at IS NULL` means it is still out (active, or lost and not back);
     a partial unique index allows only one such loan per device."""
@@ -238,6 +279,22 @@ class Loan(Table):
     service_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict, null=True, default=None)
     # Indexed where set, with checked_out_at, for the program reports (guards migration).
     program = ForeignKey(Program, on_delete=OnDelete.restrict, null=True, default=None)
+    # A loan to a reservation's event (picked up; due at the window's end).
+    reservation = ForeignKey(Reservation, on_delete=OnDelete.restrict, null=True, default=None)
+    # A walk-up loan whose due date was shortened for this reservation.
+    shortened_for = ForeignKey(Reservation, on_delete=OnDelete.restrict, null=True, default=None)
+
+
+class ReservationUnit(Table, tablename="reservation_unit"):
+    """One device of a reservation: named at booking, or any of the kind (`device` empty until
+    one is set aside or handed out); `loan` once lent to the event."""
+
+    reservation = ForeignKey(Reservation, on_delete=OnDelete.cascade, index=True)
+    device = ForeignKey(Device, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    named = Boolean(default=False)
+    status = Varchar(length=20)
+    loan = ForeignKey(Loan, on_delete=OnDelete.restrict, null=True, default=None)
+    note = Varchar(length=200, default="")
 
 
 class Hold(Table):
@@ -605,7 +662,10 @@ TABLES = [
     Transfer,
     Patron,
     Policy,
+    ReservationRule,
+    Reservation,
     Loan,
+    ReservationUnit,
     Hold,
     StaffUser,
     ApiToken,

@@ -45,6 +45,7 @@ class Code(StrEnum):
     NOTICE_NOT_FOUND = "notice_not_found"
     OFFLINE_SESSION_NOT_FOUND = "offline_session_not_found"
     OFFLINE_EXCEPTION_NOT_FOUND = "offline_exception_not_found"
+    RESERVATION_NOT_FOUND = "reservation_not_found"
     PART_NOT_FOUND = "part_not_found"
     PARTNER_NOT_FOUND = "partner_not_found"
     PATRON_NOT_FOUND = "patron_not_found"
@@ -91,6 +92,15 @@ class Code(StrEnum):
     # Offline circulation
     OFFLINE_OUT_OF_ORDER = "offline_out_of_order"
     OFFLINE_EXCEPTION_RESOLVED = "offline_exception_resolved"
+    # Reservations
+    RESERVATION_LEAD_TIME = "reservation_lead_time"
+    RESERVATION_TOO_LONG = "reservation_too_long"
+    RESERVATION_UNAVAILABLE = "reservation_unavailable"
+    RESERVATION_NOT_OPEN = "reservation_not_open"
+    RESERVATION_COMPLETE = "reservation_complete"
+    RESERVATION_NOT_STARTED = "reservation_not_started"
+    DEVICE_RESERVED = "device_reserved"
+    DEVICE_NOT_FOR_RESERVATION = "device_not_for_reservation"
     # Inventory
     DUPLICATE_BARCODE = "duplicate_barcode"
     DEVICE_ON_LOAN = "device_on_loan"
@@ -163,6 +173,7 @@ _NOT_FOUND = {
     Code.MAINTENANCE_NOT_FOUND: "No repair record with that id.",
     Code.OFFLINE_SESSION_NOT_FOUND: "No offline session with that id.",
     Code.OFFLINE_EXCEPTION_NOT_FOUND: "No offline transaction with that id on the exceptions list.",
+    Code.RESERVATION_NOT_FOUND: "No reservation with that id (or not one of the partner's).",
     Code.NOTICE_NOT_FOUND: "No notice with that id.",
     Code.PART_NOT_FOUND: "The device's kit has no part with that id.",
     Code.PARTNER_NOT_FOUND: "No partner organisation with that code.",
@@ -217,6 +228,18 @@ _REFUSED = {
     Code.OFFLINE_OUT_OF_ORDER: "An offline transaction would go before what the device's record "
     "already shows after it (lent or returned later): staff decide.",
     Code.OFFLINE_EXCEPTION_RESOLVED: "The offline exception was already applied or discarded.",
+    Code.RESERVATION_LEAD_TIME: "The reservation starts sooner than the kind's lead time allows.",
+    Code.RESERVATION_TOO_LONG: "The reservation is longer than the kind's maximum.",
+    Code.RESERVATION_UNAVAILABLE: "Not enough devices of the kind are free for the whole window "
+    "(`facts.free`), or a named device is booked or out then.",
+    Code.RESERVATION_NOT_OPEN: "The reservation's status does not allow that (`facts.status`).",
+    Code.RESERVATION_COMPLETE: "Every device the reservation booked is already lent to it.",
+    Code.RESERVATION_NOT_STARTED: "Devices are handed out to a reservation only from its "
+    "set-aside time until its end.",
+    Code.DEVICE_RESERVED: "The device is set aside for, or needed by, a reservation "
+    "(`facts.reservation`).",
+    Code.DEVICE_NOT_FOR_RESERVATION: "The device is of another kind or branch, or not free to "
+    "hand out to this reservation.",
     Code.DUPLICATE_BARCODE: "Another device has that barcode.",
     Code.DEVICE_ON_LOAN: "The device is on loan: check it in first.",
     Code.DEVICE_NOT_REPAIRABLE: "The device cannot go to repair from where it is.",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .errors import FieldError, Invalid
+from .lifecycle import DeviceStatus
 from .rules import AVAILABLE, IN_PROCESSING, ON_HOLD_SHELF
 
 __all__ = [
@@ -37,7 +38,7 @@ AUDIT_LISTS = (FOUND, OTHER_BRANCH, ON_LOAN, UNKNOWN, DUPLICATE, MISSING)
 
 # Device statuses that mean "it should be at its branch, on a shelf": an audit expects them.
 # (on loan: out; in repair: may be at a repair shop; lost, retired: gone.)
-EXPECTED_ON_SHELF = (AVAILABLE, ON_HOLD_SHELF, IN_PROCESSING)
+EXPECTED_ON_SHELF = (AVAILABLE, ON_HOLD_SHELF, IN_PROCESSING, DeviceStatus.SET_ASIDE.value)
 
 # A kit part that comes back missing or damaged is charged to the loan with these kinds.
 PART_CHARGE_KINDS = {"missing": "part_missing", "damaged": "part_damaged"}

@@ -27,6 +27,7 @@ class DeviceStatus(StrEnum):
     AVAILABLE = "available"
     ON_LOAN = "on_loan"
     ON_HOLD_SHELF = "on_hold_shelf"
+    SET_ASIDE = "set_aside"  # pulled for a reservation (circulation/reservations.py)
     IN_TRANSIT = "in_transit"  # sent to another service point, not yet received there
     IN_PROCESSING = "in_processing"
     IN_REPAIR = "in_repair"
@@ -79,12 +80,15 @@ class PlaceFacts:
     retire: bool = False  # a repair found it beyond repair
     needs_processing: bool = False
     waiting_hold: int | None = None
+    # A unit of a reservation in its set-aside time that still needs a device of the kind.
+    reservation_unit: int | None = None
 
 
 @dataclass(frozen=True)
 class NextPlace:
     status: DeviceStatus
     hold_id: int | None = None  # the hold the device fills (only on the hold shelf)
+    unit_id: int | None = None  # the reservation unit it is set aside for (only set aside)
 
     @property
     def starts_processing(self) -> bool:
@@ -94,14 +98,17 @@ class NextPlace:
 def next_place(facts: PlaceFacts) -> NextPlace:
     """Where a device goes next, in this order: retired when beyond repair; to repair when
     damaged; through return to service when its kind has steps (the waiting hold is filled
-    when the last step is done); to the hold shelf for the first waiting patron; else back
-    on the shelf."""
+    when the last step is done); set aside for a reservation about to start that still needs
+    one (booked ahead, so before the walk-up waitlist); to the hold shelf for the first waiting
+    patron; else back on the shelf."""
     if facts.retire:
         return NextPlace(DeviceStatus.RETIRED)
     if facts.damaged:
         return NextPlace(DeviceStatus.IN_REPAIR)
     if facts.needs_processing:
         return NextPlace(DeviceStatus.IN_PROCESSING)
+    if facts.reservation_unit is not None:
+        return NextPlace(DeviceStatus.SET_ASIDE, unit_id=facts.reservation_unit)
     if facts.waiting_hold is not None:
         return NextPlace(DeviceStatus.ON_HOLD_SHELF, facts.waiting_hold)
     return NextPlace(DeviceStatus.AVAILABLE)

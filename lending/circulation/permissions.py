@@ -93,6 +93,9 @@ class Action(StrEnum):
     PROGRAM_REPORT = "program.report"
     OFFLINE_UPLOAD = "offline.upload"
     OFFLINE_RESOLVE = "offline.resolve"
+    RESERVATION_READ = "reservation.read"
+    RESERVATION_MAKE = "reservation.make"
+    RESERVATION_MANAGE = "reservation.manage"
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,8 @@ PERMISSIONS: Mapping[Action, Permission] = {
     Action.PROCESSING_WORK: _row("tick off a device's return-to-service steps", *STAFF),
     Action.POLICY_READ: _row("see branches, closed dates, service points and their schedules, "
                              "loan policies and return-to-service steps", *STAFF),
-    Action.POLICY_EDIT: _row("edit loan policies and return-to-service steps", ADMIN),
+    Action.POLICY_EDIT: _row("edit loan policies, return-to-service steps and reservation "
+                             "rules", ADMIN),
     Action.BRANCH_EDIT: _row("add branches, and add or remove closed dates", ADMIN),
     Action.SERVICE_POINT_EDIT: _row("add and change service points (bookmobiles, mobile labs, "
                                     "partner sites, lockers), their hours and stops, and cancel "
@@ -181,6 +185,14 @@ PERMISSIONS: Mapping[Action, Permission] = {
     Action.OFFLINE_RESOLVE: _row("resolve offline exceptions: apply one now under their own "
                                  "name, or discard it with a reason; import an exported queue",
                                  *STAFF),
+    Action.RESERVATION_READ: _row("see reservations, the pull list, a kind's availability and "
+                                  "the calendar (partner staff: their partner's)",
+                                  *STAFF, PARTNER),
+    Action.RESERVATION_MAKE: _row("book devices for an event and cancel a booking (partner "
+                                  "staff: requests at their partner's service points, for "
+                                  "staff to confirm)", *STAFF, PARTNER),
+    Action.RESERVATION_MANAGE: _row("confirm a requested reservation, set its devices aside "
+                                    "and hand them out to the event", *STAFF),
     Action.SESSION_END: _row("log out: end the session or token presented", *STAFF, RESIDENT,
                              PARTNER),
 }

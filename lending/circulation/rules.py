@@ -147,6 +147,12 @@ def can_check_out(
                 f"Device {device.barcode} is on the hold shelf for another patron.",
                 {"status": device.status},
             )
+    elif device.status == DeviceStatus.SET_ASIDE:
+        return Refusal(
+            Code.DEVICE_RESERVED,
+            f"Device {device.barcode} is set aside for a reservation.",
+            {"status": device.status},
+        )
     elif device.status != AVAILABLE:
         return Refusal(
             Code.DEVICE_UNAVAILABLE,

@@ -19,6 +19,7 @@ from ..services.circulation import hold_expiry, overdue, privacy, renewals
 from ..services.lines import carrier_actions as carrier
 from ..services.lines import plan_digest
 from ..services.notices import delivery
+from ..services.reservations import upkeep
 from ..settings import Settings
 from ..tables import JobRun
 
@@ -94,6 +95,12 @@ async def plan_renewals(now: datetime, settings: Settings) -> Summary:
     return await plan_digest.plan_renewal_digest(now, settings)
 
 
+async def reservations(now: datetime, settings: Settings) -> Summary:
+    """Set devices aside for reservations about to start, cancel no-shows, let go of what an
+    event did not take (schedule it every few minutes)."""
+    return await upkeep.keep_reservations(now)
+
+
 # In the order of the issue that asked for them; carrier_actions carries out suspend/restore.
 JOBS: dict[str, Job] = {
     "due_soon": due_soon,
@@ -106,6 +113,7 @@ JOBS: dict[str, Job] = {
     "anonymize": anonymize,
     "deliver_notices": deliver_notices,
     "carrier_actions": carrier_actions,
+    "reservations": reservations,
 }
 
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"

@@ -31,6 +31,7 @@ DEFAULT_SCHEDULES: dict[str, str] = {
     "anonymize": "0 3 * * *",
     "deliver_notices": "60",
     "carrier_actions": "30",  # restores go out within a minute of checkin
+    "reservations": "300",  # set aside, no-shows, end of the window
 }
 LEADERSHIP_CHECK_SECONDS = 15
 

@@ -39,6 +39,7 @@ _TEXT = {
         "desk_only": "Ask at the desk of any branch.",
         "thanks": "Thank you!",
         "loan": "Loan {id}",
+        "due_early": "Due early: devices of this kind are booked for an event then.",
     },
     "es": {
         "title": "Recibo de préstamo",
@@ -56,6 +57,7 @@ _TEXT = {
         "desk_only": "Pregunte en el mostrador de cualquier sucursal.",
         "thanks": "¡Gracias!",
         "loan": "Préstamo {id}",
+        "due_early": "Vence antes: los equipos de este tipo están reservados para un evento.",
     },
 }
 
@@ -76,6 +78,7 @@ class ReceiptFacts:
     renewals_left: int
     renew_url: str = ""
     phone: str = ""
+    due_early: bool = False  # shortened for a reservation (services/reservations/walk_up.py)
 
 
 def _when(moment: datetime, timezone: str, language: str) -> str:
@@ -103,6 +106,8 @@ def receipt_lines(facts: ReceiptFacts) -> list[tuple[str, str]]:
         ("b", t["due"]),
         ("h2", _when(facts.due_at, facts.timezone, language)),
     ]
+    if facts.due_early:
+        lines.append(("b", t["due_early"]))
     if facts.renewals_left > 0:
         lines += [("", t["renewals"].format(count=facts.renewals_left)), ("b", t["how"])]
         if facts.renew_url:

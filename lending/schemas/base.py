@@ -298,6 +298,8 @@ class LoanOut(Out):
     returned_at: datetime | None
     service_point: str | None = None  # where it was lent, when the desk named a service point
     program: str | None = None  # the partner program it was lent under
+    reservation: int | None = None  # lent to this reservation's event
+    shortened_for: int | None = None  # due early: its device is needed by this reservation
 
 
 class LineBriefOut(Out):
@@ -433,9 +435,29 @@ class MaintenanceOut(Out):
     resolved_by: str | None
 
 
+class ShortenedOut(Out):
+    """A walk-up loan due early because a reservation needs the device (tell the patron)."""
+
+    reservation: int
+    event: str
+    starts_at: datetime  # when the reservation starts (the loan is due the buffer before)
+    due_at_otherwise: datetime  # the policy's due date
+
+
+class SetAsideOut(Out):
+    """A checked-in device now set aside for a reservation: put it with the event's devices."""
+
+    reservation: int
+    event: str
+    starts_at: datetime
+    service_point: str
+
+
 class LoanReply(Out):
     loan: LoanOut
     kit: list[KitItemOut] | msgspec.UnsetType = msgspec.UNSET  # checkout: the parts that went out
+    shortened: ShortenedOut | None = None
+    line_restore_queued: bool = False  # a hotspot lent with its line suspended: restore queued
 
 
 class CheckinReply(Out):
@@ -448,6 +470,7 @@ class CheckinReply(Out):
     repair: MaintenanceOut | None = None  # the repair opened for reported damage
     # A lost device came back: how many of its loan's open charges were waived.
     charges_waived: int | msgspec.UnsetType = msgspec.UNSET
+    set_aside: SetAsideOut | None = None  # set aside for a reservation about to start
 
 
 class EventOut(Out):

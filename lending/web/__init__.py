@@ -31,6 +31,7 @@ from .admin.policies import AdminPolicyController
 from .admin.processing import AdminProcessingController, DeskProcessingController
 from .admin.programs import AdminProgramController
 from .admin.reports import AdminReportController
+from .admin.reservations import AdminReservationController
 from .admin.service_points import AdminServicePointController
 from .admin.staff import AdminStaffController
 from .admin.tasks import AdminTaskController
@@ -76,6 +77,7 @@ PAGE_CONTROLLERS: list[Any] = [
     AdminBranchController,
     AdminServicePointController,
     AdminProgramController,
+    AdminReservationController,
     AdminStaffController,
     AdminTaskController,
     AdminNoticeController,

@@ -39,6 +39,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "my_return_by": "Return by",
         "my_overdue": "Overdue",
         "my_overdue_text": "This device is overdue. Please return it as soon as you can.",
+        "my_due_early": "Due early: devices like this one are booked for a class or event "
+        "right after.",
         "my_lost": "This device is marked as lost. Please contact the library.",
         "my_renewals_used": "Renewals used: {count} of {max}",
         "my_renew": "Renew",
@@ -135,6 +137,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "my_return_by": "Devuélvalo a más tardar el",
         "my_overdue": "Atrasado",
         "my_overdue_text": "Este equipo está atrasado. Por favor, devuélvalo lo antes posible.",
+        "my_due_early": "Vence antes: los equipos como este están reservados para una clase o "
+        "un evento justo después.",
         "my_lost": "Este equipo figura como perdido. Comuníquese con la biblioteca.",
         "my_renewals_used": "Renovaciones usadas: {count} de {max}",
         "my_renew": "Renovar",

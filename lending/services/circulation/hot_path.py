@@ -98,8 +98,11 @@ async def check_out(
         raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
     if f["patron_id"] is None:
         raise NotFound(f"No patron with card number {card_number!r}.", Code.PATRON_NOT_FOUND)
-    if f["own_holds"] or f["parts"] or f["device_program"] or f["enrolled"]:
-        # A hold to fulfil, a kit to send out, a program's device or patron: the general path.
+    rare = f["own_holds"] or f["parts"] or f["device_program"] or f["enrolled"]
+    if rare or f["reserved"] or f["line_suspended"]:
+        # A hold to fulfil, a kit to send out, a program's device or patron, reservations of
+        # the kind (the due date may be shortened), a suspended line to restore: the general
+        # path.
         return actor, None
     kind, household = f["kind"], f["household"]
     policy = _policy(kind, f["policy"])
@@ -174,7 +177,7 @@ async def check_out(
 async def check_in(actor: Actor, now: datetime, barcode: str) -> tuple[Actor, CheckinReply | None]:
     """A plain checkin: no kit, no line, not lost, no steps, nobody waiting; back on the shelf."""
     conn = _connection()
-    f = await conn.fetchrow(CHECKIN_FACTS, barcode, actor.token_digest)
+    f = await conn.fetchrow(CHECKIN_FACTS, barcode, actor.token_digest, now)
     actor = checked_again(actor, f["token"], now, Action.CHECKIN)
     if f["id"] is None:
         raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
@@ -182,6 +185,8 @@ async def check_in(actor: Actor, now: datetime, barcode: str) -> tuple[Actor, Ch
         return actor, None
     if f["has_line"] or f["has_parts"] or f["has_steps"] or f["hold_waiting"]:
         return actor, None
+    if f["loan_reservation"] is not None or f["reserved"]:
+        return actor, None  # back from an event, or a reservation may want it
     place = next_place(PlaceFacts(damaged=False, retire=False, needs_processing=False))
     if place.status is not DeviceStatus.AVAILABLE:
         return actor, None
@@ -226,12 +231,12 @@ async def renew(
     actor: Actor, now: datetime, loan_id: int, patron_id: int | None
 ) -> tuple[Actor, LoanReply | None]:
     conn = _connection()
-    f = await conn.fetchrow(RENEW_FACTS, loan_id, patron_id, _since(now), actor.token_digest)
+    f = await conn.fetchrow(RENEW_FACTS, loan_id, patron_id, _since(now), actor.token_digest, now)
     actor = checked_again(actor, f["token"], now, Action.RENEW)
     if f["id"] is None:
         raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
-    if f["program"] is not None:
-        return actor, None  # the program's terms: the general path
+    if f["program"] is not None or f["reserved"]:
+        return actor, None  # the program's terms, or reservations of the kind: the general path
     policy = _policy(f["kind"], f["policy"])
     facts = LoanFacts(
         status=f["status"],

@@ -4,7 +4,15 @@ the decision used still hold (see services/circulation/hot_path.py)."""
 
 from __future__ import annotations
 
-from ...circulation import OPEN_HOLD_STATUSES, DeviceStatus, HoldStatus, LoanStatus, PartStatus
+from ...circulation import (
+    OPEN_HOLD_STATUSES,
+    DeviceStatus,
+    HoldStatus,
+    LineStatus,
+    LoanStatus,
+    PartStatus,
+)
+from ...circulation.reservations import CAPACITY_STATUSES
 from ..access.tokens import TOKEN_RECORD_SQL
 
 __all__ = [
@@ -19,6 +27,17 @@ __all__ = [
 _TOKEN = TOKEN_RECORD_SQL.format(digest="$4::text")
 # Status values are the rules' members, written into the SQL text once at import.
 _OPEN_HOLDS = "(" + ", ".join(f"'{s}'" for s in OPEN_HOLD_STATUSES) + ")"
+# A reservation still counting against the pool of the kind at the branch: the general path
+# decides (services/reservations/walk_up.py); the writes check it again.
+_BOOKED = "(" + ", ".join(f"'{s}'" for s in CAPACITY_STATUSES) + ")"
+
+
+def _reserved(branch: str, kind: str, now: str) -> str:
+    return (
+        f"EXISTS (SELECT 1 FROM reservation r WHERE r.branch = {branch} AND r.kind = {kind} "
+        f"AND r.free_at > {now} AND r.status IN {_BOOKED})"
+    )
+
 
 # The patron's and household's open loans are read once (`o`): the loan counts for the limits
 # and the overdue list are filters over the same rows.
@@ -57,6 +76,9 @@ SELECT d.id AS device_id, d.kind, d.status, b.id AS branch_id, b.code AS branch_
     (SELECT row_to_json(x) FROM policy x WHERE x.kind = d.kind) AS policy,
     (SELECT array_agg(c.date) FROM closure c WHERE c.branch = d.branch AND c.date >= $3)
         AS closed,
+    {_reserved("d.branch", "d.kind", "$5")} AS reserved,
+    EXISTS (SELECT 1 FROM service_line s WHERE s.device = d.id
+        AND s.status = '{LineStatus.SUSPENDED}') AS line_suspended,
     {_TOKEN} AS token
 FROM (SELECT 1) AS one LEFT JOIN d ON true LEFT JOIN p ON true
 LEFT JOIN branch b ON b.id = d.branch
@@ -82,6 +104,7 @@ WITH still AS (
             WHERE patron = $2 AND kind = $4 AND status IN {_OPEN_HOLDS})
         AND (SELECT patron FROM hold WHERE device = $1 AND status = '{HoldStatus.READY}' LIMIT 1)
             IS NOT DISTINCT FROM $14::bigint
+        AND NOT {_reserved("$3", "$4", "$6")}
 ), loan_in AS (
     INSERT INTO loan (device, patron, branch, kind, household, checked_out_at, due_at,
         renewals, status, returned_at, checked_out_by, service_point)
@@ -112,6 +135,8 @@ SELECT d.*, b.code AS branch_code, b.timezone AS branch_timezone,
     EXISTS (SELECT 1 FROM service_step s WHERE s.kind = d.kind) AS has_steps,
     EXISTS (SELECT 1 FROM hold h
         WHERE h.kind = d.kind AND h.branch = d.branch AND h.status = '{HoldStatus.WAITING}') AS hold_waiting,
+    l.reservation AS loan_reservation,
+    {_reserved("d.branch", "d.kind", "$3")} AS reserved,
     {TOKEN_RECORD_SQL.format(digest="$2::text")} AS token
 FROM (SELECT 1) AS one LEFT JOIN d ON true LEFT JOIN branch b ON b.id = d.branch
 LEFT JOIN loan l ON l.device = d.id AND l.returned_at IS NULL
@@ -146,14 +171,17 @@ SELECT l.*, p.blocked AS patron_blocked, p.card_number AS patron_card,
     (SELECT row_to_json(x) FROM policy x WHERE x.kind = l.kind) AS policy,
     (SELECT array_agg(c.date) FROM closure c WHERE c.branch = l.branch AND c.date >= $3)
         AS closed,
+    {_reserved("l.branch", "l.kind", "$5")} AS reserved,
     {_TOKEN} AS token
 FROM (SELECT 1) AS one LEFT JOIN l ON true LEFT JOIN patron p ON p.id = l.patron
 LEFT JOIN device v ON v.id = l.device LEFT JOIN branch b ON b.id = l.branch
 """
 
-RENEW_WRITE = """
+RENEW_WRITE = f"""
 WITH renewed AS (
-    UPDATE loan SET due_at = $2, renewals = $3 WHERE id = $1 AND renewals = $4 RETURNING id
+    UPDATE loan SET due_at = $2, renewals = $3 WHERE id = $1 AND renewals = $4
+        AND NOT {_reserved("loan.branch", "loan.kind", "$5")}
+    RETURNING id
 ), event_in AS (
     INSERT INTO event (at, actor, action, subject, details, patron_card, loan)
     SELECT $5, $6, 'renew', $7,

@@ -78,6 +78,8 @@ def loan_view(row: Row, now: datetime) -> LoanOut:
         returned_at=local_time(row["returned_at"], tz),
         service_point=row.get("service_point_code"),
         program=row.get("program_code"),
+        reservation=row.get("reservation"),
+        shortened_for=row.get("shortened_for"),
     )
 
 

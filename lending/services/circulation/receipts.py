@@ -23,6 +23,7 @@ async def _facts(settings: Settings, loan_id: int) -> ReceiptFacts:
             Loan.checked_out_at,
             Loan.due_at,
             Loan.renewals,
+            Loan.shortened_for,
             Loan.device.barcode.as_alias("barcode"),
             Loan.device.model.as_alias("model"),
             Loan.patron.card_number.as_alias("card_number"),
@@ -56,6 +57,7 @@ async def _facts(settings: Settings, loan_id: int) -> ReceiptFacts:
         renewals_left=max(0, policy.max_renewals - row["renewals"]),
         renew_url=settings.renew_url,
         phone=settings.library_phone,
+        due_early=row["shortened_for"] is not None,
     )
 
 

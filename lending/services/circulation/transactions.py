@@ -36,11 +36,11 @@ from ...circulation.codes import Code
 from ...circulation.programs import program_policy
 from ...circulation.schedules import VEHICLE_TYPES
 from ...database import is_postgres, retry_on_conflict, write_transaction
-from ...schemas.base import CheckinReply, LoanReply
+from ...schemas.base import CheckinReply, LoanReply, SetAsideOut, ShortenedOut
 from ...tables import Branch, Charge, Device, Hold, Loan, Patron
 from .._common import audit
 from .._common.guards import unique_violation
-from .._common.render import zone
+from .._common.render import local_time, zone
 from ..actors import Actor
 from ..inventory.devices import device_by_barcode, device_view
 from ..inventory.kits import loan_kit, record_return, send_out_parts
@@ -53,9 +53,11 @@ from ..library.service_points import (
     stop_patterns,
 )
 from ..lines.carrier_actions import queue_restore
-from ..lines.service_lines import line_after_checkin
+from ..lines.service_lines import line_after_checkin, line_is_suspended
 from ..programs.lending import program_for_checkout, program_terms
 from ..programs.scope import require_point, require_program
+from ..reservations.pickup import unit_returned
+from ..reservations.walk_up import event_of, walk_up_due
 from . import hot_path
 from .holds import hold_view, pass_on_shelf_device
 from .lifecycle import move_on
@@ -258,6 +260,9 @@ async def _check_out(
         due_at = await _vehicle_due_at(point, policy, calendar, now)
     else:
         due_at = checkout_due_at(policy, calendar, now)
+    # A reservation that needs the device (or the kind's pool) shortens it, or refuses it.
+    limited = await walk_up_due(kind, branch["id"], device["id"], now, due_at)
+    due_otherwise, due_at = due_at, limited.due_at
     try:
         inserted = await Loan.insert(
             Loan(
@@ -273,6 +278,7 @@ async def _check_out(
                 checked_out_by=actor.name,
                 service_point=point.id if point else None,
                 program=under.program.id if under else None,
+                shortened_for=limited.reservation,
             )
         ).returning(Loan.id)
     except Exception as exc:
@@ -290,6 +296,15 @@ async def _check_out(
         details["service_point"] = point.code
     if under is not None:
         details["program"] = under.program.code
+    if limited.shortened:
+        details["shortened_for"] = limited.reservation
+    # A hotspot lent while its line is suspended (it was suspended while overdue and the
+    # restore has not gone through): restore it now.
+    restore = await line_is_suspended(device["id"]) and await queue_restore(
+        device["id"], now, actor.name
+    )
+    if restore:
+        details["line_restore_queued"] = True
     parts_out = await send_out_parts(loan_id, device["id"])  # the kit goes with it
     if parts_out:
         details["parts_out"] = parts_out
@@ -321,8 +336,23 @@ async def _check_out(
         "returned_at": None,
         "service_point_code": point.code if point else None,
         "program_code": under.program.code if under else None,
+        "shortened_for": limited.reservation,
     }
-    return LoanReply(loan=loan_view(loan_row, now), kit=kit)
+    shortened = None
+    if limited.reservation is not None and limited.reservation_starts_at is not None:
+        tz = branch["timezone"]
+        shortened = ShortenedOut(
+            reservation=limited.reservation,
+            event=await event_of(limited.reservation),
+            starts_at=local_time(limited.reservation_starts_at, tz),
+            due_at_otherwise=local_time(due_otherwise, tz),
+        )
+    return LoanReply(
+        loan=loan_view(loan_row, now),
+        kit=kit,
+        shortened=shortened,
+        line_restore_queued=bool(restore),
+    )
 
 
 @retry_on_conflict
@@ -368,6 +398,7 @@ async def _check_in(
             Loan.status,
             Loan.patron,
             Loan.program,
+            Loan.reservation,
             Loan.patron.card_number.as_alias("patron_card"),
         )
         .where((Loan.device == device["id"]) & Loan.returned_at.is_null())
@@ -380,6 +411,9 @@ async def _check_in(
         Loan.id == loan["id"]
     )
     details: dict[str, Any] = {"loan": loan["id"], "was": loan["status"]}
+    if loan["reservation"] is not None:  # back from an event
+        details["reservation"] = loan["reservation"]
+        await unit_returned(actor, now, loan["id"], loan["reservation"])
     if loan["status"] == LoanStatus.LOST:  # a lost device came back: its replacement charge goes
         details["charges_waived"] = await waive_charges(loan["id"], now)
     restore_queued = await queue_restore(device["id"], now, actor.name)
@@ -430,6 +464,18 @@ async def _check_in(
         if repair
         else None,
         charges_waived=details.get("charges_waived", msgspec.UNSET),
+        set_aside=_set_aside_view(placed.reservation, device_row["branch_timezone"]),
+    )
+
+
+def _set_aside_view(reservation: Any, timezone: str) -> SetAsideOut | None:
+    if reservation is None:
+        return None
+    return SetAsideOut(
+        reservation=reservation["id"],
+        event=reservation["event"],
+        starts_at=local_time(reservation["starts_at"], timezone),
+        service_point=reservation.get("point_code") or "",
     )
 
 
@@ -506,9 +552,14 @@ async def _renew(actor: Actor, now: datetime, loan_id: int, patron_id: int | Non
     branch = await Branch.select().where(Branch.id == loan["branch"]).first()
     calendar = await calendar_for(branch["id"], branch["timezone"], now)
     due_at = renewed_due_at(facts, policy, calendar, now)
-    await Loan.update({Loan.due_at: due_at, Loan.renewals: loan["renewals"] + 1}).where(
-        Loan.id == loan_id
+    limited = await walk_up_due(
+        loan["kind"], loan["branch"], loan["device"], now, due_at, current_due=loan["due_at"]
     )
+    due_at = limited.due_at
+    changes: dict[Any, Any] = {Loan.due_at: due_at, Loan.renewals: loan["renewals"] + 1}
+    if limited.shortened:
+        changes[Loan.shortened_for] = limited.reservation
+    await Loan.update(changes).where(Loan.id == loan_id)
     await audit.record(
         actor,
         "renew",

@@ -23,7 +23,12 @@ from .devices import amount_to_cents, device_by_barcode, locked_device
 
 __all__ = ["list_maintenance", "open_repair", "resolve_repair", "send_to_repair"]
 
-REPAIRABLE = (DeviceStatus.AVAILABLE, DeviceStatus.ON_HOLD_SHELF, DeviceStatus.IN_PROCESSING)
+REPAIRABLE = (
+    DeviceStatus.AVAILABLE,
+    DeviceStatus.ON_HOLD_SHELF,
+    DeviceStatus.IN_PROCESSING,
+    DeviceStatus.SET_ASIDE,
+)
 
 
 def maintenance_view(row: dict[str, Any], timezone: str) -> MaintenanceOut:

@@ -30,6 +30,7 @@ __all__ = [
     "get_line",
     "line_after_checkin",
     "line_for_device",
+    "line_is_suspended",
     "lines_for_devices",
     "list_lines",
     "list_plans",
@@ -411,6 +412,13 @@ async def line_for_device(device_id: int) -> LineBriefOut | None:
     """The line installed in the device, in brief, or None."""
     row = await ServiceLine.select(*BRIEF_COLUMNS).where(ServiceLine.device == device_id).first()
     return None if row is None else _brief(row)
+
+
+async def line_is_suspended(device_id: int) -> bool:
+    """Whether the device's line is suspended at the carrier (as last recorded)."""
+    return await ServiceLine.exists().where(
+        (ServiceLine.device == device_id) & (ServiceLine.status == LineStatus.SUSPENDED)
+    )
 
 
 async def line_after_checkin(device_id: int, restore_queued: bool) -> CheckinLineOut | None:

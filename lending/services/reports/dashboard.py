@@ -15,8 +15,9 @@ from typing import Any
 import msgspec
 
 from ...circulation import BranchCalendar, HoldStatus, LineStatus, LoanStatus
+from ...circulation.reservations import OPEN_RESERVATION_STATUSES
 from ...database import is_postgres
-from ...tables import Branch
+from ...tables import Branch, Reservation
 from .._common.render import local_time
 from .._common.sql import fetch
 
@@ -97,6 +98,7 @@ class Dashboard(msgspec.Struct, kw_only=True):
     waitlists: list[WaitlistCount]
     lines: SuspendedLines
     jobs: JobHealth
+    reservations_short: int = 0  # reservations with devices no other one could replace
 
 
 _LOANS_OPEN = f"l.returned_at IS NULL AND l.status = '{LoanStatus.ACTIVE}'"
@@ -250,4 +252,7 @@ async def dashboard(now: datetime, timezone: str) -> Dashboard:
         waitlists=await waitlists(),
         lines=await suspended_lines(timezone),
         jobs=await job_health(timezone),
+        reservations_short=await Reservation.count().where(
+            (Reservation.short > 0) & Reservation.status.is_in(list(OPEN_RESERVATION_STATUSES))
+        ),
     )

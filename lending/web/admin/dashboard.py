@@ -41,5 +41,6 @@ class AdminDashboardController(Controller):
             waitlists=figures.waitlists,
             lines=figures.lines,
             jobs=figures.jobs,
+            reservations_short=figures.reservations_short,
             stamp=_stamp,
         )

@@ -16,6 +16,7 @@ ADMIN_NAV: list[tuple[str, str, Action]] = [
     ("/admin/branches", "Branches", Action.POLICY_READ),
     ("/admin/service-points", "Service points", Action.POLICY_READ),
     ("/admin/programs", "Programs", Action.PROGRAM_READ),
+    ("/admin/reservations", "Reservations", Action.RESERVATION_READ),
     ("/admin/staff", "Staff", Action.STAFF_MANAGE),
     ("/admin/tasks", "Carrier tasks & calls", Action.LINE_MANAGE),
     ("/admin/notices", "Notices", Action.NOTICE_MANAGE),

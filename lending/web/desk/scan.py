@@ -65,6 +65,8 @@ _WHAT_TO_DO = {
     Code.RENEWAL_BLOCKED_BY_HOLDS: "Others are waiting: it must come back by the due date.",
     Code.LOAN_NOT_ACTIVE: "Only a loan that is out can be renewed.",
     Code.DUPLICATE_HOLD: "They already wait for one.",
+    Code.DEVICE_RESERVED: "Every other one of its kind is booked for an event then: lend it "
+    "another day, or another kind.",
 }
 _DEVICE_STATUS_ADVICE = {
     DeviceStatus.ON_LOAN: "It is still on loan to someone: check it in first, then lend it.",
@@ -72,6 +74,8 @@ _DEVICE_STATUS_ADVICE = {
         "It is on the hold shelf for another patron: put it back and lend another."
     ),
     DeviceStatus.IN_PROCESSING: "It is being made ready (return-to-service steps): lend another.",
+    DeviceStatus.SET_ASIDE: "It is set aside for a booked event: put it back with them and "
+    "lend another.",
     DeviceStatus.IN_REPAIR: "It is in repair: set it aside for a librarian and lend another.",
     DeviceStatus.LOST: "It is recorded as lost: check it in first to bring it back, then lend it.",
     DeviceStatus.RETIRED: "It is retired and cannot be lent: set it aside for a librarian.",
@@ -83,6 +87,7 @@ _DEVICE_STATUS_ADVICE = {
 ACTION_LABELS = {
     "hold_shelf": "Hold shelf",
     "processing": "Return to service",
+    "reservation": "Set aside for a booking",
     "repair": "Repair",
     "kit": "Kit part missing",
 }
@@ -164,6 +169,8 @@ async def _refusal(
         reason = exc.facts.get("block_reason") or (patron or {}).get("block_reason")
         reason = reason or "no reason recorded"
         lines = [f"Blocked: {reason}. Ask the patron to see a librarian."]
+    elif exc.code == Code.DEVICE_RESERVED and exc.facts.get("status") == DeviceStatus.SET_ASIDE:
+        lines = [_DEVICE_STATUS_ADVICE[DeviceStatus.SET_ASIDE]]
     elif exc.code == Code.DEVICE_UNAVAILABLE:
         device = None
         with contextlib.suppress(NotFound):
@@ -265,13 +272,21 @@ async def checkout_scan(
         return await _refusal(exc, title, code, patron, program), patron
     loan = reply.loan
     lines = [f"Due {when(loan.due_at)}."]
+    kind = "ok"
+    if reply.shortened is not None:
+        kind = "warn"  # tell the patron: it is due early
+        lines = [
+            f"Due early: {when(loan.due_at)} (not {when(reply.shortened.due_at_otherwise)}).",
+            f"Tell the patron: its kind is booked for {reply.shortened.event} from "
+            f"{when(reply.shortened.starts_at)}.",
+        ]
     if loan.program:
         lines.append(f"Lent under program {loan.program}.")
     parts = [item.name or "" for item in reply.kit or []]
     if parts:
         lines.append(f"Give with it: {', '.join(p for p in parts if p)}.")
     return Result(
-        "ok",
+        kind,
         f"Checked out: {code} ({loan.kind}) to {name}",
         lines,
         code,
@@ -378,6 +393,11 @@ async def _checkin_result(
             "name": slip_name(waiting["name"], slip_style) if waiting else name,
             "until": when(hold.ready_until),
         }
+    elif reply.set_aside:
+        booked = reply.set_aside
+        what = f"{booked.event} ({when(booked.starts_at)}, {booked.service_point})"
+        lines.append(f"Set it aside for the booking: {what}.")
+        todo = ("reservation", f"{code}: set it aside for {what}.")
     elif reply.repair:
         lines.append("Set it aside for repair: it has been sent to repair.")
         todo = ("repair", f"{code}: set it aside for repair.")
