@@ -195,10 +195,32 @@ async def seed_demo(now: datetime, settings: Settings) -> str:
     # A laptop comes back at MAIN: the first patron waiting gets a hold-ready notice.
     await circulation.check_in(DEMO_ACTOR, now, barcode=main_laptops[0])
     notices = await _notices(now, settings)
+    await _class_booking(now, settings)
     return (
         f"Seeded {len(BRANCHES)} branches, 3 policies, {n} devices, {len(cards)} patrons, "
-        f"{loans} loans, 3 holds, {len(PLANS)} data plans, {line_count} lines and "
-        f"{notices} notices in the local outbox."
+        f"{loans} loans, 3 holds, a laptop class booking, {len(PLANS)} data plans, "
+        f"{line_count} lines and {notices} notices in the local outbox."
+    )
+
+
+async def _class_booking(now: datetime, settings: Settings) -> None:
+    """Three laptops at Eastside booked for a digital-skills class three days from now."""
+    from zoneinfo import ZoneInfo
+
+    from ..reservations.booking import create_reservation
+
+    day = (now.astimezone(ZoneInfo(settings.timezone)) + timedelta(days=3)).date()
+    starts = datetime.combine(day, datetime.min.time(), ZoneInfo(settings.timezone))
+    await create_reservation(
+        DEMO_ACTOR,
+        now,
+        service_point="EAST",
+        kind="laptop",
+        quantity=3,
+        starts_at=starts + timedelta(hours=10),
+        ends_at=starts + timedelta(hours=12),
+        event="Digital skills class (ConnectHome)",
+        responsible="Ms. Rivera, digital navigator",
     )
 
 
