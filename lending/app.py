@@ -77,17 +77,25 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await open_database(engine)
         scheduler = None
+        sip2 = None
         try:
             await ensure_migrated()
             if settings.run_jobs:
                 scheduler = JobScheduler(settings, app.state.clock)
                 scheduler.start()
+            if settings.sip2_serve:  # SIP2 beside the web server (each worker shares the port)
+                from .sip2.server import Sip2Server
+
+                sip2 = Sip2Server(settings, app.state.clock)
+                await sip2.start(reuse_port=True)
             # What startup built (modules, routes, the app: ~120,000 objects) lives as long as
             # the process: keep it out of the cyclic collector, whose full passes would walk it
             # every time (~50 ms, stalling every request in flight).
             gc.freeze()
             yield
         finally:
+            if sip2 is not None:
+                await sip2.close()
             if scheduler is not None:
                 await scheduler.stop()
             await close_database(engine)

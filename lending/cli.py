@@ -488,6 +488,9 @@ def _parser() -> argparse.ArgumentParser:
     from .cli_offline import add_offline_commands
 
     add_offline_commands(sub)
+    from .cli_sip2 import add_sip2_commands
+
+    add_sip2_commands(sub)
     return parser
 
 

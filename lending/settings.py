@@ -118,6 +118,34 @@ def _throttling(env: dict[str, str]) -> dict[str, object]:
     }
 
 
+def _sip2(env: dict[str, str]) -> dict[str, object]:
+    """LENDING_SIP2_*: the SIP2 server for kiosks and lockers (lending/sip2), and
+    LENDING_PATRON_SOURCE: an ILS that library cards are checked against."""
+    cert = (env.get("LENDING_SIP2_TLS_CERT") or "").strip()
+    key = (env.get("LENDING_SIP2_TLS_KEY") or "").strip()
+    if bool(cert) != bool(key):
+        raise SettingsError("LENDING_SIP2_TLS_CERT and LENDING_SIP2_TLS_KEY go together")
+    for name, path in (("LENDING_SIP2_TLS_CERT", cert), ("LENDING_SIP2_TLS_KEY", key)):
+        if path and not os.path.isfile(path):
+            raise SettingsError(f"{name} {path!r} is not a file")
+    source = (env.get("LENDING_PATRON_SOURCE") or "").strip()
+    if source and not source.startswith(("sip2://", "sip2s://")):
+        raise SettingsError("LENDING_PATRON_SOURCE must start with sip2:// (or sip2s:// for TLS)")
+    return {
+        "sip2_serve": bool(_optional_bool(env, "LENDING_SIP2_SERVE")),
+        "sip2_host": (env.get("LENDING_SIP2_HOST") or "127.0.0.1").strip(),
+        "sip2_port": _port(env, "LENDING_SIP2_PORT", 6001),
+        "sip2_tls_cert": cert,
+        "sip2_tls_key": key,
+        "sip2_idle_seconds": _int(env, "LENDING_SIP2_IDLE_SECONDS", 300),
+        "sip2_status_before_login": _optional_bool(env, "LENDING_SIP2_STATUS_BEFORE_LOGIN")
+        is not False,
+        "patron_source": source,
+        "patron_source_timeout": _int(env, "LENDING_PATRON_SOURCE_TIMEOUT_SECONDS", 5),
+        "patron_source_cache_seconds": _int(env, "LENDING_PATRON_SOURCE_CACHE_SECONDS", 300, 0),
+    }
+
+
 HOLD_SLIP_NAMES = ("full", "initials")
 
 
@@ -182,6 +210,18 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     secret_file: str = "lending-secret.key"
     secure_cookies: bool | None = None  # None: Secure when the request arrived over HTTPS
+    # SIP2 server (lending/sip2): started beside the web server when `sip2_serve`.
+    sip2_serve: bool = False
+    sip2_host: str = "127.0.0.1"
+    sip2_port: int = 6001
+    sip2_tls_cert: str = ""
+    sip2_tls_key: str = ""
+    sip2_idle_seconds: int = 300  # a session that sends nothing this long is closed
+    sip2_status_before_login: bool = True  # answer 99 before 93 (some terminals send it first)
+    # An ILS that library cards are checked against (sip2://ACCOUNT:PASSWORD@HOST:PORT?...).
+    patron_source: str = field(default="", repr=False)
+    patron_source_timeout: int = 5
+    patron_source_cache_seconds: int = 300
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -199,6 +239,7 @@ class Settings:
             database_url=url,
             **_carrier(env),
             **_throttling(env),
+            **_sip2(env),
             timezone=timezone,
             library_name=env.get("LENDING_LIBRARY_NAME") or cls.library_name,
             staff_token_minutes=_int(env, "LENDING_STAFF_TOKEN_MINUTES", cls.staff_token_minutes),

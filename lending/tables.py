@@ -61,6 +61,7 @@ __all__ = [
     "Reservation",
     "ReservationRule",
     "ReservationUnit",
+    "SipAccount",
 ]
 
 
@@ -650,6 +651,18 @@ class OfflineTransaction(Table, tablename="offline_transaction"):
     reason = Text(default="")
 
 
+class SipAccount(Table, tablename="sip_account"):
+    """A self-check kiosk's or laptop locker's SIP2 login (lending/sip2): it lends at its service
+    point and is the actor in the audit trail. `encoding`: cp850 or utf-8."""
+
+    name = Varchar(length=64, unique=True)
+    password_hash = Varchar(length=200)
+    service_point = ForeignKey(ServicePoint, on_delete=OnDelete.restrict)
+    encoding = Varchar(length=16, default="cp850")
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
 TABLES = [
     Branch,
     Closure,
@@ -695,4 +708,5 @@ TABLES = [
     Agreement,
     OfflineSession,
     OfflineTransaction,
+    SipAccount,
 ]

@@ -27,6 +27,7 @@ class Code(StrEnum):
     INTERNAL_ERROR = "internal_error"
     SERVICE_UNAVAILABLE = "service_unavailable"
     DATABASE_UNAVAILABLE = "database_unavailable"
+    PATRON_SOURCE_UNAVAILABLE = "patron_source_unavailable"
     DATABASE_NOT_MIGRATED = "database_not_migrated"
     DATABASE_NOT_EMPTY = "database_not_empty"
     # Not found
@@ -292,6 +293,10 @@ ERRORS: dict[Code, ErrorInfo] = {
     Code.INTERNAL_ERROR: ErrorInfo(500, "A fault in the server (logged)."),
     Code.SERVICE_UNAVAILABLE: ErrorInfo(503, "The server cannot answer now (generic)."),
     Code.DATABASE_UNAVAILABLE: ErrorInfo(503, "The database cannot be reached."),
+    Code.PATRON_SOURCE_UNAVAILABLE: ErrorInfo(
+        503,
+        "The ILS that library cards are checked against (LENDING_PATRON_SOURCE) did not answer.",
+    ),
     Code.DATABASE_NOT_MIGRATED: ErrorInfo(503, "The database needs `lending migrate`."),
     Code.DATABASE_NOT_EMPTY: ErrorInfo(400, "The demo is loaded only into an empty database."),
     Code.LABELS_REFUSED: ErrorInfo(422, "Some labels cannot be printed; each is listed."),

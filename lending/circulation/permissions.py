@@ -46,6 +46,7 @@ class Role(StrEnum):
     DESK = "desk"  # circulation desk staff
     RESIDENT = "resident"  # a patron logged in with card number and PIN
     PARTNER = "partner"  # partner staff: their partner's programs only
+    KIOSK = "kiosk"  # a self-check kiosk or laptop locker, over SIP2 with its own account
 
 
 class Action(StrEnum):
@@ -96,6 +97,8 @@ class Action(StrEnum):
     RESERVATION_READ = "reservation.read"
     RESERVATION_MAKE = "reservation.make"
     RESERVATION_MANAGE = "reservation.manage"
+    SELF_CHECK = "self_check"
+    KIOSK_MANAGE = "kiosk.manage"
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class Permission:
 
 
 ADMIN, DESK, RESIDENT, PARTNER = Role.ADMIN, Role.DESK, Role.RESIDENT, Role.PARTNER
+KIOSK = Role.KIOSK
 STAFF = (ADMIN, DESK)
 
 
@@ -115,11 +119,12 @@ def _row(description: str, *roles: Role) -> Permission:
 # fmt: off
 PERMISSIONS: Mapping[Action, Permission] = {
     Action.CHECKOUT: _row("check a device out to a patron (partner staff: under their "
-                          "partner's programs)", *STAFF, PARTNER),
+                          "partner's programs; a kiosk: at its service point)",
+                          *STAFF, PARTNER, KIOSK),
     Action.CHECKIN: _row("check a device in and record its kit parts (also at a shelf audit; "
                          "partner staff: devices lent under their partner's programs)",
-                         *STAFF, PARTNER),
-    Action.RENEW: _row("renew a patron's loan", *STAFF),
+                         *STAFF, PARTNER, KIOSK),
+    Action.RENEW: _row("renew a patron's loan", *STAFF, KIOSK),
     Action.LOAN_READ: _row("list loans and see a loan's kit checklist", *STAFF),
     Action.RECEIPT_PRINT: _row("print a checkout receipt", *STAFF),
     Action.HOLD_MANAGE: _row("place and cancel holds for a patron and see the waitlists",
@@ -193,6 +198,10 @@ PERMISSIONS: Mapping[Action, Permission] = {
                                   "staff to confirm)", *STAFF, PARTNER),
     Action.RESERVATION_MANAGE: _row("confirm a requested reservation, set its devices aside "
                                     "and hand them out to the event", *STAFF),
+    Action.SELF_CHECK: _row("at a self-check kiosk (SIP2): check a patron's card and PIN, show "
+                            "them their own loans and holds, and look up a device", ADMIN, KIOSK),
+    Action.KIOSK_MANAGE: _row("add and remove the SIP2 accounts of self-check kiosks and laptop "
+                              "lockers", ADMIN),
     Action.SESSION_END: _row("log out: end the session or token presented", *STAFF, RESIDENT,
                              PARTNER),
 }
@@ -205,6 +214,10 @@ _WHO = {
     frozenset({*STAFF, RESIDENT, PARTNER}): "anyone logged in",
     frozenset({*STAFF, PARTNER}): "library and partner staff",
     frozenset({ADMIN, PARTNER}): "administrators and partner staff",
+    # Kiosks (SIP2) never call the API or open a page: a refusal there names the people.
+    frozenset({*STAFF, PARTNER, KIOSK}): "library and partner staff",
+    frozenset({*STAFF, KIOSK}): "library staff",
+    frozenset({ADMIN, KIOSK}): "administrators",
 }
 
 

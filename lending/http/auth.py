@@ -28,7 +28,7 @@ class AuthController(Controller):
         "/token",
         status_code=200,
         summary="Log in and get a bearer token",
-        responses=errors(400, 401, 422, 429),
+        responses=errors(400, 401, 422, 429, 503),
         security=[{}],
     )
     async def token(

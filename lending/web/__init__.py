@@ -22,6 +22,7 @@ from .admin.dashboard import AdminDashboardController
 from .admin.devices import AdminDeviceController
 from .admin.imports import AdminExportController, AdminImportController
 from .admin.jobs import AdminJobController
+from .admin.kiosks import AdminKioskController
 from .admin.kits import AdminKitController
 from .admin.labels import AdminLabelController
 from .admin.lines import AdminLineController, AdminPlanController
@@ -79,6 +80,7 @@ PAGE_CONTROLLERS: list[Any] = [
     AdminProgramController,
     AdminReservationController,
     AdminStaffController,
+    AdminKioskController,
     AdminTaskController,
     AdminNoticeController,
     AdminLineController,

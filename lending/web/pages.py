@@ -148,7 +148,8 @@ class RequiresPage:
 
     def __init__(self, actions: tuple[Action, ...]) -> None:
         self.actions = actions
-        self.roles = frozenset().union(*(roles_for(a) for a in actions))
+        # Kiosks reach no page (they speak SIP2): who a page is for is said without them.
+        self.roles = frozenset().union(*(roles_for(a) for a in actions)) - {Role.KIOSK}
         self.login = "/my/login" if self.roles == {Role.RESIDENT} else "/login"
 
     async def __call__(self, connection: ASGIConnection, _: BaseRouteHandler) -> None:

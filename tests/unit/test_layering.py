@@ -50,3 +50,12 @@ def test_the_rules_import_no_framework_storage_or_service():
 
 def test_the_shared_shapes_import_neither_edge():
     assert _offenders("schemas", ("lending.http", "lending.web", "litestar")) == []
+
+
+def test_the_sip2_edge_imports_neither_the_api_nor_the_pages():
+    assert _offenders("sip2", ("lending.http", "lending.web")) == []
+
+
+def test_the_sip2_codec_is_standard_library_only():
+    names = _imports("sip2")["sip2/codec.py"]
+    assert not [n for n in names if n.startswith(("lending", "litestar", "piccolo", "msgspec"))]

@@ -98,9 +98,9 @@ def test_a_patron_change_is_the_actions_it_performs(changes, blocked_now, action
 
 def test_the_markdown_table_has_a_column_per_role_and_a_row_per_action():
     lines = markdown_table().splitlines()
-    assert lines[0] == "| Action | What it allows | admin | desk | resident | partner |"
+    assert lines[0] == "| Action | What it allows | admin | desk | resident | partner | kiosk |"
     assert len(lines) == 2 + len(Action)
-    assert "| `patron.unblock` | Lift a patron's block | yes |  |  |  |" in lines
+    assert "| `patron.unblock` | Lift a patron's block | yes |  |  |  |  |" in lines
     assert all(line.count("|") == 3 + len(Role) for line in lines)
 
 

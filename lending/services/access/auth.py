@@ -21,6 +21,7 @@ from .._common.bulk import BATCH, rows_source
 from .._common.render import local_time
 from .._common.sql import execute
 from ..actors import Actor
+from ..people import patron_source
 from .passwords import verify_secret_async
 from .throttle import LoginGate
 
@@ -105,14 +106,51 @@ async def _login(
     await _reserve(account, client, now, settings)
     ok = await verify_secret_async(stored_hash, secret, f"{account} {client}")
     if ok:
-        async with write_transaction():
-            await LoginAttempt.delete().where(
-                (LoginAttempt.account == account) & (LoginAttempt.client == client)
-            )
-            await LoginAttempt.update({LoginAttempt.account: ""}).where(
-                LoginAttempt.account == account
-            )
+        await _forgive(account, client)
     return ok
+
+
+async def _forgive(account: str, client: str) -> None:
+    """After a success: this client's failures on the account go (the reservation included);
+    other clients' stop counting for the account but still count for their client."""
+    async with write_transaction():
+        await LoginAttempt.delete().where(
+            (LoginAttempt.account == account) & (LoginAttempt.client == client)
+        )
+        await LoginAttempt.update({LoginAttempt.account: ""}).where(LoginAttempt.account == account)
+
+
+async def check_secret(
+    account: str,
+    stored_hash: str | None,
+    secret: str,
+    now: datetime,
+    settings: Settings,
+    client: str = "",
+) -> bool:
+    """Check a secret with the login throttle and lockout, without issuing a token (a kiosk's
+    SIP login, a patron's PIN at a kiosk): TooManyAttempts when over the limit."""
+    return await _login(account, stored_hash, secret, now, settings, client)
+
+
+async def check_patron_pin(
+    card_number: str, pin: str, now: datetime, settings: Settings, *, client: str = ""
+) -> bool:
+    """A patron's PIN checked as a resident login checks it (same account name, so the same
+    lockout: failures at a kiosk and on the web count together), by the ILS when cards are
+    checked against one (PatronSourceUnavailable when it does not answer)."""
+    if len(card_number) > MAX_NAME:
+        return False
+    if settings.patron_source:
+        try:
+            await _log_in_with_ils(card_number, pin, now, settings, client)
+        except InvalidCredentials:
+            return False
+        return True
+    patron = await Patron.select(Patron.pin_hash).where(Patron.card_number == card_number).first()
+    return await _login(
+        "patron:" + card_number, patron["pin_hash"] if patron else None, pin, now, settings, client
+    )
 
 
 async def _issue(
@@ -199,29 +237,61 @@ async def log_in_resident(
     client: str = "",
     gate: LoginGate | None = None,
 ) -> TokenOut:
-    """A resident token for card number + PIN (`client`, `gate`: as for log_in_staff)."""
+    """A resident token for card number + PIN (`client`, `gate`: as for log_in_staff). With
+    LENDING_PATRON_SOURCE set, the ILS checks the card and PIN instead of the local PIN hash
+    (same throttle and lockout), and the local patron is created or refreshed from it."""
     async with _admitted(gate, client):
         if len(card_number) > MAX_NAME:
             raise InvalidCredentials("Wrong card number or PIN.")
-        patron = (
-            await Patron.select(Patron.id, Patron.pin_hash)
-            .where(Patron.card_number == card_number)
-            .first()
-        )
-        ok = await _login(
-            "patron:" + card_number,
-            patron["pin_hash"] if patron else None,
-            pin,
-            now,
-            settings,
-            client,
-        )
-        if not ok or patron is None:
-            raise InvalidCredentials("Wrong card number or PIN.")
+        if patron_source.enabled(settings):
+            patron_id = await _log_in_with_ils(card_number, pin, now, settings, client)
+        else:
+            patron = (
+                await Patron.select(Patron.id, Patron.pin_hash)
+                .where(Patron.card_number == card_number)
+                .first()
+            )
+            ok = await _login(
+                "patron:" + card_number,
+                patron["pin_hash"] if patron else None,
+                pin,
+                now,
+                settings,
+                client,
+            )
+            if not ok or patron is None:
+                raise InvalidCredentials("Wrong card number or PIN.")
+            patron_id = patron["id"]
         token, expires = await _issue(
-            now, settings.resident_token_minutes, "resident", patron=patron["id"]
+            now, settings.resident_token_minutes, "resident", patron=patron_id
         )
     return _token_reply(token, "resident", expires, settings)
+
+
+async def _log_in_with_ils(
+    card_number: str, pin: str, now: datetime, settings: Settings, client: str
+) -> int:
+    """The login's card and PIN checked by the ILS, as `_login` checks a hash: the attempt is
+    reserved first (refused when over the limits); a wrong PIN keeps it as a failure; a success
+    clears the account's failures the same way. An ILS that does not answer is nobody's failed
+    attempt: the reservation is taken back and the login refused with 503. The local patron's
+    id on success."""
+    account = "patron:" + card_number
+    attempt = await _reserve(account, client, now, settings)
+    check = await patron_source.check_card(
+        card_number, pin, now, settings, actor=Actor(account, "resident")
+    )
+    if check.verdict is patron_source.Verdict.UNAVAILABLE:
+        async with write_transaction():
+            await LoginAttempt.delete().where(LoginAttempt.id == attempt)
+        raise patron_source.PatronSourceUnavailable(
+            "The library's card system (ILS) did not answer, so your card and PIN cannot be "
+            "checked right now. Please try again in a few minutes."
+        )
+    if not check.ok or check.patron_id is None:
+        raise InvalidCredentials("Wrong card number or PIN.")
+    await _forgive(account, client)
+    return check.patron_id
 
 
 _TOKEN_SQL = (

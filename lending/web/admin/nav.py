@@ -18,6 +18,7 @@ ADMIN_NAV: list[tuple[str, str, Action]] = [
     ("/admin/programs", "Programs", Action.PROGRAM_READ),
     ("/admin/reservations", "Reservations", Action.RESERVATION_READ),
     ("/admin/staff", "Staff", Action.STAFF_MANAGE),
+    ("/admin/kiosks", "Kiosks (SIP2)", Action.KIOSK_MANAGE),
     ("/admin/tasks", "Carrier tasks & calls", Action.LINE_MANAGE),
     ("/admin/notices", "Notices", Action.NOTICE_MANAGE),
     ("/admin/labels", "Labels", Action.LABEL_PRINT),

@@ -233,7 +233,7 @@ class DeskController(Controller):
                 result = refused
                 if result is None:
                     result, patron = await checkout_scan(
-                        actor, now, code, patron, settings.timezone, program
+                        actor, now, code, patron, settings.timezone, program, settings=settings
                     )
             else:
                 result = await checkin_scan(actor, now, code, settings.hold_slip_name)

@@ -35,7 +35,9 @@ from ...services.circulation.loans import current_borrower
 from ...services.circulation.transactions import check_in, check_out, overdue_loans, renew
 from ...services.inventory.devices import device_by_barcode
 from ...services.inventory.transfers import receive_device
+from ...services.people import patron_source
 from ...services.people.patrons import patron_by_card
+from ...settings import Settings
 from ..dates import format_date, format_when
 from ..program_words import program_refusal
 
@@ -239,19 +241,26 @@ async def checkout_scan(
     patron: dict[str, Any] | None,
     timezone: str = "UTC",
     program: str | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> tuple[Result, dict[str, Any] | None]:
     """A checkout-mode scan: a card selects its patron; a device is lent to `patron` (under
-    `program` when the desk chose one). Returns the result and the patron selected afterwards."""
+    `program` when the desk chose one). Returns the result and the patron selected afterwards.
+    With `settings` naming an ILS (LENDING_PATRON_SOURCE), a card is checked with the ILS too,
+    and a card not known here but valid there becomes a local patron."""
+    ils = settings if settings is not None and patron_source.enabled(settings) else None
     scanned = await _patron_or_none(code)
     if scanned is not None:
-        warnings = await card_warnings(scanned, now, timezone)
-        lines = warnings or [f"Card {scanned['card_number']}. Now scan each device to lend."]
-        kind = "warn" if warnings else "ok"
-        return Result(kind, f"Patron: {scanned['name']}", lines, code, "patron"), scanned
+        notes: list[str] = []
+        if ils is not None:
+            scanned, notes = await _recheck_card(actor, now, scanned, ils)
+        return await _patron_result(scanned, now, timezone, code, notes), scanned
     if patron is None:
         try:
             await device_by_barcode(code)
         except NotFound:
+            if ils is not None:
+                return await _card_from_ils(actor, now, code, timezone, ils, None)
             return _unknown(code, "No library card or device has this code"), None
         return Result(
             "bad",
@@ -267,6 +276,8 @@ async def checkout_scan(
         )
     except LendingError as exc:
         if exc.code == Code.DEVICE_NOT_FOUND:
+            if ils is not None:
+                return await _card_from_ils(actor, now, code, timezone, ils, patron)
             return _unknown(code, "No library card or device has this code"), patron
         title = f"Not checked out: {code} to {name}"
         return await _refusal(exc, title, code, patron, program), patron
@@ -293,6 +304,72 @@ async def checkout_scan(
         "checkout",
         loan_id=loan.id,
     ), patron
+
+
+async def _patron_result(
+    scanned: dict[str, Any],
+    now: datetime,
+    timezone: str,
+    code: str,
+    notes: list[str],
+    *,
+    added: bool = False,
+) -> Result:
+    """A scanned card's patron selected: what the ILS check says (`notes`: warnings; `added`:
+    the patron was just created from the ILS), then the card's own warnings."""
+    warnings = notes + await card_warnings(scanned, now, timezone)
+    lines = warnings or [f"Card {scanned['card_number']}. Now scan each device to lend."]
+    if added:
+        lines.insert(0, "New here: added from the ILS.")
+    kind = "warn" if warnings else "ok"
+    return Result(kind, f"Patron: {scanned['name']}", lines, code, "patron")
+
+
+async def _recheck_card(
+    actor: Actor, now: datetime, scanned: dict[str, Any], settings: Settings
+) -> tuple[dict[str, Any], list[str]]:
+    """A card known here, checked with the ILS (or its recent answer): the patron as refreshed,
+    and what the desk must be told when the ILS could not confirm it."""
+    card = scanned["card_number"]
+    check = await patron_source.check_card(card, None, now, settings, actor=actor)
+    if check.verdict is patron_source.Verdict.UNAVAILABLE:
+        return scanned, [
+            "Not rechecked with the ILS (it did not answer): lending on what is known here."
+        ]
+    if check.verdict is patron_source.Verdict.NOT_A_PATRON:
+        return scanned, ["The ILS does not know this card: check the patron's ID before lending."]
+    if check.changed:
+        scanned = await patron_by_card(card)
+    return scanned, []
+
+
+async def _card_from_ils(
+    actor: Actor,
+    now: datetime,
+    code: str,
+    timezone: str,
+    settings: Settings,
+    patron: dict[str, Any] | None,
+) -> tuple[Result, dict[str, Any] | None]:
+    """A code that is neither a card known here nor a device: a card the ILS knows becomes a
+    local patron and is selected; otherwise the desk is told plainly (keeping `patron`)."""
+    check = await patron_source.check_card(code, None, now, settings, actor=actor)
+    if check.verdict is patron_source.Verdict.UNAVAILABLE:
+        return Result(
+            "bad",
+            "The ILS did not answer; this card is not known here yet",
+            [
+                "It can be lent to once the ILS answers: scan the card again in a moment.",
+                "If it is a device, nothing is registered with this code: check its label.",
+            ],
+            code,
+            "refused",
+        ), patron
+    if not check.ok:
+        return _unknown(code, "No library card or device has this code"), patron
+    scanned = await patron_by_card(code)
+    result = await _patron_result(scanned, now, timezone, code, [], added=check.created)
+    return result, scanned
 
 
 def _unknown(code: str, title: str) -> Result:
