@@ -146,7 +146,8 @@ LAPTOPS = (
 )
 LAPTOP_LOANS = (
     "INSERT INTO loan (device, patron, branch, kind, checked_out_at, due_at, renewals, status, "
-    "checked_out_by) SELECT d.id, p.id, 1, 'laptop', $1, $1 + (d.id % 20) * interval '1 day', "
+    "checked_out_by) SELECT d.id, p.id, 1, 'laptop', $1::timestamptz, "
+    "$1::timestamptz + (d.id % 20) * interval '1 day', "
     "0, 'active', 'bench' FROM device d JOIN patron p ON p.card_number = 'P' || (d.id % 500 + 1) "
     "WHERE d.kind = 'laptop' AND d.status = 'on_loan'"
 )
@@ -156,8 +157,9 @@ INSERT INTO reservation (service_point, branch, kind, quantity, starts_at, ends_
     close_reason)
 SELECT 1, 1, 'laptop', 1 + g % 5, s, s + interval '2 hours', s + interval '3 hours',
     s - interval '24 hours', s + interval '30 minutes', 'Class ' || g, 'Teacher', 'confirmed',
-    'bench', '', 0, $1, ''
-FROM (SELECT g, $1 + interval '1 day' + (g * 2677 % (30 * 24 * 60)) * interval '1 minute' AS s
+    'bench', '', 0, $1::timestamptz, ''
+FROM (SELECT g, $1::timestamptz + interval '1 day'
+        + (g * 2677 % (30 * 24 * 60)) * interval '1 minute' AS s
       FROM generate_series(1, $2::int) g) x
 """
 UNITS = (

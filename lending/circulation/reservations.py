@@ -30,6 +30,7 @@ __all__ = [
     "booking_refusal",
     "capped_due_at",
     "fewest_free",
+    "fewest_free_in",
     "first_shortfall",
     "free_steps",
     "transition_refusal",
@@ -149,6 +150,27 @@ def free_steps(
         else:
             steps.append(Step(moment, until, pool - booked))
     return steps
+
+
+def fewest_free_in(
+    steps: Sequence[Step], windows: Sequence[tuple[datetime, datetime]]
+) -> list[int | None]:
+    """The fewest free devices in each window (sorted, as the calendar's days) over `steps` (as
+    `free_steps` gives them: sorted and contiguous); None for a window no step covers. One pass
+    over both lists."""
+    out: list[int | None] = []
+    first = 0
+    for window_start, window_end in windows:
+        while first < len(steps) and steps[first].ends_at <= window_start:
+            first += 1
+        fewest = None
+        at = first
+        while at < len(steps) and steps[at].starts_at < window_end:
+            free = steps[at].free
+            fewest = free if fewest is None or free < fewest else fewest
+            at += 1
+        out.append(fewest)
+    return out
 
 
 def fewest_free(pool: int, bookings: Iterable[Booking], start: datetime, end: datetime) -> int:

@@ -109,3 +109,12 @@ def test_a_returned_device_a_reservation_needs_is_set_aside_before_the_waitlist(
     assert next_place(PlaceFacts(damaged=True, reservation_unit=4)).status is DeviceStatus.IN_REPAIR
     processing = next_place(PlaceFacts(needs_processing=True, reservation_unit=4))
     assert processing.status is DeviceStatus.IN_PROCESSING
+
+
+def test_the_fewest_free_each_day_comes_from_the_steps_that_touch_it():
+    from lending.circulation.reservations import fewest_free_in
+
+    bookings = [Booking(at(2), at(5), 3), Booking(at(30), at(31), 1)]
+    steps = free_steps(4, bookings, NOW, at(48))
+    days = [(NOW, at(24)), (at(24), at(48)), (at(48), at(72))]
+    assert fewest_free_in(steps, days) == [1, 3, None]

@@ -21,6 +21,7 @@ from ...circulation.reservations import (
     ReservationStatus,
     UnitStatus,
     booking_refusal,
+    fewest_free_in,
     free_steps,
     transition_refusal,
 )
@@ -475,24 +476,34 @@ async def availability(
     where = _and(where, visible_to(actor))
     rows = await reservation_rows(where)
     local = zone(tz)
-    days: list[DayOut] = []
+    dates: list[date] = []
+    windows: list[tuple[datetime, datetime]] = []
     day = start.astimezone(local).date()
     last = (end - timedelta(microseconds=1)).astimezone(local).date()
     while day <= last:
         day_start = max(datetime.combine(day, datetime.min.time(), local), start)
         day_end = min(datetime.combine(day + timedelta(days=1), datetime.min.time(), local), end)
-        touching = [s.free for s in steps if s.starts_at < day_end and s.ends_at > day_start]
-        pool = facts.pool if facts else 0
-        days.append(
-            DayOut(
-                date=day,
-                fewest_free=min(touching) if touching else pool,
-                reservations=[
-                    r["id"] for r in rows if r["starts_at"] < day_end and r["free_at"] > day_start
-                ],
-            )
-        )
+        dates.append(day)
+        windows.append((day_start, day_end))
         day += timedelta(days=1)
+    pool = facts.pool if facts else 0
+    fewest = fewest_free_in(steps, windows)
+    # Each reservation into the days it touches (from its start until its devices are free).
+    by_day: list[list[int]] = [[] for _ in dates]
+    for r in rows:
+        first_day = max(r["starts_at"], start).astimezone(local).date()
+        last_day = (min(r["free_at"], end) - timedelta(microseconds=1)).astimezone(local).date()
+        for index in range((first_day - dates[0]).days, (last_day - dates[0]).days + 1):
+            if 0 <= index < len(dates):
+                by_day[index].append(r["id"])
+    days = [
+        DayOut(
+            date=d,
+            fewest_free=fewest[i] if fewest[i] is not None else pool,
+            reservations=by_day[i],
+        )
+        for i, d in enumerate(dates)
+    ]
     return AvailabilityOut(
         kind=kind,
         branch=branch_code,
