@@ -491,6 +491,9 @@ def _parser() -> argparse.ArgumentParser:
     from .cli_sip2 import add_sip2_commands
 
     add_sip2_commands(sub)
+    from .cli_check import add_check_commands
+
+    add_check_commands(sub)
     return parser
 
 

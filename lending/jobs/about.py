@@ -43,6 +43,20 @@ ABOUT: dict[str, JobAbout] = {
     "deliver_notices": JobAbout(
         "Sends the queued notices by email or SMS (or to the local outbox).", True
     ),
+    "reservations": JobAbout(
+        "Sets devices aside for bookings about to start (replacing an overdue or damaged one), "
+        "cancels no-shows and lets go of what an event did not take.",
+        True,
+    ),
+    "check": JobAbout(
+        "Checks the data's consistency (lending check) and lists what is wrong; changes nothing.",
+        False,
+    ),
+    "check_fix": JobAbout(
+        "Checks the data's consistency and repairs what has one safe repair (lending check "
+        "--fix), with an audit event for each.",
+        True,
+    ),
 }
 
 

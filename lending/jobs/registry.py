@@ -19,6 +19,7 @@ from ..services.circulation import hold_expiry, overdue, privacy, renewals
 from ..services.lines import carrier_actions as carrier
 from ..services.lines import plan_digest
 from ..services.notices import delivery
+from ..services.operations import check as consistency
 from ..services.reservations import upkeep
 from ..settings import Settings
 from ..tables import JobRun
@@ -101,6 +102,24 @@ async def reservations(now: datetime, settings: Settings) -> Summary:
     return await upkeep.keep_reservations(now)
 
 
+async def _check(now: datetime, fix: bool) -> Summary:
+    report = await consistency.run_checks(now, fix=fix)
+    summary = msgspec.to_builtins(report)
+    if report.problems:
+        raise Unfinished(f"{report.problems} inconsistencies: see lending check", summary)
+    return summary
+
+
+async def check(now: datetime, settings: Settings) -> Summary:
+    """The consistency check (`lending check`): recorded failing while anything is left."""
+    return await _check(now, fix=False)
+
+
+async def check_fix(now: datetime, settings: Settings) -> Summary:
+    """The consistency check with its safe repairs (`lending check --fix`)."""
+    return await _check(now, fix=True)
+
+
 # In the order of the issue that asked for them; carrier_actions carries out suspend/restore.
 JOBS: dict[str, Job] = {
     "due_soon": due_soon,
@@ -114,6 +133,8 @@ JOBS: dict[str, Job] = {
     "deliver_notices": deliver_notices,
     "carrier_actions": carrier_actions,
     "reservations": reservations,
+    "check": check,
+    "check_fix": check_fix,
 }
 
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"

@@ -32,6 +32,8 @@ DEFAULT_SCHEDULES: dict[str, str] = {
     "deliver_notices": "60",
     "carrier_actions": "30",  # restores go out within a minute of checkin
     "reservations": "300",  # set aside, no-shows, end of the window
+    "check": "30 4 * * *",  # the consistency check, nightly (the dashboard shows the last)
+    "check_fix": "off",  # lending check --fix, on demand
 }
 LEADERSHIP_CHECK_SECONDS = 15
 
