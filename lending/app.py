@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from . import __version__
 from .database import bind_engine, close_database, make_engine, open_database
-from .http.admin import EventController, StaffController, health
+from .http.admin import EventController, StaffController, health, health_details
 from .http.audits import AuditController, SightingController
 from .http.auth import AuthController
 from .http.circulation import CirculationController, HoldController
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if settings.run_jobs:
                 scheduler = JobScheduler(settings, app.state.clock)
                 scheduler.start()
+            app.state.scheduler = scheduler  # GET /api/health/details: does this one lead?
             if settings.sip2_serve:  # SIP2 beside the web server (each worker shares the port)
                 from .sip2.server import Sip2Server
 
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app = Litestar(
         route_handlers=[
             health,
+            health_details,
             AuthController,
             BranchController,
             ServicePointController,

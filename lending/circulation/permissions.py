@@ -99,6 +99,7 @@ class Action(StrEnum):
     RESERVATION_MANAGE = "reservation.manage"
     SELF_CHECK = "self_check"
     KIOSK_MANAGE = "kiosk.manage"
+    HEALTH_READ = "health.read"
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,9 @@ PERMISSIONS: Mapping[Action, Permission] = {
                             "them their own loans and holds, and look up a device", ADMIN, KIOSK),
     Action.KIOSK_MANAGE: _row("add and remove the SIP2 accounts of self-check kiosks and laptop "
                               "lockers", ADMIN),
+    Action.HEALTH_READ: _row("see this instance's health in detail: database and migrations, "
+                             "job leadership and each job's last success, mail, SMS and "
+                             "carrier delivery, the version", ADMIN),
     Action.SESSION_END: _row("log out: end the session or token presented", *STAFF, RESIDENT,
                              PARTNER),
 }

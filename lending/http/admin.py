@@ -20,13 +20,15 @@ from ..schemas.base import (
     StaffPatch,
 )
 from ..services._common import audit
+from ..services.operations import health as operations_health
+from ..services.operations.health import HealthDetails
 from ..services.people import staff
 from .auth import presented_token
 from .common import ActorDep, Filter, JSONBody, Limit, Now, Offset, SettingsDep, errors
 from .problems import problem
 from .security import requires
 
-__all__ = ["EventController", "StaffController", "health"]
+__all__ = ["EventController", "StaffController", "health", "health_details"]
 
 # The query key is `actor`, but a handler parameter of that name would receive the logged-in
 # Actor (an app-wide dependency) instead of the query value.
@@ -105,6 +107,21 @@ class StaffController(Controller):
         return await staff.reset_staff_password(
             actor, now, username, data.password, token=presented_token(request)
         )
+
+
+@get(
+    "/api/health/details",
+    tags=["health"],
+    guards=[requires(Action.HEALTH_READ)],
+    responses=errors(401, 403),
+)
+async def health_details(request: Request, settings: SettingsDep) -> HealthDetails:
+    """The instance in detail (admins): database and migration state, whether this instance
+    leads the jobs and when each last succeeded, mail/SMS/carrier delivery set up and failing
+    counts, the version. `GET /api/health` stays the cheap check for load balancers."""
+    scheduler = getattr(request.app.state, "scheduler", None)
+    leads = scheduler.leadership.is_leader if scheduler is not None else None
+    return await operations_health.health_details(settings, leads_jobs=leads)
 
 
 @get("/api/health", tags=["health"], responses=errors(503), security=[{}])

@@ -142,3 +142,4 @@ async def test_the_dashboard_shows_the_last_check(api, library, clock):
     assert r.status_code == 303, r.text
     page = (await client.get("/admin")).text
     assert "inconsistencies at the last check" in page
+    assert "This instance" in page and "degraded" in page and "up to date" in page

@@ -11,6 +11,7 @@ from litestar.response import Template
 from ...circulation.permissions import Action
 from ...services._common.render import render_time
 from ...services.notices.queue_view import notice_health
+from ...services.operations.health import health_details
 from ...services.reports.dashboard import dashboard
 from ..pages import render, requires_page
 
@@ -31,6 +32,9 @@ class AdminDashboardController(Controller):
     async def show(self, request: Request) -> Template:
         state = request.app.state
         figures = await dashboard(state.clock(), state.settings.timezone)
+        scheduler = getattr(state, "scheduler", None)
+        leads = scheduler.leadership.is_leader if scheduler is not None else None
+        instance = await health_details(state.settings, leads_jobs=leads)
         health = await notice_health(state.settings)
         return render(
             request,
@@ -42,5 +46,6 @@ class AdminDashboardController(Controller):
             lines=figures.lines,
             jobs=figures.jobs,
             reservations_short=figures.reservations_short,
+            health=instance,
             stamp=_stamp,
         )
