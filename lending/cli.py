@@ -89,7 +89,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from .services.library.migrations import migrate
 
     async def work() -> list[str]:
-        return await migrate()
+        return await migrate(settings.database_url)
 
     applied = asyncio.run(_with_database(settings, work, migrated=False))
     print(f"Database is up to date ({len(applied)} migration(s) applied now).")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 
 from piccolo.querystring import QueryString
 
@@ -60,12 +63,47 @@ async def ensure_migrated() -> None:
         )
 
 
-async def migrate() -> list[str]:
-    """Apply every pending migration; returns the ids applied."""
+@contextlib.asynccontextmanager
+async def _migration_lock(database_url: str | None) -> AsyncIterator[None]:
+    """One `lending migrate` at a time per database: on PostgreSQL a session advisory lock on a
+    connection of its own (another instance's migrate waits for it, then finds nothing to do);
+    on SQLite an exclusive lock on a file beside the database."""
+    if not database_url:
+        yield
+        return
+    if database_url.startswith(("postgres://", "postgresql://")):
+        import asyncpg
+
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute("SELECT pg_advisory_lock(hashtext('lending:migrate'))")
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.execute("SELECT pg_advisory_unlock(hashtext('lending:migrate'))")
+            await conn.close()
+        return
+    import fcntl
+
+    path = database_url.removeprefix("sqlite:///") + ".migrate-lock"
+    with open(path, "a+b") as lock:
+        await asyncio.to_thread(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+async def migrate(database_url: str | None = None) -> list[str]:
+    """Apply every pending migration; returns the ids applied. With `database_url`, under the
+    migration lock: two instances migrating at once take turns."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    pending = await pending_migrations()
-    result = await run_forwards(app_name="lending")
-    if not result.success:
-        raise RuntimeError(result.message or "migration failed")
-    return pending
+    async with _migration_lock(database_url):
+        pending = await pending_migrations()
+        if not pending:
+            return []
+        result = await run_forwards(app_name="lending")
+        if not result.success:
+            raise RuntimeError(result.message or "migration failed")
+        return pending
