@@ -63,7 +63,7 @@ from .holds import hold_view, pass_on_shelf_device
 from .lifecycle import move_on
 from .loans import loan_rows, loan_view
 
-__all__ = ["check_in", "check_out", "overdue_loans", "renew"]
+__all__ = ["check_in", "check_out", "overdue_loans", "renew", "vehicle_loan_due_at"]
 
 # Kinds with return-to-service steps: set per kind (services/inventory/processing.py, PUT
 # /api/policies/{kind}/steps); checkin asks `kind_has_steps`.
@@ -140,7 +140,7 @@ async def check_out(
         return await _check_out(actor, now, card_number, barcode, point, program)
 
 
-async def _vehicle_due_at(
+async def vehicle_loan_due_at(
     point: PointRecord, policy: LoanPolicy, calendar: BranchCalendar, now: datetime
 ) -> datetime:
     """The due date of a loan made on a vehicle: on a day it is back at the stop."""
@@ -257,7 +257,7 @@ async def _check_out(
     if point is not None and point.type in VEHICLE_TYPES:
         # The vehicle's zone and its parent branch's closed days.
         calendar = await calendar_for(point.branch_id, point.timezone, now)
-        due_at = await _vehicle_due_at(point, policy, calendar, now)
+        due_at = await vehicle_loan_due_at(point, policy, calendar, now)
     else:
         due_at = checkout_due_at(policy, calendar, now)
     # A reservation that needs the device (or the kind's pool) shortens it, or refuses it.

@@ -12,7 +12,7 @@ from ...circulation.schedules import VEHICLE_TYPES
 from ...schemas.offline import CardKit, KindKit, OfflineKitOut
 from ...tables import Patron
 from .._common.render import local_time, zone
-from ..circulation.transactions import _vehicle_due_at
+from ..circulation.transactions import vehicle_loan_due_at
 from ..library.branches import calendar_for
 from ..library.policies import all_policies
 from ..library.service_points import point_by_code
@@ -35,7 +35,7 @@ async def offline_kit(service_point: str, now: datetime) -> OfflineKitOut:
             # A checkout at noon that day (a vehicle: the stop it is at then, or its next).
             at = datetime.combine(day, time(12), tzinfo=tz)
             if point.type in VEHICLE_TYPES:
-                when = await _vehicle_due_at(point, policy, calendar, at)
+                when = await vehicle_loan_due_at(point, policy, calendar, at)
             else:
                 when = checkout_due_at(policy, calendar, at)
             due[day.isoformat()] = local_time(when, point.timezone)
