@@ -13,7 +13,13 @@ from ...database import current_engine, is_postgres, write_transaction
 from ...tables import Loan
 from .rows import Row
 
-__all__ = ["contains", "execute", "fetch", "ids_in", "json_object", "like_pattern"]
+__all__ = ["contains", "execute", "fetch", "for_update", "ids_in", "json_object", "like_pattern"]
+
+
+def for_update(query: Any) -> Any:
+    """The select, locking the rows of its table on PostgreSQL (SQLite: the write transaction
+    already holds the one write lock)."""
+    return query.lock_rows(of=(query.table,)) if is_postgres() else query
 
 
 def json_object(*pairs: str) -> str:

@@ -41,6 +41,7 @@ from ...tables import Branch, Charge, Device, Hold, Loan, Patron
 from .._common import audit
 from .._common.guards import unique_violation
 from .._common.render import local_time, zone
+from .._common.sql import for_update
 from ..actors import Actor
 from ..inventory.devices import device_by_barcode, device_view
 from ..inventory.kits import loan_kit, record_return, send_out_parts
@@ -67,10 +68,6 @@ __all__ = ["check_in", "check_out", "overdue_loans", "renew", "vehicle_loan_due_
 
 # Kinds with return-to-service steps: set per kind (services/inventory/processing.py, PUT
 # /api/policies/{kind}/steps); checkin asks `kind_has_steps`.
-
-
-def _locked(query):
-    return query.lock_rows(of=(query.table,)) if is_postgres() else query
 
 
 async def _lock_household(household: str) -> None:
@@ -165,7 +162,7 @@ async def _check_out(
     # (this one, then a shelf device passed on). Cancelling or expiring a ready hold locks
     # the hold before its device; locking this device first would deadlock with that, and
     # with the same patron checking out their shelf device at another desk.
-    patron = await _locked(
+    patron = await for_update(
         Patron.select(
             Patron.id, Patron.blocked, Patron.block_reason, Patron.expires_on, Patron.household
         ).where(Patron.card_number == card_number)
@@ -176,14 +173,14 @@ async def _check_out(
     # The patron's own open hold for this device's kind (at most one, at any branch).
     own_holds = []
     if patron is not None:
-        own_holds = await _locked(
+        own_holds = await for_update(
             Hold.select(Hold.id, Hold.status, Hold.device).where(
                 (Hold.patron == patron["id"])
                 & Hold.kind.is_in(Device.select(Device.kind).where(Device.barcode == barcode))
                 & Hold.status.is_in(list(OPEN_HOLD_STATUSES))
             )
         )
-    device = await _locked(
+    device = await for_update(
         Device.select(
             Device.id, Device.barcode, Device.kind, Device.status, Device.branch, Device.program
         ).where(Device.barcode == barcode)
@@ -389,7 +386,7 @@ async def _check_in(
     from ..inventory.maintenance import maintenance_view
     from ..inventory.processing import current_processing
 
-    device = await _locked(Device.select().where(Device.barcode == barcode)).first()
+    device = await for_update(Device.select().where(Device.barcode == barcode)).first()
     if device is None:
         raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
     loan = (
@@ -515,7 +512,7 @@ async def _renew(actor: Actor, now: datetime, loan_id: int, patron_id: int | Non
     ).where(Loan.id == loan_id)
     if patron_id is not None:
         query = query.where(Loan.patron == patron_id)
-    loan = await _locked(query).first()
+    loan = await for_update(query).first()
     if loan is None:
         raise NotFound(f"No loan with id {loan_id}.", Code.LOAN_NOT_FOUND)
     policy = await get_policy(loan["kind"])

@@ -4,17 +4,17 @@ end, to the responsible patron if one) and their return at checkin."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from ...circulation import Conflict, DeviceStatus, LoanStatus, NotFound
 from ...circulation.codes import Code
 from ...circulation.reservations import ReservationStatus, UnitStatus, transition_refusal
-from ...database import is_postgres, retry_on_conflict, write_transaction
+from ...database import retry_on_conflict, write_transaction
 from ...schemas.reservations import PickupReply
 from ...tables import Device, Loan, Reservation, ReservationUnit, ServicePoint
 from .._common import audit
 from .._common.render import local_time
 from .._common.rows import Row
+from .._common.sql import for_update
 from ..actors import Actor
 from ..circulation.loans import loan_rows, loan_view
 from ..inventory.kits import send_out_parts
@@ -22,10 +22,6 @@ from .booking import _locked_reservation
 from .views import reservation_view
 
 __all__ = ["pick_up", "unit_returned"]
-
-
-def _locked(query: Any) -> Any:
-    return query.lock_rows(of=(query.table,)) if is_postgres() else query
 
 
 async def _unit_for(reservation: Row, device: Row) -> tuple[Row, Row | None]:
@@ -60,7 +56,7 @@ async def _unit_for(reservation: Row, device: Row) -> tuple[Row, Row | None]:
             if wanted == "booked" and unit["status"] == UnitStatus.BOOKED:
                 return unit, None
             if wanted == "set_aside" and unit["status"] == UnitStatus.SET_ASIDE:
-                left = await _locked(Device.select().where(Device.id == unit["device"])).first()
+                left = await for_update(Device.select().where(Device.id == unit["device"])).first()
                 return unit, left
     raise Conflict(
         f"Every device reservation {reservation['id']} booked is already handed out.",
@@ -102,7 +98,7 @@ async def pick_up(
             raise Conflict("A device was scanned twice.", Code.DEVICE_NOT_FOR_RESERVATION)
         loan_ids = []
         for barcode in barcodes:
-            device = await _locked(Device.select().where(Device.barcode == barcode)).first()
+            device = await for_update(Device.select().where(Device.barcode == barcode)).first()
             if device is None:
                 raise NotFound(f"No device with barcode {barcode!r}.", Code.DEVICE_NOT_FOUND)
             if device["kind"] != reservation["kind"] or device["branch"] != reservation["branch"]:

@@ -19,6 +19,7 @@ from ...database import is_postgres
 from ...tables import Device, Loan, Reservation, ReservationUnit
 from .._common import audit
 from .._common.rows import Row
+from .._common.sql import for_update
 from ..actors import Actor
 from .pool import rule_for
 
@@ -27,10 +28,6 @@ __all__ = ["fill_units", "release_units", "set_aside_device", "unit_for_device"]
 SETTLED = (UnitStatus.OUT.value, UnitStatus.RETURNED.value, UnitStatus.RELEASED.value)
 # A named device in these places may still come back in time: wait for it.
 _WAIT = (DeviceStatus.IN_PROCESSING.value, DeviceStatus.IN_TRANSIT.value)
-
-
-def _locked(query: Any) -> Any:
-    return query.lock_rows(of=(query.table,)) if is_postgres() else query
 
 
 async def unit_for_device(device: Row, now: datetime) -> int | None:
@@ -178,7 +175,7 @@ async def fill_units(
 ) -> Row:
     """Give every unit of the reservation a device set aside, as far as the shelf allows
     (`barcodes`: devices staff scanned for it, used first). Returns the reservation row."""
-    reservation = await _locked(
+    reservation = await for_update(
         Reservation.select().where(Reservation.id == reservation_id)
     ).first()
     rule = await rule_for(reservation["kind"])
@@ -197,7 +194,7 @@ async def fill_units(
     for unit in units:
         device = None
         if unit["device"] is not None:
-            device = await _locked(Device.select().where(Device.id == unit["device"])).first()
+            device = await for_update(Device.select().where(Device.id == unit["device"])).first()
         if unit["status"] == UnitStatus.SET_ASIDE:
             if device is not None and device["status"] == DeviceStatus.SET_ASIDE:
                 continue
@@ -278,7 +275,7 @@ async def release_units(actor: Actor, now: datetime, reservation_id: int, reason
     for unit in units:
         if unit["device"] is None:
             continue
-        device = await _locked(Device.select().where(Device.id == unit["device"])).first()
+        device = await for_update(Device.select().where(Device.id == unit["device"])).first()
         if device is None or device["status"] != DeviceStatus.SET_ASIDE:
             continue
         await audit.record(
