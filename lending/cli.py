@@ -494,6 +494,9 @@ def _parser() -> argparse.ArgumentParser:
     from .cli_check import add_check_commands
 
     add_check_commands(sub)
+    from .cli_backup import add_backup_commands
+
+    add_backup_commands(sub)
     return parser
 
 

@@ -21,6 +21,7 @@ from scratch_postgres import create_database, drop_database, free_port
 LENDING = str(Path(sys.executable).with_name("lending"))
 
 ADMIN_PASSWORD = "integration-admin-password"
+DEMO_ADMIN_PASSWORD = "demo-admin-pass"  # lending/services/data/demo.py
 STARTUP_TIMEOUT_S = 90
 STOP_TIMEOUT_S = 10
 
@@ -96,11 +97,17 @@ def _wait_until_healthy(server: LiveServer, process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def running_server(
-    kind: str, workdir: Path, *, workers: int = 2, env: dict[str, str] | None = None
+    kind: str,
+    workdir: Path,
+    *,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    demo: bool = False,
 ) -> Iterator[LiveServer]:
     """`lending serve` on a fresh, migrated database (SQLite file or a scratch PostgreSQL
-    database), with an admin account made by `lending staff add` and a branch MAIN. `env`:
-    more LENDING_* settings for the server process."""
+    database), with an admin account made by `lending staff add` and a branch MAIN, or with
+    `demo` the demo data (`lending demo`) and its admin. `env`: more LENDING_* settings for the
+    server process."""
     if kind == "sqlite":
         url = f"sqlite:///{workdir / 'lending.sqlite3'}"
         drop = None
@@ -112,10 +119,14 @@ def running_server(
 
     try:
         lending("migrate", url=url, cwd=workdir)
-        lending(
-            "staff", "add", "admin", "--role", "admin", "--password", ADMIN_PASSWORD,
-            url=url, cwd=workdir,
-        )  # fmt: skip
+        password = DEMO_ADMIN_PASSWORD if demo else ADMIN_PASSWORD
+        if demo:
+            lending("demo", url=url, cwd=workdir)
+        else:
+            lending(
+                "staff", "add", "admin", "--role", "admin", "--password", ADMIN_PASSWORD,
+                url=url, cwd=workdir,
+            )  # fmt: skip
         port = free_port()
         server = LiveServer(kind, url, f"http://127.0.0.1:{port}", workdir / "server.log")
         with server.log.open("wb") as log:
@@ -143,10 +154,13 @@ def running_server(
             r = httpx.post(
                 f"{server.base_url}/api/auth/token",
                 timeout=30,
-                json={"username": "admin", "password": ADMIN_PASSWORD},
+                json={"username": "admin", "password": password},
             )
             assert r.status_code == 200, r.text
             server.admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            if demo:
+                yield server
+                return
             server.api(
                 "POST",
                 "/api/branches",

@@ -30,6 +30,11 @@ class Code(StrEnum):
     PATRON_SOURCE_UNAVAILABLE = "patron_source_unavailable"
     DATABASE_NOT_MIGRATED = "database_not_migrated"
     DATABASE_NOT_EMPTY = "database_not_empty"
+    BACKUP_NOT_USABLE = "backup_not_usable"
+    BACKUP_TOO_NEW = "backup_too_new"
+    BACKUP_WRONG_DATABASE = "backup_wrong_database"
+    BACKUP_TOOLS_MISSING = "backup_tools_missing"
+    BACKUP_FAILED = "backup_failed"
     # Not found
     AUDIT_NOT_FOUND = "audit_not_found"
     BRANCH_NOT_FOUND = "branch_not_found"
@@ -298,7 +303,20 @@ ERRORS: dict[Code, ErrorInfo] = {
         "The ILS that library cards are checked against (LENDING_PATRON_SOURCE) did not answer.",
     ),
     Code.DATABASE_NOT_MIGRATED: ErrorInfo(503, "The database needs `lending migrate`."),
-    Code.DATABASE_NOT_EMPTY: ErrorInfo(400, "The demo is loaded only into an empty database."),
+    Code.DATABASE_NOT_EMPTY: ErrorInfo(
+        400, "The demo, and a restore without --force, go only into an empty database."
+    ),
+    Code.BACKUP_NOT_USABLE: ErrorInfo(
+        422, "The file is not a whole lending backup (foreign, cut short or damaged)."
+    ),
+    Code.BACKUP_TOO_NEW: ErrorInfo(409, "The backup was made by a newer version: upgrade first."),
+    Code.BACKUP_WRONG_DATABASE: ErrorInfo(
+        409, "A SQLite backup restores into SQLite, a PostgreSQL one into PostgreSQL."
+    ),
+    Code.BACKUP_TOOLS_MISSING: ErrorInfo(
+        503, "PostgreSQL's client tools (pg_dump, pg_restore, psql) are not installed."
+    ),
+    Code.BACKUP_FAILED: ErrorInfo(500, "pg_dump, pg_restore or psql reported an error."),
     Code.LABELS_REFUSED: ErrorInfo(422, "Some labels cannot be printed; each is listed."),
     Code.BAD_LABEL_TEMPLATE: ErrorInfo(422, "A label template file is not usable."),
     Code.UNKNOWN_TEMPLATE: ErrorInfo(422, "No label template of that name."),

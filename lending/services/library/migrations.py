@@ -13,7 +13,7 @@ from ...circulation import LendingError
 from ...circulation.codes import Code
 from ...database import current_engine
 
-__all__ = ["DatabaseNotMigrated", "migrate", "pending_migrations"]
+__all__ = ["DatabaseNotMigrated", "known_migration_ids", "migrate", "pending_migrations"]
 
 
 class DatabaseNotMigrated(LendingError):
@@ -22,7 +22,8 @@ class DatabaseNotMigrated(LendingError):
     default_code = Code.DATABASE_NOT_MIGRATED
 
 
-def _known_ids() -> list[str]:
+def known_migration_ids() -> list[str]:
+    """Every migration id this version of the code has, oldest first."""
     from piccolo.apps.migrations.commands.base import BaseMigrationManager
 
     from ...piccolo_app import APP_CONFIG
@@ -48,10 +49,10 @@ async def pending_migrations() -> list[str]:
         )
     except Exception as exc:
         if _no_migration_table(exc):
-            return _known_ids()
+            return known_migration_ids()
         raise  # the database is unreachable or broken: say so, never "not migrated"
     done = {r["name"] for r in rows}
-    return [m for m in _known_ids() if m not in done]
+    return [m for m in known_migration_ids() if m not in done]
 
 
 async def ensure_migrated() -> None:
