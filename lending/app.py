@@ -11,6 +11,7 @@ from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Empty
 
 from . import __version__
 from .database import bind_engine, close_database, make_engine, open_database
@@ -26,6 +27,7 @@ from .http.jobs import JobController
 from .http.kits import KitController, LoanKitController
 from .http.labels import LabelController, ReceiptController
 from .http.lines import LineController, PlanController
+from .http.logs import app_logging_config
 from .http.me import MeController
 from .http.offline import OfflineController
 from .http.patrons import PatronController
@@ -33,6 +35,7 @@ from .http.problems import EXCEPTION_HANDLERS
 from .http.processing import ProcessingController, ServiceStepController
 from .http.programs import PartnerController, ProgramController
 from .http.reports import ReportController
+from .http.request_ids import wrap_app
 from .http.reservations import ReservationController, ReservationRuleController
 from .http.security import provide_actor, provide_now
 from .http.service_points import ServicePointController, TransferController
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings.from_env()
     engine = bind_engine(make_engine(settings.database_url))
     configure_pool(settings.hash_workers, settings.verify_log)
+    json_logs = settings.log_format == "json"
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -165,8 +169,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             security=[{"bearer": []}],
         ),
         request_max_body_size=1024 * 1024,
+        # LENDING_LOG_FORMAT=json: JSON lines (http/logs.py); text: Litestar's default.
+        logging_config=app_logging_config() if json_logs else Empty,
         debug=False,
     )
+    # A request id for every request: on its response, its audit events and its log lines.
+    wrap_app(app, access_log=json_logs)
     app.state.clock = clock or _system_clock
     app.state.settings = settings
     app.state.login_gate = LoginGate(

@@ -139,6 +139,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     import uvicorn
 
+    log_options: dict[str, Any] = {}
+    if settings.log_format == "json":
+        # JSON lines on stderr (lending/http/logs.py): uvicorn's loggers through this config,
+        # the app's through Litestar's; the access line comes from the app (with the request
+        # id, without the query string), so uvicorn's own stays off.
+        from .http.logs import uvicorn_log_config
+
+        log_options = {"log_config": uvicorn_log_config(access_log=args.access_log)}
     print(f"Serving lending on http://{args.host}:{args.port} (database: {_where(settings)})")
     uvicorn.run(
         "lending.app:create_app",
@@ -147,7 +155,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
-        access_log=args.access_log,
+        access_log=args.access_log and settings.log_format != "json",
+        **log_options,
         # uvicorn takes the scheme (X-Forwarded-Proto) and client (X-Forwarded-For) only from
         # the proxies the app trusts (LENDING_TRUSTED_PROXIES; none by default), never from
         # its own default (127.0.0.1), so both agree on who the client is.

@@ -157,6 +157,18 @@ def _hold_slip_name(env: dict[str, str]) -> str:
     return value
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(env: dict[str, str]) -> str:
+    """LENDING_LOG_FORMAT: `text` (uvicorn's and Litestar's lines) or `json` (JSON lines, with
+    the request id: lending/http/logs.py)."""
+    value = (env.get("LENDING_LOG_FORMAT") or "text").strip().lower()
+    if value not in LOG_FORMATS:
+        raise SettingsError(f"LENDING_LOG_FORMAT must be text or json, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -222,6 +234,7 @@ class Settings:
     patron_source: str = field(default="", repr=False)
     patron_source_timeout: int = 5
     patron_source_cache_seconds: int = 300
+    log_format: str = "text"  # "json": one JSON object per log line on stderr
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -272,6 +285,7 @@ class Settings:
             outbox_dir=env.get("LENDING_OUTBOX_DIR", "").strip(),
             **_labels(env),
             hold_slip_name=_hold_slip_name(env),
+            log_format=_log_format(env),
             secret_key=env.get("LENDING_SECRET_KEY", ""),
             secret_file=env.get("LENDING_SECRET_FILE") or cls.secret_file,
             secure_cookies=_optional_bool(env, "LENDING_SECURE_COOKIES"),

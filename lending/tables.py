@@ -352,6 +352,8 @@ class Event(Table):
     details = JSON(default="{}")
     patron_card = Varchar(length=64, null=True, default=None)
     loan = BigInt(null=True, default=None, index=True)
+    # The HTTP request (X-Request-ID) or SIP2 message that made it; None for jobs and the CLI.
+    request_id = Varchar(length=64, null=True, default=None)
 
 
 class DataPlan(Table, tablename="data_plan"):

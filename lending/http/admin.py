@@ -38,6 +38,14 @@ ActorFilter = Annotated[
 ]
 
 
+RequestIdFilter = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=64, description="the request that wrote them (X-Request-ID, problem bodies)"
+    ),
+]
+
+
 class EventController(Controller):
     path = "/api/events"
     tags = ["audit"]
@@ -50,6 +58,7 @@ class EventController(Controller):
         subject: Filter = None,
         actor_name: ActorFilter = None,
         action: Filter = None,
+        request_id: RequestIdFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> EventList:
@@ -58,6 +67,7 @@ class EventController(Controller):
             subject=subject,
             actor=actor_name,
             action=action,
+            request_id=request_id,
             limit=limit,
             offset=offset,
         )

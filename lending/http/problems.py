@@ -1,4 +1,5 @@
-"""Every error leaves as RFC 9457 application/problem+json with a stable `code`."""
+"""Every error leaves as RFC 9457 application/problem+json with a stable `code`, and the
+request's id (`request_id`, as in the X-Request-ID header, the logs and the audit trail)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from ..circulation import Invalid, LendingError, TooManyAttempts
 from ..circulation.codes import ERRORS, Code
+from ..services._common.request_context import current_request_id
+from .logs import loggable_path
 
 __all__ = ["EXCEPTION_HANDLERS", "problem"]
 
@@ -64,6 +67,9 @@ def problem(
         "detail": detail,
         "code": code,
     }
+    request_id = current_request_id()
+    if request_id is not None:  # the same id as the response's X-Request-ID header
+        body["request_id"] = request_id
     body.update(extra)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
@@ -137,7 +143,9 @@ def _http(_: Request, exc: HTTPException) -> Response:
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception(
+        "unhandled error on %s %s", request.method, loggable_path(request.scope), exc_info=exc
+    )
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
         Code.INTERNAL_ERROR,

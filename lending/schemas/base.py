@@ -479,6 +479,7 @@ class EventOut(Out):
     action: str
     subject: str
     details: dict[str, Any]
+    request_id: str | None = None  # the request (X-Request-ID) or SIP2 message that made it
 
 
 class StaffOut(Out):
@@ -532,3 +533,5 @@ class ProblemOut(Out):
     detail: str
     code: ErrorCode  # the registry (lending/circulation/codes.py): the schema lists every code
     errors: list[FieldErrorOut] | msgspec.UnsetType = msgspec.UNSET
+    # The X-Request-ID of the response: the same id is in the logs and the audit trail.
+    request_id: str | msgspec.UnsetType = msgspec.UNSET

@@ -17,12 +17,14 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ..circulation import TooManyAttempts
+from ..services._common.request_context import request_id_scope
 from ..services.access.sip_accounts import SipLogin, log_in_kiosk
 from ..services.library.service_points import PointRecord, point_by_code
 from ..settings import Settings
@@ -160,7 +162,8 @@ class Sip2Server:
         key = (message.sequence, message.checksum)
         if trailer and session.last is not None and key == session.last_key:
             return session.last  # the same request again: answer it again, do it once
-        reply = await self._reply(session, message)
+        with request_id_scope(f"sip-{uuid.uuid4().hex}"):  # on its audit events and log lines
+            reply = await self._reply(session, message)
         if reply is None:
             return None
         response = build(

@@ -11,6 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 
 from ..circulation import LendingError
+from ..services._common.request_context import current_request_id
 from .i18n import translator
 from .pages import LoginRequired, PageForbidden, language_of, login_redirect, render
 
@@ -56,9 +57,17 @@ def _page_error(request: Request, exc: Exception) -> Response[Any]:
         status = exc.status_code
         message = t(f"error_{status}") if status in _TRANSLATED else str(exc.detail)
     else:
-        log.exception("page error on %s %s", request.method, request.url.path, exc_info=exc)
+        path = request.scope.get("path_template") or request.url.path  # a card stays out
+        log.exception("page error on %s %s", request.method, path, exc_info=exc)
         status, message = 500, t("error_500")
-    return render(request, "error.html", status=status, status_code=status, message=message)
+    return render(
+        request,
+        "error.html",
+        status=status,
+        status_code=status,
+        message=message,
+        request_id=current_request_id(),  # as in the X-Request-ID header and the logs
+    )
 
 
 def with_page_errors(

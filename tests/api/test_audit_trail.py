@@ -295,7 +295,7 @@ async def test_events_endpoint_lists_events_newest_first(desk):
     body = r.json()
     assert body["total"] == len(await desk.events())
     first = body["items"][0]
-    assert set(first) == {"at", "actor", "action", "subject", "details"}
+    assert set(first) == {"at", "actor", "action", "subject", "details", "request_id"}
     assert (first["action"], first["subject"], first["actor"]) == ("checkout", "DEV001", "desk")
 
 

@@ -205,3 +205,16 @@ async def test_wrong_pins_at_a_kiosk_lock_the_card_as_resident_logins_do(sip, ap
         assert right.get("CQ") == "N"  # locked out, even with the right PIN
     r = await api.client.post("/api/auth/token", json={"card_number": "P002", "pin": "1234"})
     assert r.status_code == 429
+
+
+async def test_each_kiosk_message_writes_its_own_request_id_on_its_audit_events(sip, api):
+    async with Kiosk(sip.port) as kiosk:
+        assert (await kiosk.login()).fixed["ok"] == "1"
+        out = await kiosk.ask(f"11NN{TODAY}{BLANK}AOMAIN|AAP001|ABDEV001|AD1234|")
+        assert out.fixed["ok"] == "1", out
+        back = await kiosk.ask(f"09N{TODAY}{TODAY}APMAIN|AOMAIN|ABDEV001|")
+        assert back.fixed["ok"] == "1", back
+    r = await api.client.get("/api/events?subject=DEV001", headers=api.headers["admin"])
+    ids = {e["action"]: e["request_id"] for e in r.json()["items"] if e["actor"] == "sip:kiosk1"}
+    assert ids["checkout"].startswith("sip-") and ids["checkin"].startswith("sip-")
+    assert ids["checkout"] != ids["checkin"]

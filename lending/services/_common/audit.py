@@ -1,4 +1,5 @@
-"""The audit trail: every change writes one event, inside the change's own transaction."""
+"""The audit trail: every change writes one event, inside the change's own transaction, with
+the id of the request that made it (None outside a request)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,29 @@ from ...schemas.base import EventList, EventOut
 from ...tables import Event
 from ..actors import Actor
 from .render import local_time
+from .request_context import current_request_id
 
 __all__ = ["list_events", "record", "record_many"]
+
+
+def _new_event(
+    actor: Actor,
+    action: str,
+    subject: str,
+    now: datetime,
+    details: dict[str, Any] | None,
+    request_id: str | None,
+    **links: Any,
+) -> Event:
+    return Event(
+        at=now,
+        actor=actor.name,
+        action=action,
+        subject=subject,
+        details=details or {},
+        request_id=request_id,
+        **links,
+    )
 
 
 async def record(
@@ -23,17 +45,9 @@ async def record(
     patron_card: str | None = None,
     loan: int | None = None,
 ) -> None:
-    await Event.insert(
-        Event(
-            at=now,
-            actor=actor.name,
-            action=action,
-            subject=subject,
-            details=details or {},
-            patron_card=patron_card,
-            loan=loan,
-        )
-    )
+    event = _new_event(actor, action, subject, now, details, current_request_id(),
+                       patron_card=patron_card, loan=loan)  # fmt: skip
+    await Event.insert(event)
 
 
 async def record_many(
@@ -46,12 +60,11 @@ async def record_many(
     batch: int = 500,
 ) -> None:
     """One event per subject (the same action and details), inserted in batches."""
+    request_id = current_request_id()
     for start in range(0, len(subjects), batch):
         await Event.insert(
             *[
-                Event(
-                    at=now, actor=actor.name, action=action, subject=subject, details=details or {}
-                )  # fmt: skip
+                _new_event(actor, action, subject, now, details, request_id)
                 for subject in subjects[start : start + batch]
             ]
         )
@@ -63,10 +76,13 @@ async def list_events(
     subject: str | None = None,
     actor: str | None = None,
     action: str | None = None,
+    request_id: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> EventList:
     conditions = []
+    if request_id:
+        conditions.append(Event.request_id == request_id)
     if subject:
         conditions.append(Event.subject == subject)
     if actor:
@@ -94,4 +110,5 @@ def _event(row: dict[str, Any], timezone: str) -> EventOut:
         action=row["action"],
         subject=row["subject"],
         details=details,
+        request_id=row["request_id"],
     )

@@ -48,6 +48,7 @@ from ...database import current_engine
 from ...schemas.base import CheckinReply, LoanReply
 from .._common.guards import unique_violation
 from .._common.render import zone
+from .._common.request_context import current_request_id
 from ..access.tokens import checked_again
 from ..actors import Actor
 from ..inventory.devices import device_view
@@ -148,6 +149,7 @@ async def check_out(
             f["held_for"],
             point.id if point else None,
             point.code if point else None,
+            current_request_id(),
         )
     except Exception as exc:
         if unique_violation(exc):
@@ -200,6 +202,7 @@ async def check_in(actor: Actor, now: datetime, barcode: str) -> tuple[Actor, Ch
         f["loan_status"],
         f["patron_card"],
         place.status.value,
+        current_request_id(),
     )
     if loan_id is None:
         return actor, None
@@ -268,6 +271,7 @@ async def renew(
         f["device_barcode"],
         due_at.isoformat(),
         f["patron_card"],
+        current_request_id(),
     )
     if written is None:
         return actor, None

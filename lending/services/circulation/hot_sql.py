@@ -1,6 +1,7 @@
 """The hot path's statements (PostgreSQL): for checkout, checkin and renew, one facts query that
 takes the locks and reads every fact, and one writing statement that writes only when the facts
-the decision used still hold (see services/circulation/hot_path.py)."""
+the decision used still hold (see services/circulation/hot_path.py). The audit event carries the
+request's id as the writing statement's last parameter."""
 
 from __future__ import annotations
 
@@ -114,10 +115,10 @@ WITH still AS (
     UPDATE device SET status = '{DeviceStatus.ON_LOAN}', updated_at = $6
     WHERE id = $1 AND EXISTS (SELECT 1 FROM loan_in) RETURNING id
 ), event_in AS (
-    INSERT INTO event (at, actor, action, subject, details, patron_card, loan)
+    INSERT INTO event (at, actor, action, subject, details, patron_card, loan, request_id)
     SELECT $6, $8, 'checkout', $9,
         json_strip_nulls(json_build_object('loan', id, 'kind', $4::text, 'due_at', $10::text,
-            'service_point', $16::text)), $11, id
+            'service_point', $16::text)), $11, id, $17::text
     FROM loan_in RETURNING id
 )
 SELECT id FROM loan_in
@@ -151,8 +152,9 @@ WITH back AS (
     UPDATE device SET status = $8, updated_at = $2, last_seen_at = $2
     WHERE id = $3 AND EXISTS (SELECT 1 FROM back) RETURNING id
 ), event_in AS (
-    INSERT INTO event (at, actor, action, subject, details, patron_card, loan)
-    SELECT $2, $4, 'checkin', $5, json_build_object('loan', id, 'was', $6::text), $7, id
+    INSERT INTO event (at, actor, action, subject, details, patron_card, loan, request_id)
+    SELECT $2, $4, 'checkin', $5, json_build_object('loan', id, 'was', $6::text), $7, id,
+        $9::text
     FROM back RETURNING id
 )
 SELECT id FROM back
@@ -183,9 +185,10 @@ WITH renewed AS (
         AND NOT {_reserved("loan.branch", "loan.kind", "$5")}
     RETURNING id
 ), event_in AS (
-    INSERT INTO event (at, actor, action, subject, details, patron_card, loan)
+    INSERT INTO event (at, actor, action, subject, details, patron_card, loan, request_id)
     SELECT $5, $6, 'renew', $7,
-        json_build_object('loan', id, 'due_at', $8::text, 'renewals', $3::int), $9, id
+        json_build_object('loan', id, 'due_at', $8::text, 'renewals', $3::int), $9, id,
+        $10::text
     FROM renewed RETURNING id
 )
 SELECT id FROM renewed

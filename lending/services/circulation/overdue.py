@@ -19,6 +19,7 @@ from ...circulation import (
     is_cellular,
 )
 from ...database import is_postgres, write_transaction
+from .._common.request_context import current_request_id
 from .._common.sql import execute, fetch, ids_in, json_object
 from ..library.policies import all_policies
 from ..notices.outbox import CHANNEL_SQL, queue_for_loans
@@ -145,13 +146,14 @@ async def _lose(ids: list[int], now: datetime) -> None:
         param,
     )
     await execute(
-        "INSERT INTO event (at, actor, action, subject, details, patron_card, loan) "
+        "INSERT INTO event (at, actor, action, subject, details, patron_card, loan, request_id) "
         "SELECT {}, 'job:mark_lost', 'marked_lost', d.barcode, "
         f"{json_object('replacement_cost_cents', 'd.replacement_cost_cents')}, "
-        "p.card_number, l.id "
+        "p.card_number, l.id, {} "
         "FROM loan l JOIN device d ON d.id = l.device LEFT JOIN patron p ON p.id = l.patron "
         f"WHERE {loans_in}",
         now,
+        current_request_id(),  # None for the job
         param,
     )
     await execute(

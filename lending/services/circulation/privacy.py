@@ -13,6 +13,7 @@ from msgspec import Struct
 
 from ...circulation import ChargeStatus
 from ...database import write_transaction
+from .._common.request_context import current_request_id
 from .._common.sql import execute, fetch
 
 __all__ = [
@@ -71,10 +72,13 @@ async def anonymize_loans(now: datetime, retain_days: int) -> Anonymized:
                     cutoff,
                 )
                 await execute(
-                    "INSERT INTO event (at, actor, action, subject, details, patron_card, loan) "
-                    "VALUES ({}, 'job:anonymize', 'loans_anonymized', 'loans', {}, NULL, NULL)",
+                    "INSERT INTO event "
+                    "(at, actor, action, subject, details, patron_card, loan, request_id) "
+                    "VALUES ({}, 'job:anonymize', 'loans_anonymized', 'loans', {}, NULL, NULL, "
+                    "{})",
                     now,
                     f'{{"count": {n}, "from_id": {start + 1}, "to_id": {end}}}',
+                    current_request_id(),  # None for the job
                 )
         total += n
         start = end
@@ -151,10 +155,13 @@ async def anonymize_programs(now: datetime, today: date, retain_days: int) -> Pr
             )
         if enrolments or agreements or attendance:
             await execute(
-                "INSERT INTO event (at, actor, action, subject, details, patron_card, loan) "
-                "VALUES ({}, 'job:anonymize', 'programs_anonymized', 'programs', {}, NULL, NULL)",
+                "INSERT INTO event "
+                "(at, actor, action, subject, details, patron_card, loan, request_id) "
+                "VALUES ({}, 'job:anonymize', 'programs_anonymized', 'programs', {}, NULL, NULL, "
+                "{})",
                 now,
                 f'{{"programs": {len(codes)}, "enrolments": {enrolments}}}',
+                current_request_id(),  # None for the job
             )
     return ProgramsAnonymized(
         anonymized_enrolments=enrolments,

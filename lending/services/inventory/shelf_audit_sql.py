@@ -18,6 +18,7 @@ from ...circulation.inventory import (
     UNKNOWN,
 )
 from ...tables import AuditItem
+from .._common.request_context import current_request_id
 
 __all__ = ["count_lists", "expected_condition", "list_rows", "missing_rows"]
 
@@ -144,8 +145,8 @@ MISSING_DEVICES = (
 )
 
 LOST_EVENTS = f"""
-INSERT INTO event (at, actor, action, subject, details, patron_card, loan)
-SELECT {{}}, {{}}, 'marked_lost', d.barcode, {{}}, NULL, NULL FROM device d
+INSERT INTO event (at, actor, action, subject, details, patron_card, loan, request_id)
+SELECT {{}}, {{}}, 'marked_lost', d.barcode, {{}}, NULL, NULL, {{}} FROM device d
 WHERE d.id IN ({MISSING_DEVICES}) AND d.status IN ({_STATUSES})"""
 
 LOST_HOLDS = f"""
@@ -183,7 +184,7 @@ async def close_statements(
     await AuditItem.raw(LAST_SEEN, a)
     if lost_reason is not None:
         note = f"{now.date().isoformat()}: missing in shelf audit {a}: {lost_reason}"
-        await AuditItem.raw(LOST_EVENTS, now, actor, details, a)
+        await AuditItem.raw(LOST_EVENTS, now, actor, details, current_request_id(), a)
         await AuditItem.raw(LOST_HOLDS, a)
         await AuditItem.raw(LOST_PROCESSING, now, a)
         await AuditItem.raw(LOST_DEVICES, now, note, "\n" + note, a)

@@ -30,6 +30,7 @@ from ...circulation.permissions import Action
 from ...circulation.schedules import ServicePointType
 from ...schemas.base import MAX_ID
 from ...schemas.offline import OfflineSessionIn
+from ...services._common.request_context import current_request_id
 from ...services.offline import exceptions, kit, replay
 from ...tables import ServicePoint
 from ..pages import read_form, render, requires_page, see_other
@@ -84,7 +85,8 @@ def _json(body: Any, status: int = 200) -> Response[bytes]:
 
 
 def _problem(status: int, detail: str, code: str, errors: list[dict[str, str]] | None = None):
-    return _json({"status": status, "detail": detail, "code": code, "errors": errors or []}, status)
+    body = {"status": status, "detail": detail, "code": code, "errors": errors or []}
+    return _json({**body, "request_id": current_request_id()}, status)
 
 
 def _refused(exc: LendingError) -> Response[bytes]:
