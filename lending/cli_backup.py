@@ -16,6 +16,8 @@ __all__ = ["add_backup_commands"]
 
 
 def _megabytes(size: int) -> str:
+    if size < 1_000_000:
+        return f"{size / 1000:,.0f} kB"
     return f"{size / 1_000_000:,.1f} MB"
 
 
