@@ -316,7 +316,9 @@ ERRORS: dict[Code, ErrorInfo] = {
     Code.BACKUP_TOOLS_MISSING: ErrorInfo(
         503, "PostgreSQL's client tools (pg_dump, pg_restore, psql) are not installed."
     ),
-    Code.BACKUP_FAILED: ErrorInfo(500, "pg_dump, pg_restore or psql reported an error."),
+    Code.BACKUP_FAILED: ErrorInfo(
+        500, "A backup or restore could not finish (a tool's error, a file not writable)."
+    ),
     Code.LABELS_REFUSED: ErrorInfo(422, "Some labels cannot be printed; each is listed."),
     Code.BAD_LABEL_TEMPLATE: ErrorInfo(422, "A label template file is not usable."),
     Code.UNKNOWN_TEMPLATE: ErrorInfo(422, "No label template of that name."),

@@ -338,3 +338,29 @@ def test_missing_postgresql_client_tools_are_named_with_how_to_install_them(tmp_
         )  # fmt: skip
     assert "pg_dump" in message and "apt-get install postgresql-client" in message
     assert not (tmp_path / "x.backup").exists()
+
+
+def test_a_disk_that_fills_up_while_writing_a_backup_is_said_plainly_and_leaves_no_file(
+    tmp_path, monkeypatch
+):
+    import asyncio
+    import errno
+    from datetime import UTC, datetime
+
+    from lending.circulation import LendingError
+    from lending.services.operations import backup
+
+    url = f"sqlite:///{tmp_path / 'lending.sqlite3'}"
+    succeeded(lending("migrate", url=url, cwd=tmp_path))
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(backup, "_pack", full)
+    with pytest.raises(LendingError) as refusal:
+        asyncio.run(backup.make_backup(url, tmp_path / "x.backup", datetime.now(UTC)))
+
+    assert "No space left on device" in refusal.value.detail
+    assert "Nothing was written" in refusal.value.detail
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no backup, no leftovers

@@ -29,6 +29,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -145,6 +146,12 @@ def pg_tool(name: str, pg_bin: str | None = None) -> str:
     )
 
 
+def _not_written(where: Path, exc: BaseException, left: str) -> LendingError:
+    """A file that could not be written (a full disk, a read-only folder): said plainly."""
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return LendingError(f"Could not write {str(where)!r}: {reason}. {left}", Code.BACKUP_FAILED)
+
+
 def _tool_failed(what: str, stderr: bytes | str) -> LendingError:
     text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
     lines = [line for line in text.strip().splitlines() if line.strip()]
@@ -171,19 +178,25 @@ def _write_archive(target: Path, payload: Path, member: str, manifest: dict[str,
     manifest["payload_sha256"] = _sha256(payload)
     partial = target.with_name(f".{target.name}.partial")
     try:
-        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-            tar.add(payload, arcname=member, recursive=False)
-            data = json.dumps(manifest, indent=2, sort_keys=True).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(data)
-            info.mtime = int(time.time())
-            tar.addfile(info, io.BytesIO(data))
-        with open(partial, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(partial, target)
+        _pack(partial, target, payload, member, manifest)
+    except OSError as exc:
+        raise _not_written(target, exc, "Nothing was written there.") from None
     finally:
         partial.unlink(missing_ok=True)
     return target.stat().st_size
+
+
+def _pack(partial: Path, target: Path, payload: Path, member: str, manifest: dict) -> None:
+    with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(payload, arcname=member, recursive=False)
+        data = json.dumps(manifest, indent=2, sort_keys=True).encode()
+        info = tarfile.TarInfo(MANIFEST)
+        info.size = len(data)
+        info.mtime = int(time.time())
+        tar.addfile(info, io.BytesIO(data))
+    with open(partial, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(partial, target)
 
 
 def _check_target_file(path: Path) -> None:
@@ -253,6 +266,11 @@ def _sqlite_backup(source: Path, target: Path, now: datetime) -> tuple[int, list
                 migrations, counts = _sqlite_facts(dst)
             finally:
                 dst.close()
+        except sqlite3.Error as exc:
+            raise LendingError(
+                f"The backup could not be made: {exc}. Nothing was written to {str(target)!r}.",
+                Code.BACKUP_FAILED,
+            ) from None
         finally:
             src.close()
         if not migrations:
@@ -260,8 +278,14 @@ def _sqlite_backup(source: Path, target: Path, now: datetime) -> tuple[int, list
                 f"The database at {str(source)!r} is not a lending database (never migrated).",
                 Code.DATABASE_NOT_MIGRATED,
             )
-        with open(copy, "rb") as raw, gzip.open(packed, "wb", compresslevel=COMPRESS_LEVEL) as out:
-            shutil.copyfileobj(raw, out, CHUNK)
+        try:
+            with (
+                open(copy, "rb") as raw,
+                gzip.open(packed, "wb", compresslevel=COMPRESS_LEVEL) as out,
+            ):
+                shutil.copyfileobj(raw, out, CHUNK)
+        except OSError as exc:
+            raise _not_written(target, exc, "Nothing was written there.") from None
         size = _write_archive(
             target, packed, SQLITE_MEMBER, _manifest("sqlite", now, migrations, counts)
         )
@@ -302,8 +326,10 @@ def _sqlite_restore(archive: tarfile.TarFile, manifest: dict, target: Path, forc
         ):
             try:
                 shutil.copyfileobj(raw, out, CHUNK)
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
                 raise _damaged(f"its database does not decompress ({exc})") from None
+            except OSError as exc:
+                raise _not_written(copy, exc, "The database was left as it was.") from None
         try:
             with contextlib.closing(sqlite3.connect(copy)) as conn:
                 ok = conn.execute("PRAGMA quick_check").fetchone()[0]
@@ -319,7 +345,10 @@ def _sqlite_restore(archive: tarfile.TarFile, manifest: dict, target: Path, forc
             contextlib.closing(sqlite3.connect(copy)) as src,
             contextlib.closing(sqlite3.connect(target, timeout=60)) as dst,
         ):
-            src.backup(dst)  # one transaction on the target: all of it or none
+            try:
+                src.backup(dst)  # one transaction on the target: all of it or none
+            except sqlite3.Error as exc:
+                raise _not_written(target, exc, "The database was left as it was.") from None
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------
@@ -508,8 +537,11 @@ def _extract(archive: tarfile.TarFile, manifest: dict, folder: Path) -> Iterator
             with open(out, "wb") as f:
                 while block := source.read(CHUNK):
                     digest.update(block)
-                    f.write(block)
-        except (tarfile.TarError, OSError, AttributeError):
+                    try:
+                        f.write(block)
+                    except OSError as exc:
+                        raise _not_written(out, exc, "Nothing was restored.") from None
+        except (tarfile.TarError, AttributeError):
             raise _damaged("its database is cut short") from None
         if digest.hexdigest() != manifest["payload_sha256"]:
             raise _damaged("its database's checksum does not match")
