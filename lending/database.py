@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
-from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -21,7 +20,6 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from .settings import DEFAULT_DATABASE_URL
 
 __all__ = [
-    "APP_REGISTRY",
     "DB",
     "bind_engine",
     "close_database",
@@ -38,8 +36,10 @@ T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
-# Piccolo's migration machinery finds its engine through this module.
-os.environ.setdefault("PICCOLO_CONF", "lending.database")
+# Piccolo's migration machinery finds its engine and apps through lending/piccolo_conf.py, which
+# is imported only when migrating: its registry pulls in Piccolo's migration tooling (and black,
+# click), which a serving process never needs.
+os.environ.setdefault("PICCOLO_CONF", "lending.piccolo_conf")
 
 
 def make_engine(url: str) -> Engine:
@@ -52,8 +52,6 @@ def make_engine(url: str) -> Engine:
 
 
 DB: Engine = make_engine(os.environ.get("LENDING_DATABASE_URL") or DEFAULT_DATABASE_URL)
-
-APP_REGISTRY = AppRegistry(apps=["lending.piccolo_app"])
 
 _engine: Engine = DB
 

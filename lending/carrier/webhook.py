@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
-import httpx
-
 from .base import CarrierGateway, CarrierRequest, GatewayError
 
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookGateway", "sign"]
@@ -56,6 +54,8 @@ class WebhookGateway(CarrierGateway):
         return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
 
     async def perform(self, action: CarrierRequest) -> str:
+        import httpx  # here, not at import: serving processes that never call out skip it
+
         body = self.body(action)
         headers = {
             "Content-Type": "application/json",

@@ -10,10 +10,12 @@ import contextlib
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
-import httpx
+
+if TYPE_CHECKING:  # imported when a message is sent: serving processes never load httpx
+    import httpx
 
 __all__ = ["Channels", "DeliveryError", "EmailChannel", "SmsChannel"]
 
@@ -155,6 +157,8 @@ class SmsChannel:
             raise DeliveryError(self.problem)
         if self._down is not None:
             raise self._down
+        import httpx
+
         if self._client is None:
             headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
             self._client = httpx.AsyncClient(timeout=SMS_TIMEOUT_S, headers=headers)
