@@ -7,13 +7,13 @@ import contextlib
 import re
 import sqlite3
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from piccolo.querystring import QueryString
 
 from ...circulation import LendingError
 from ...circulation.codes import Code
 from ...database import current_engine
+from ...piccolo_migrations import FOLDER as MIGRATIONS_FOLDER
 
 __all__ = ["DatabaseNotMigrated", "known_migration_ids", "migrate", "pending_migrations"]
 
@@ -26,7 +26,6 @@ class DatabaseNotMigrated(LendingError):
 
 # A Piccolo migration module names its id in one line, `ID = "2026-11-28T13:43:08:202913"`.
 _MIGRATION_ID = re.compile(r"""^ID = ["']([^"']+)["']\s*$""", re.MULTILINE)
-_MIGRATIONS = Path(__file__).resolve().parents[2] / "piccolo_migrations"
 
 
 def known_migration_ids() -> list[str]:
@@ -34,7 +33,7 @@ def known_migration_ids() -> list[str]:
     files' text rather than by importing them as Piccolo does, so that a serving process (which
     asks this at start-up) never loads Piccolo's migration tooling; a test holds the two equal."""
     ids = []
-    for path in _MIGRATIONS.glob("*.py"):
+    for path in MIGRATIONS_FOLDER.glob("*.py"):
         if path.name.startswith("__"):
             continue
         found = _MIGRATION_ID.search(path.read_text(encoding="utf-8"))
