@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -39,14 +38,9 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import circulation as cb  # noqa: E402  (bench/circulation.py: server, client, pgbench)
+from bare_app import lend, take_back  # noqa: E402  (the same two transactions as the bare app)
 
 from lending.services.access.tokens import digest_of  # noqa: E402
-from lending.services.circulation.hot_sql import (  # noqa: E402
-    CHECKIN_FACTS,
-    CHECKIN_WRITE,
-    CHECKOUT_FACTS,
-    CHECKOUT_WRITE,
-)
 
 
 class BareServer(cb.Server):
@@ -71,35 +65,19 @@ class BareServer(cb.Server):
 async def sql_side(
     url: str, token: str, devices: list[str], patrons: list[str], seconds: float
 ) -> cb.Side:
-    """Each client: checkout then checkin of its own device, each in one transaction of two
-    statements, as the hot path runs them; a transaction counts as one request."""
+    """Each client: checkout then checkin of its own device, the bare app's two transactions
+    without HTTP around them; a transaction counts as one request."""
     digest = digest_of(token)
     conns = [await asyncpg.connect(url) for _ in devices]
     latencies: list[list[float]] = [[] for _ in devices]
     stop_at = 0.0
 
     async def cycle(c: asyncpg.Connection, device: str, card: str, mine: list[float]) -> None:
-        clock = time.perf_counter
-        now = datetime.now(UTC)
-        due = now + timedelta(days=14)
-        t0 = clock()
-        async with c.transaction():
-            f = await c.fetchrow(
-                CHECKOUT_FACTS, card, device, (now - timedelta(days=2)).date(), digest, now
-            )
-            await c.fetchval(
-                CHECKOUT_WRITE, f["device_id"], f["patron_id"], f["branch_id"], f["kind"],
-                f["household"], now, due, "bench-desk", device, due.isoformat(), card,
-                f["own_loans"], None, f["held_for"], None, None, "sql",
-            )  # fmt: skip
-        t1 = clock()
-        async with c.transaction():
-            f = await c.fetchrow(CHECKIN_FACTS, device, digest, now)
-            await c.fetchval(
-                CHECKIN_WRITE, f["loan_id"], now, f["id"], "bench-desk", device,
-                f["loan_status"], f["patron_card"], "available", "sql",
-            )  # fmt: skip
-        mine += (t1 - t0, clock() - t1)
+        t0 = time.perf_counter()
+        await lend(c, device, card, digest)
+        t1 = time.perf_counter()
+        await take_back(c, device, digest)
+        mine += (t1 - t0, time.perf_counter() - t1)
 
     async def client(i: int) -> None:
         while time.perf_counter() < stop_at:
