@@ -30,6 +30,7 @@ import contextlib
 import glob
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -37,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -119,6 +121,117 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
+# --- where the CPU goes: PostgreSQL's backends, and the server's workers' connections -----------
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
+class BackendCpu:
+    """CPU time of the PostgreSQL backends serving one database, sampled from /proc while a side
+    runs (backends that come and go are counted from their first sample or from zero). Only
+    when PostgreSQL runs on this machine and its processes are readable; else `cores` is None."""
+
+    def __init__(self, dbname: str) -> None:
+        self.needle = f" {dbname} "
+        self.first: dict[int, int] = {}
+        self.last: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.began = self.ended = 0.0
+
+    def _backends(self) -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if cmdline.startswith(b"postgres: ") and self.needle.encode() in cmdline:
+                    found.append(int(entry))
+        return found
+
+    def _sample(self, new_from_zero: bool, pids: list[int] | None = None) -> None:
+        for pid in self._backends() if pids is None else pids:
+            ticks = _cpu_ticks(pid)
+            if ticks is None:
+                continue
+            self.first.setdefault(pid, 0 if new_from_zero else ticks)
+            self.last[pid] = ticks
+
+    def _run(self) -> None:
+        # Every 0.25 s the known backends' times (cheap); every second a look for new ones.
+        rounds = 0
+        while not self._stop.wait(0.25):
+            rounds += 1
+            self._sample(True, None if rounds % 4 == 0 else list(self.last))
+
+    def __enter__(self) -> BackendCpu:
+        self._sample(new_from_zero=False)
+        self.began = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sample(new_from_zero=True)
+        self.ended = time.perf_counter()
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float | None:
+        if not self.last:
+            return None
+        ticks = sum(self.last[pid] - self.first[pid] for pid in self.last)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def connections_per_worker(server: Server) -> list[int]:
+    """How many established connections to the server's port each worker process holds
+    (uvicorn's workers share one listening socket and the kernel decides who accepts)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if int(cols[1].rpartition(":")[2], 16) == server.port and cols[3] == "01":
+                    inodes.add(cols[9])
+    pids = server.pids()
+    # With --workers > 1 the supervisor (the process started) holds only the listening socket.
+    workers = [pid for pid in pids if pid != server.process.pid] or pids
+    counts = []
+    for pid in workers:
+        with contextlib.suppress(OSError):
+            if b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                continue
+        held = 0
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        held += 1
+        counts.append(held)
+    return sorted(counts, reverse=True)
+
+
+def database_cpu(sampled: BackendCpu, count: int, elapsed: float) -> dict:
+    """PostgreSQL's share: CPU ms per request (or transaction) and cores busy, when measured."""
+    cpu = sampled.seconds
+    if cpu is None:
+        return {"database_cpu_ms_per_request": None, "database_cpu_cores": None}
+    return {
+        "database_cpu_ms_per_request": 1000 * cpu / max(1, count),
+        "database_cpu_cores": cpu / elapsed,
+    }
+
+
 # --- server process and its memory --------------------------------------------------------------
 
 
@@ -130,6 +243,7 @@ class Server:
     ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.dbname = url.rpartition("/")[2]
         self.log_path = workdir / "server.log"
         with self.log_path.open("wb") as out:
             self.process = subprocess.Popen(
@@ -334,21 +448,23 @@ async def drive(
         )
         await connections[i].post("/api/checkin", json.dumps({"device": devices[i]}).encode())
 
+    split = connections_per_worker(server)
     sampler = asyncio.ensure_future(sample_memory())
     tasks = [asyncio.ensure_future(client(i)) for i in range(clients)]
     await asyncio.sleep(0)
     cpu_before, own_before = server.cpu_seconds(), time.process_time()
-    began = time.perf_counter()
-    stop_at = began + seconds
-    start.set()
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        sampler.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sampler
-    elapsed = time.perf_counter() - began
-    server_cpu, own_cpu = server.cpu_seconds() - cpu_before, time.process_time() - own_before
+    with BackendCpu(getattr(server, "dbname", "")) as database:
+        began = time.perf_counter()
+        stop_at = began + seconds
+        start.set()
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
+        elapsed = time.perf_counter() - began
+        server_cpu, own_cpu = server.cpu_seconds() - cpu_before, time.process_time() - own_before
     rss_samples.append(server.rss_bytes())
     pss, _ = server.pss_bytes()
     await asyncio.gather(*(c.close() for c in connections))
@@ -373,6 +489,8 @@ async def drive(
             "server_cpu_ms_per_request": 1000 * server_cpu / max(1, len(flat)),
             "server_cpu_cores": server_cpu / elapsed,
             "load_generator_cpu_cores": own_cpu / elapsed,
+            **database_cpu(database, len(flat), elapsed),
+            "connections_per_worker": split,
             "first_errors": errors[:5],
         },
     )
@@ -424,26 +542,32 @@ def run_pgbench(
     )
     prefix = workdir / "pgbench_log"
     log(f"pgbench TPC-B-like: {clients} clients, {threads} threads, {seconds:g} s")
-    result = subprocess.run(
-        [
-            pgbench,
-            "-c",
-            str(clients),
-            "-j",
-            str(threads),
-            "-T",
-            str(int(seconds)),
-            "-l",
-            "--log-prefix",
-            str(prefix),
-            *conn,
-            dbname,
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=seconds + 120,
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with BackendCpu(dbname) as database:
+        result = subprocess.run(
+            [
+                pgbench,
+                "-c",
+                str(clients),
+                "-j",
+                str(threads),
+                "-T",
+                str(int(seconds)),
+                "-l",
+                "--log-prefix",
+                str(prefix),
+                *conn,
+                dbname,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 120,
+        )
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pgbench_cpu = (children.ru_utime + children.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
     )
     latencies: list[float] = []
     first, last = float("inf"), 0.0
@@ -474,7 +598,13 @@ def run_pgbench(
         p50_ms=percentile(latencies, 50),
         p99_ms=percentile(latencies, 99),
         mean_ms=statistics.fmean(latencies) if latencies else float("nan"),
-        extra={"scale": scale, "threads": threads, "pgbench_reported_tps": reported},
+        extra={
+            "scale": scale,
+            "threads": threads,
+            "pgbench_reported_tps": reported,
+            **database_cpu(database, len(latencies), database.ended - database.began),
+            "load_generator_cpu_cores": pgbench_cpu / (database.ended - database.began),
+        },
     )
 
 
@@ -571,6 +701,13 @@ def report(app: Side, pg: Side | None, workers: int) -> dict:
         f"({app.extra['server_cpu_cores']:.2f} cores busy; load generator "
         f"{app.extra['load_generator_cpu_cores']:.2f} cores)"
     )
+    if app.extra.get("database_cpu_ms_per_request") is not None:
+        print(
+            f"  PostgreSQL   {app.extra['database_cpu_ms_per_request']:.2f} ms CPU per request "
+            f"({app.extra['database_cpu_cores']:.2f} cores busy)"
+        )
+    if app.extra.get("connections_per_worker"):
+        print(f"  workers      connections held per worker {app.extra['connections_per_worker']}")
     print(f"  machine      {os.cpu_count()} CPUs, load average {load_average()}")
     result = {"app": asdict(app), "workers": workers, "load_average": load_average()}
     cpu = app.extra["server_cpu_ms_per_request"]
@@ -599,7 +736,32 @@ def report(app: Side, pg: Side | None, workers: int) -> dict:
             f"  latency      p50 {pg.p50_ms:.2f} ms   p99 {pg.p99_ms:.2f} ms   "
             f"mean {pg.mean_ms:.2f} ms"
         )
+        if pg.extra.get("database_cpu_ms_per_request") is not None:
+            print(
+                f"  PostgreSQL   {pg.extra['database_cpu_ms_per_request']:.2f} ms CPU per "
+                f"transaction ({pg.extra['database_cpu_cores']:.2f} cores busy; pgbench "
+                f"{pg.extra['load_generator_cpu_cores']:.2f} cores)"
+            )
         print(f"ratio  lending requests/s / pgbench tps = {ratio:.3f}")
+        if None not in (
+            app.extra.get("database_cpu_ms_per_request"),
+            pg.extra.get("database_cpu_ms_per_request"),
+        ):
+            # On a machine whose cores are all busy, throughput ~ cores / CPU per unit of work.
+            per_request = (
+                app.extra["server_cpu_ms_per_request"]
+                + app.extra["database_cpu_ms_per_request"]
+                + 1000 * app.extra["load_generator_cpu_cores"] / app.per_second
+            )
+            per_transaction = (
+                pg.extra["database_cpu_ms_per_request"]
+                + 1000 * pg.extra["load_generator_cpu_cores"] / pg.per_second
+            )
+            result["cpu_ms"] = {"request": per_request, "pgbench_transaction": per_transaction}
+            print(
+                f"       CPU per request {per_request:.2f} ms (server + PostgreSQL + load "
+                f"generator) against {per_transaction:.2f} ms per pgbench transaction"
+            )
         checks.insert(0, (f"requests/s >= {TARGET_RATIO} x pgbench tps", ratio >= TARGET_RATIO))
         result.update(pgbench=asdict(pg), ratio=ratio)
     print("targets:")

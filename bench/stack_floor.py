@@ -49,6 +49,7 @@ class BareServer(cb.Server):
     def __init__(self, url: str, workers: int, workdir: Path) -> None:
         self.port = cb.free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.dbname = url.rpartition("/")[2]
         self.log_path = workdir / "bare.log"
         uvicorn = str(Path(sys.executable).with_name("uvicorn"))
         with self.log_path.open("wb") as out:
@@ -85,10 +86,11 @@ async def sql_side(
 
     for i in range(len(devices)):  # warm-up: statements prepared, plans cached
         await cycle(conns[i], devices[i], patrons[i], [])
-    cpu_before, began = time.process_time(), time.perf_counter()
-    stop_at = began + seconds
-    await asyncio.gather(*(client(i) for i in range(len(devices))))
-    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu_before
+    with cb.BackendCpu(url.rpartition("/")[2]) as database:
+        cpu_before, began = time.process_time(), time.perf_counter()
+        stop_at = began + seconds
+        await asyncio.gather(*(client(i) for i in range(len(devices))))
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu_before
     await asyncio.gather(*(c.close() for c in conns))
     flat = sorted(x * 1000 for per in latencies for x in per)
     return cb.Side(
@@ -100,7 +102,10 @@ async def sql_side(
         p50_ms=cb.percentile(flat, 50),
         p99_ms=cb.percentile(flat, 99),
         mean_ms=statistics.fmean(flat),
-        extra={"server_cpu_ms_per_request": 1000 * cpu / max(1, len(flat))},
+        extra={
+            "server_cpu_ms_per_request": 1000 * cpu / max(1, len(flat)),
+            **cb.database_cpu(database, len(flat), elapsed),
+        },
     )
 
 
@@ -153,15 +158,26 @@ def main(argv: list[str] | None = None) -> int:
             f"checkout -> checkin, {args.clients} clients, {args.workers} worker(s), "
             f"{args.seconds:g} s per side; {os.cpu_count()} CPUs, load average {cb.load_average()}"
         )
+        # CPU ms per request: the server's processes (for sql, this process) and PostgreSQL's
+        # backends for this side's database ("-" when PostgreSQL's processes are not readable).
         print(f"{'side':10s} {'requests/s':>11s} {'/ pgbench':>10s} {'p50 ms':>8s} "
-              f"{'p99 ms':>8s} {'CPU ms/request':>15s} {'errors':>7s}")  # fmt: skip
+              f"{'p99 ms':>8s} {'CPU ms: app':>12s} {'PostgreSQL':>11s} {'errors':>7s}")  # fmt: skip
+
+        def ms(value: float | None) -> str:
+            return "-" if value is None else f"{value:.3f}"
+
         for name, side in sides.items():
-            cpu = side.extra["server_cpu_ms_per_request"]
             print(
                 f"{name:10s} {side.per_second:11.1f} {side.per_second / pg.per_second:10.3f} "
-                f"{side.p50_ms:8.2f} {side.p99_ms:8.2f} {cpu:15.3f} {side.errors:7d}"
+                f"{side.p50_ms:8.2f} {side.p99_ms:8.2f} "
+                f"{ms(side.extra['server_cpu_ms_per_request']):>12s} "
+                f"{ms(side.extra.get('database_cpu_ms_per_request')):>11s} {side.errors:7d}"
             )
-        print(f"{'pgbench':10s} {pg.per_second:11.1f} {1:10.3f} {pg.p50_ms:8.2f} {pg.p99_ms:8.2f}")
+        pgbench_own = 1000 * pg.extra["load_generator_cpu_cores"] / pg.per_second
+        print(
+            f"{'pgbench':10s} {pg.per_second:11.1f} {1:10.3f} {pg.p50_ms:8.2f} {pg.p99_ms:8.2f} "
+            f"{ms(pgbench_own):>12s} {ms(pg.extra.get('database_cpu_ms_per_request')):>11s}"
+        )
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(
             json.dumps(
