@@ -79,6 +79,10 @@ def database_url(admin_url: str, name: str) -> str:
     return f"{admin_url.rpartition('/')[0]}/{name}"
 
 
+def database_name(url: str) -> str:
+    return url.rpartition("/")[2]
+
+
 async def pg_admin(admin_url: str, sql: str) -> None:
     conn = await asyncpg.connect(admin_url, timeout=10)
     try:
@@ -135,10 +139,11 @@ def _cpu_ticks(pid: int) -> int | None:
 class BackendCpu:
     """CPU time of the PostgreSQL backends serving one database, sampled from /proc while a side
     runs (backends that come and go are counted from their first sample or from zero). Only
-    when PostgreSQL runs on this machine and its processes are readable; else `cores` is None."""
+    when PostgreSQL runs on this machine and its processes are readable; else `seconds` is
+    None."""
 
     def __init__(self, dbname: str) -> None:
-        self.needle = f" {dbname} "
+        self.needle = f" {dbname} ".encode()
         self.first: dict[int, int] = {}
         self.last: dict[int, int] = {}
         self._stop = threading.Event()
@@ -153,7 +158,7 @@ class BackendCpu:
                     cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
                 except OSError:
                     continue
-                if cmdline.startswith(b"postgres: ") and self.needle.encode() in cmdline:
+                if cmdline.startswith(b"postgres: ") and self.needle in cmdline:
                     found.append(int(entry))
         return found
 
@@ -243,7 +248,7 @@ class Server:
     ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.dbname = url.rpartition("/")[2]
+        self.dbname = database_name(url)
         self.log_path = workdir / "server.log"
         with self.log_path.open("wb") as out:
             self.process = subprocess.Popen(
@@ -317,15 +322,8 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time used so far by the server's processes."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+        ticks = (_cpu_ticks(pid) for pid in self.pids())
+        return sum(t for t in ticks if t is not None) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -453,7 +451,7 @@ async def drive(
     tasks = [asyncio.ensure_future(client(i)) for i in range(clients)]
     await asyncio.sleep(0)
     cpu_before, own_before = server.cpu_seconds(), time.process_time()
-    with BackendCpu(getattr(server, "dbname", "")) as database:
+    with BackendCpu(server.dbname) as database:
         began = time.perf_counter()
         stop_at = began + seconds
         start.set()

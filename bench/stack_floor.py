@@ -49,7 +49,7 @@ class BareServer(cb.Server):
     def __init__(self, url: str, workers: int, workdir: Path) -> None:
         self.port = cb.free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.dbname = url.rpartition("/")[2]
+        self.dbname = cb.database_name(url)
         self.log_path = workdir / "bare.log"
         uvicorn = str(Path(sys.executable).with_name("uvicorn"))
         with self.log_path.open("wb") as out:
@@ -86,7 +86,7 @@ async def sql_side(
 
     for i in range(len(devices)):  # warm-up: statements prepared, plans cached
         await cycle(conns[i], devices[i], patrons[i], [])
-    with cb.BackendCpu(url.rpartition("/")[2]) as database:
+    with cb.BackendCpu(cb.database_name(url)) as database:
         cpu_before, began = time.process_time(), time.perf_counter()
         stop_at = began + seconds
         await asyncio.gather(*(client(i) for i in range(len(devices))))
