@@ -43,7 +43,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import asyncpg
 import httpx
@@ -513,6 +513,15 @@ def find_pgbench() -> str:
     return found[-1]
 
 
+def pg_host(parts: SplitResult) -> str:
+    """The host pgbench is to reach: a Unix socket's directory, percent-encoded in the URL as
+    asyncpg and libpq read it (its case kept), or the host name."""
+    host = parts.netloc.rpartition("@")[2]
+    if host[:3].lower() == "%2f":
+        return unquote(host.partition(":")[0])
+    return parts.hostname or "127.0.0.1"
+
+
 def run_pgbench(
     url: str, clients: int, threads: int, seconds: float, scale: int, workdir: Path
 ) -> Side:
@@ -520,7 +529,7 @@ def run_pgbench(
     parts = urlsplit(url)
     conn = [
         "-h",
-        parts.hostname or "127.0.0.1",
+        pg_host(parts),
         "-p",
         str(parts.port or 5432),
         "-U",
