@@ -15,6 +15,7 @@ from ..circulation.permissions import Action, allows_any, refusal
 from ..services.access import tokens
 from ..services.access.auth import authenticate
 from ..services.actors import Actor
+from .common import Now
 
 __all__ = ["Requires", "provide_actor", "provide_now", "requires"]
 
@@ -69,7 +70,7 @@ def requires(*actions: Action, checked_in_service: bool = False) -> Requires:
     return Requires(actions, checked_in_service)
 
 
-async def provide_actor(request: Request, now: datetime) -> Actor:
+async def provide_actor(request: Request, now: Now) -> Actor:
     """`now` is asked for only to order the two: Litestar resolves dependencies of one level
     concurrently in an anyio task group, which costs more than either; `now` first, then the
     actor, each on its own, costs neither (the actor reads the same clock)."""
