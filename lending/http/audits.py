@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, post
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from ..circulation.permissions import Action
 from ..schemas.inventory import (
@@ -56,7 +56,7 @@ class AuditController(Controller):
     async def items(
         self,
         audit_id: Id,
-        list_: Annotated[str | None, Parameter(query="list", max_length=32)] = None,
+        list_: Annotated[str | None, QueryParameter(name="list", max_length=32)] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> AuditItemList:

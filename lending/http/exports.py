@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from litestar.response import Stream
 
 from ..circulation import NotFound
@@ -47,8 +47,8 @@ class ExportController(Controller):
         name: Annotated[str, Parameter(max_length=40)],
         now: Now,
         settings: SettingsDep,
-        first: Annotated[date | None, Parameter(query="from")] = None,
-        last: Annotated[date | None, Parameter(query="to")] = None,
+        first: Annotated[date | None, QueryParameter(name="from")] = None,
+        last: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> Stream:
         kind = name.removesuffix(".csv")
         if not name.endswith(".csv") or kind not in NAMES:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import UploadFile
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from ..circulation.permissions import Action
 from ..schemas.base import ProblemOut
@@ -82,7 +82,7 @@ class ImportController(Controller):
         request: Request,
         actor: ActorDep,
         now: Now,
-        dry_run: bool = False,
+        dry_run: FromQuery[bool] = False,
     ) -> ImportOut | Response[dict[str, Any]]:
         data = await _file_bytes(request)
         try:

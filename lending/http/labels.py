@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from litestar import Controller, Response, get, post
 from litestar.openapi.spec import OpenAPIMediaType, Operation
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 from msgspec import Meta
 
 from ..circulation import FieldError, Invalid
@@ -123,7 +123,7 @@ class LabelController(Controller):
         barcode: Barcode,
         settings: SettingsDep,
         template: TemplateQuery = None,
-        symbology: Symbology | None = None,
+        symbology: FromQuery[Symbology | None] = None,
     ) -> Response[bytes]:
         return await _single_label(settings, barcode, "svg", template, symbology)
 
@@ -139,7 +139,7 @@ class LabelController(Controller):
         barcode: Barcode,
         settings: SettingsDep,
         template: TemplateQuery = None,
-        symbology: Symbology | None = None,
+        symbology: FromQuery[Symbology | None] = None,
     ) -> Response[bytes]:
         return await _single_label(settings, barcode, "png", template, symbology)
 

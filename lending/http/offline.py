@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from ..circulation.permissions import Action
 from ..schemas.offline import (
@@ -78,7 +78,7 @@ class OfflineController(Controller):
     async def exception_list(
         self,
         settings: SettingsDep,
-        status: Literal["exception", "resolved", "discarded"] = "exception",
+        status: FromQuery[Literal["exception", "resolved", "discarded"]] = "exception",
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> OfflineExceptionList:

@@ -9,7 +9,7 @@ import io
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from ..circulation.permissions import Action
 from ..reports import render_svg
@@ -136,8 +136,8 @@ class ProgramController(Controller):
         actor: ActorDep,
         settings: SettingsDep,
         month: Annotated[Month, Parameter(description="YYYY-MM")],
-        suppress: bool = False,
-        format: Format = "json",  # noqa: A002
+        suppress: FromQuery[bool] = False,
+        format: FromQuery[Format] = "json",  # noqa: A002
     ) -> Response[Any]:
         """Every program's month (the partner's own, for partner staff): a row per program and
         one per service point. `suppress=true` (always for partner staff) shows counts under
@@ -362,8 +362,8 @@ class ProgramController(Controller):
         actor: ActorDep,
         settings: SettingsDep,
         month: Annotated[Month, Parameter(description="YYYY-MM")],
-        suppress: bool = False,
-        format: Format = "json",  # noqa: A002
+        suppress: FromQuery[bool] = False,
+        format: FromQuery[Format] = "json",  # noqa: A002
     ) -> Response[Any]:
         report = await reports.program_report(
             actor, month, settings.timezone, program=program, suppress=suppress
@@ -380,7 +380,7 @@ class ProgramController(Controller):
         program: ProgramCode,
         actor: ActorDep,
         settings: SettingsDep,
-        format: Literal["json", "csv"] = "json",  # noqa: A002
+        format: FromQuery[Literal["json", "csv"]] = "json",  # noqa: A002
     ) -> Response[Any]:
         """The funder's inventory export (the former FCC ECF fields) per loan: device type,
         make and model, serial, an anonymous borrower reference, dates out and back, and the

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter, QueryParameter
 
 from ..circulation import NotFound
 from ..circulation.codes import Code as ErrorCode
@@ -39,11 +39,11 @@ class ReportController(Controller):
         name: Annotated[str, Parameter(max_length=40)],
         now: Now,
         settings: SettingsDep,
-        first: Annotated[date | None, Parameter(query="from")] = None,
-        last: Annotated[date | None, Parameter(query="to")] = None,
+        first: Annotated[date | None, QueryParameter(name="from")] = None,
+        last: Annotated[date | None, QueryParameter(name="to")] = None,
         kind: Code = None,
         branch: Code = None,
-        format: Literal["json", "csv"] = "json",  # noqa: A002 - the query parameter's name
+        format: FromQuery[Literal["json", "csv"]] = "json",  # noqa: A002 - the query parameter's name
     ) -> Response[Any]:
         base, _, suffix = name.partition(".")
         if base not in reports.REPORTS or suffix not in ("", "svg", "csv"):

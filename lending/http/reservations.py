@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from litestar import Controller, get, post, put
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from ..circulation import KINDS
 from ..circulation.permissions import Action
@@ -104,7 +104,7 @@ class ReservationController(Controller):
         actor: ActorDep,
         now: Now,
         kind: KindParam,
-        start: date,
+        start: FromQuery[date],
         days: Days = 31,
         service_point: Filter = None,
         branch: Filter = None,

@@ -5,6 +5,7 @@ token expiry and revocation are the API's."""
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from ..circulation import AuthError, TooManyAttempts
@@ -58,7 +59,9 @@ class PageAuthController(Controller):
         return render(request, "home.html")
 
     @get("/login")
-    async def staff_login_form(self, request: Request, next: str | None = None) -> Template:
+    async def staff_login_form(
+        self, request: Request, next: FromQuery[str | None] = None
+    ) -> Template:
         return render(request, "login.html", next=local_path(next, ""), errors={}, values={})
 
     @post("/login", status_code=200)
@@ -103,7 +106,9 @@ class PageAuthController(Controller):
         return _refused(page, retry_after)
 
     @get("/my/login")
-    async def resident_login_form(self, request: Request, next: str | None = None) -> Template:
+    async def resident_login_form(
+        self, request: Request, next: FromQuery[str | None] = None
+    ) -> Template:
         return render(request, "my/login.html", next=local_path(next, ""), errors={}, values={})
 
     @post("/my/login", status_code=200)

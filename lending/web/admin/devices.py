@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from msgspec import structs
 from msgspec.structs import asdict
@@ -272,7 +273,7 @@ class AdminDeviceController(Controller):
         return await self._form(request, mode="new", values=kept, errors=errors, status=422)
 
     @get("/{barcode:str}", guards=[requires_page(Action.DEVICE_READ)])
-    async def show(self, request: Request, barcode: str) -> Template:
+    async def show(self, request: Request, barcode: FromPath[str]) -> Template:
         return await self._page(request, code(barcode, "barcode"))
 
     async def _page(
@@ -281,7 +282,7 @@ class AdminDeviceController(Controller):
         return await device_page(request, barcode, error=error, status=status)
 
     @get("/{barcode:str}/edit", guards=[requires_page(Action.DEVICE_EDIT)])
-    async def edit_form(self, request: Request, barcode: str) -> Template:
+    async def edit_form(self, request: Request, barcode: FromPath[str]) -> Template:
         device = await device_service.get_device(
             code(barcode, "barcode"), request.app.state.clock()
         )
@@ -290,7 +291,7 @@ class AdminDeviceController(Controller):
         return await self._form(request, mode="edit", values=values, errors={}, device=device)
 
     @post("/{barcode:str}/edit", status_code=200, guards=[requires_page(Action.DEVICE_EDIT)])
-    async def update(self, request: Request, barcode: str) -> Template | Redirect:
+    async def update(self, request: Request, barcode: FromPath[str]) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         now = request.app.state.clock()
         device = await device_service.get_device(barcode, now)
@@ -325,7 +326,7 @@ class AdminDeviceController(Controller):
         )
 
     @post("/{barcode:str}/transfer", status_code=200, guards=[requires_page(Action.TRANSFER)])
-    async def send(self, request: Request, barcode: str) -> Template | Redirect:
+    async def send(self, request: Request, barcode: FromPath[str]) -> Template | Redirect:
         """Send the device to another service point (it is in transit until received)."""
         barcode = code(barcode, "barcode")
         to = (await read_form(request)).get("to", "").strip()[:64]
@@ -351,7 +352,7 @@ class AdminDeviceController(Controller):
         )
 
     @post("/{barcode:str}/status", status_code=200, guards=[requires_page(Action.DEVICE_STATUS)])
-    async def change_status(self, request: Request, barcode: str) -> Template | Redirect:
+    async def change_status(self, request: Request, barcode: FromPath[str]) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         form = await read_form(request)
         status = form.get("status", "")

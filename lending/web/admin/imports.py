@@ -18,6 +18,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
+from litestar.params import FromPath
 from litestar.response import Stream, Template
 
 from ...circulation import LendingError, NotFound
@@ -193,7 +194,7 @@ class AdminExportController(Controller):
         return self._page(request, {}, {})
 
     @get("/{name:str}")
-    async def download(self, request: Request, name: str) -> Stream | Template:
+    async def download(self, request: Request, name: FromPath[str]) -> Stream | Template:
         kind = name.removesuffix(".csv")
         if not name.endswith(".csv") or kind not in EXPORT_NAMES:
             raise NotFound(

@@ -8,6 +8,7 @@ import logging
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ...circulation import LendingError, NotFound
@@ -88,14 +89,14 @@ class AdminJobController(Controller):
         )
 
     @get("/{name:str}/run")
-    async def confirm(self, request: Request, name: str) -> Template:
+    async def confirm(self, request: Request, name: FromPath[str]) -> Template:
         """Before a job that changes data runs by hand: what it does, and a button to go on."""
         if name not in JOBS:
             raise NotFound(f"No job named {name[:64]!r}.", Code.JOB_NOT_FOUND)
         return render(request, "admin/job_confirm.html", job=name, about=about(name))
 
     @post("/{name:str}/run", status_code=200)
-    async def run(self, request: Request, name: str) -> Redirect:
+    async def run(self, request: Request, name: FromPath[str]) -> Redirect:
         if name not in JOBS:
             raise NotFound(f"No job named {name[:64]!r}.", Code.JOB_NOT_FOUND)
         form = await read_form(request)

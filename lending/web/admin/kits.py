@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ...circulation import LendingError, NotFound, PartStatus
@@ -81,7 +82,7 @@ class AdminKitController(Controller):
         return await device_page(request, barcode, status=422, **context)
 
     @post("/{barcode:str}/kit", status_code=200, guards=[requires_page(Action.DEVICE_EDIT)])
-    async def add_part(self, request: Request, barcode: str) -> Template | Redirect:
+    async def add_part(self, request: Request, barcode: FromPath[str]) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         form = await read_form(request)
         values, errors = _part_values(form, KitPartIn)
@@ -111,7 +112,9 @@ class AdminKitController(Controller):
         status_code=200,
         guards=[requires_page(Action.DEVICE_EDIT)],
     )
-    async def edit_part(self, request: Request, barcode: str, part_id: int) -> Template | Redirect:
+    async def edit_part(
+        self, request: Request, barcode: FromPath[str], part_id: FromPath[int]
+    ) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         part_id = _part_id(part_id)
         form = await read_form(request)
@@ -142,7 +145,7 @@ class AdminKitController(Controller):
         guards=[requires_page(Action.DEVICE_EDIT)],
     )
     async def part_status(
-        self, request: Request, barcode: str, part_id: int
+        self, request: Request, barcode: FromPath[str], part_id: FromPath[int]
     ) -> Template | Redirect:
         """Remove a part from the kit, or set a missing/damaged part present again."""
         barcode = code(barcode, "barcode")
@@ -167,7 +170,7 @@ class AdminKitController(Controller):
         return see_other(request, _url(barcode, "h-kit"), flash=f"Part {part.name} {done}.")
 
     @post("/{barcode:str}/maintenance", status_code=200, guards=[requires_page(Action.REPAIR_OPEN)])
-    async def open_repair(self, request: Request, barcode: str) -> Template | Redirect:
+    async def open_repair(self, request: Request, barcode: FromPath[str]) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         form = await read_form(request)
         values, errors = form_values(form, RepairIn, REPAIR_FIELDS)
@@ -199,7 +202,7 @@ class AdminKitController(Controller):
         guards=[requires_page(Action.REPAIR_RESOLVE)],
     )
     async def resolve_repair(
-        self, request: Request, barcode: str, record: int
+        self, request: Request, barcode: FromPath[str], record: FromPath[int]
     ) -> Template | Redirect:
         barcode = code(barcode, "barcode")
         form = await read_form(request)

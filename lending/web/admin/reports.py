@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
+from litestar.params import FromPath
 from litestar.response import Template
 
 from ...circulation import KINDS, LendingError, NotFound
@@ -135,7 +136,7 @@ class AdminReportController(Controller):
         )
 
     @get("/{name:str}")
-    async def download(self, request: Request, name: str) -> Response[Any]:
+    async def download(self, request: Request, name: FromPath[str]) -> Response[Any]:
         base = name.removesuffix(".csv")
         if not name.endswith(".csv") or base not in reports.REPORTS:
             raise NotFound(

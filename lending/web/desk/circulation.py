@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from ...circulation import OVERDUE, HoldStatus, NotFound, card_standing, normalize_code
@@ -197,7 +198,10 @@ class DeskController(Controller):
 
     @get("/", guards=[requires_page(Action.CHECKOUT, Action.CHECKIN)])
     async def desk(
-        self, request: Request, mode: str | None = None, patron: str | None = None
+        self,
+        request: Request,
+        mode: FromQuery[str | None] = None,
+        patron: FromQuery[str | None] = None,
     ) -> Template:
         """The desk; `?patron=CARD` (from the patron search or a new registration) selects
         that patron, as scanning their card would."""
@@ -265,7 +269,7 @@ class DeskController(Controller):
         return await _answer(request, "checkin", result, patron)
 
     @get("/hold-slip/{hold_id:int}", guards=[requires_page(Action.HOLD_MANAGE)])
-    async def hold_slip(self, request: Request, hold_id: int) -> Template:
+    async def hold_slip(self, request: Request, hold_id: FromPath[int]) -> Template:
         """A printable slip for a device set aside on the hold shelf: the patron as the library
         names them on slips (LENDING_HOLD_SLIP_NAME), the device, and the pickup deadline in
         the branch's time zone."""
@@ -284,7 +288,7 @@ class DeskController(Controller):
         return render(request, "desk/hold_slip.html", slip=slip)
 
     @get("/receipt/{loans:str}", guards=[requires_page(Action.RECEIPT_PRINT)])
-    async def receipt(self, request: Request, loans: str) -> Template:
+    async def receipt(self, request: Request, loans: FromPath[str]) -> Template:
         """Printable checkout receipts (lending/printing) for these loans, "12,13", in the
         patron's language, each with a link to its 80 mm PDF."""
         settings = request.app.state.settings
@@ -302,7 +306,7 @@ class DeskController(Controller):
         )
 
     @get("/receipt/{loan_id:int}/pdf", guards=[requires_page(Action.RECEIPT_PRINT)])
-    async def receipt_pdf(self, request: Request, loan_id: int) -> Response[bytes]:
+    async def receipt_pdf(self, request: Request, loan_id: FromPath[int]) -> Response[bytes]:
         if not 1 <= loan_id <= MAX_ID:
             raise NotFound("There is no receipt at this address.", Code.RECEIPT_NOT_FOUND)
         content, media_type = await loan_receipt(request.app.state.settings, loan_id, "pdf")

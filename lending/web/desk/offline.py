@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from ...circulation import LendingError, NotFound
@@ -115,7 +115,9 @@ class DeskOfflineController(Controller):
     include_in_schema = False
 
     @get("/kit", guards=[requires_page(Action.OFFLINE_UPLOAD)])
-    async def kit(self, request: Request, service_point: str | None = None) -> Response[bytes]:
+    async def kit(
+        self, request: Request, service_point: FromQuery[str | None] = None
+    ) -> Response[bytes]:
         """The offline kit for the desk's service point (JSON)."""
         code = (service_point or "").strip()[:32] or await _default_point()
         if code is None:
