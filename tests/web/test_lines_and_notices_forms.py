@@ -13,8 +13,6 @@ import pytest
 
 from lending.tables import DataPlan, Device, Event, LineMove, Notice, ServiceLine
 
-pytestmark = pytest.mark.asyncio
-
 LONG = "x" * 10_000
 ICCID_A = "89012600000000000011"
 ICCID_B = "89012600000000000029"
