@@ -538,7 +538,7 @@ def run_pgbench(
     env = {**os.environ}
     if parts.password:
         env["PGPASSWORD"] = parts.password
-    dbname = parts.path.lstrip("/")
+    dbname = database_name(url)
     log(f"pgbench -i -s {scale} (scratch database {dbname})")
     subprocess.run(
         [pgbench, "-i", "-q", "-s", str(scale), *conn, dbname],
